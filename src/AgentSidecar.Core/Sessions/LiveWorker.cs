@@ -1,0 +1,133 @@
+using AgentSidecar.Store;
+using AgentSidecar.Terminal.Pty;
+
+namespace AgentSidecar.Core.Sessions;
+
+/// <summary>
+/// A running worker: its PTY process and the path of its output into the event log. Runs on the
+/// PTY's reader thread, so it only copies bytes into the writer's queue.
+/// </summary>
+internal sealed class LiveWorker : IPtyListener
+{
+    private readonly StoreWriter _writer;
+    private readonly Action<LiveWorker, PtyExit> _onExit;
+    private readonly object _gateLock = new();
+    private readonly byte[] _partial = new byte[4];
+    private List<byte[]>? _gated = [];
+    private int _partialLength;
+
+    public LiveWorker(WorkerRow row, StoreWriter writer, Action<LiveWorker, PtyExit> onExit)
+    {
+        Row = row;
+        SessionId = row.SessionId;
+        _writer = writer;
+        _onExit = onExit;
+    }
+
+    public string Id => Row.Id;
+
+    /// <summary>The session the worker's events go to now (a /clear moves workers to the next session).</summary>
+    public volatile string SessionId;
+
+    public WorkerRow Row { get; set; }
+
+    public PtyProcess? Process { get; set; }
+
+    /// <summary>Completes once the worker's exit is committed to the log.</summary>
+    public TaskCompletionSource ExitRecorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Starts passing output to the log; output that came earlier is passed now, in order.</summary>
+    public void Open()
+    {
+        lock (_gateLock)
+        {
+            if (_gated is null)
+            {
+                return;
+            }
+
+            foreach (var chunk in _gated)
+            {
+                _writer.AppendOutput(SessionId, Id, chunk);
+            }
+
+            _gated = null;
+        }
+    }
+
+    public void OnOutput(ReadOnlySpan<byte> data)
+    {
+        // Problem: a read can end inside a UTF-8 sequence; decoding each part alone would make two
+        // U+FFFD. Solution: hold the incomplete tail back until the next read completes it.
+        if (_partialLength > 0)
+        {
+            var combined = new byte[_partialLength + data.Length];
+            _partial.AsSpan(0, _partialLength).CopyTo(combined);
+            data.CopyTo(combined.AsSpan(_partialLength));
+            data = combined;
+            _partialLength = 0;
+        }
+
+        var complete = CompleteLength(data);
+        if (complete < data.Length)
+        {
+            data[complete..].CopyTo(_partial);
+            _partialLength = data.Length - complete;
+        }
+
+        if (complete > 0)
+        {
+            Emit(data[..complete]);
+        }
+    }
+
+    public void OnExit(PtyExit exit)
+    {
+        if (_partialLength > 0)
+        {
+            Emit(_partial.AsSpan(0, _partialLength));
+            _partialLength = 0;
+        }
+
+        Open();
+        _onExit(this, exit);
+    }
+
+    /// <summary>The length of <paramref name="data"/> that ends on a UTF-8 character boundary.</summary>
+    internal static int CompleteLength(ReadOnlySpan<byte> data)
+    {
+        var i = data.Length - 1;
+        var continuation = 0;
+        while (i >= 0 && continuation < 3 && (data[i] & 0xC0) == 0x80)
+        {
+            i--;
+            continuation++;
+        }
+
+        if (i < 0)
+        {
+            return data.Length;
+        }
+
+        var lead = data[i];
+        var needed = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        return lead >= 0xC0 && lead < 0xF8 && continuation + 1 < needed ? i : data.Length;
+    }
+
+    private void Emit(ReadOnlySpan<byte> data)
+    {
+        if (_gated is not null)
+        {
+            lock (_gateLock)
+            {
+                if (_gated is not null)
+                {
+                    _gated.Add(data.ToArray());
+                    return;
+                }
+            }
+        }
+
+        _writer.AppendOutput(SessionId, Id, data);
+    }
+}

@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Providers;
+using AgentSidecar.Store;
+using AgentSidecar.Terminal.Pty;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSidecar.Core.Sessions;
+
+/// <summary>
+/// Sessions and their workers: the one place that starts and stops processes and records every
+/// state change (row update and its event in one transaction). Knows nothing of JSON-RPC.
+/// </summary>
+public sealed partial class SessionManager : IAsyncDisposable
+{
+    private readonly SidecarOptions _options;
+    private readonly SidecarStore _store;
+    private readonly StoreWriter _writer;
+    private readonly EventHub _hub;
+    private readonly ProviderRegistry _providers;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly IReadOnlyDictionary<string, string> _baseEnvironment;
+    private readonly ConcurrentDictionary<string, LiveSession> _live = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LiveWorker> _workers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Attachment> _attachments = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _startGate = new(1, 1);
+    private long _nextAttachId;
+
+    public SessionManager(SidecarOptions options, SidecarStore store, StoreWriter writer, EventHub hub, ProviderRegistry providers, TimeProvider clock, ILogger<SessionManager> logger, IReadOnlyDictionary<string, string> environment)
+    {
+        _options = options;
+        _store = store;
+        _writer = writer;
+        _hub = hub;
+        _providers = providers;
+        _clock = clock;
+        _logger = logger;
+        _baseEnvironment = environment;
+    }
+
+    /// <summary>Raised after every committed change of a session's state or workers.</summary>
+    public event Action<SessionView>? SessionChanged;
+
+    /// <summary>The unix socket clients can reach this sidecar on (recorded as the owner's address).</summary>
+    public string? OwnerSocket { get; set; }
+
+    public int LiveCount => _live.Count;
+
+    public async Task<SessionView> StartAsync(StartSessionRequest request, CancellationToken cancellationToken)
+    {
+        var workspace = ValidateWorkspace(request.Workspace);
+        var provider = _providers.Find(request.Provider)
+            ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"unknown provider '{request.Provider}'; known: {string.Join(", ", _providers.All.Select(p => p.Id))}");
+        if (request.Kind != "quick")
+        {
+            throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is not supported yet; use 'quick'", new Dictionary<string, object?> { ["field"] = "kind" });
+        }
+
+        var command = _providers.Expand(provider.Command);
+        var resolved = _providers.Resolve(command)
+            ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{provider.Id}' is not available: command '{command}' was not found in PATH", new Dictionary<string, object?> { ["command"] = command });
+        var key = $"{provider.Id}:{workspace}:{request.Model ?? string.Empty}";
+
+        // One start at a time, so two clients asking for the same key get the same session.
+        await _startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (request.Reuse && _live.Values.FirstOrDefault(s => s.Row.Key == key && !s.Stopping) is { } existing)
+            {
+                return View(existing);
+            }
+
+            var now = Now();
+            var row = new SessionRow
+            {
+                Id = NewId(),
+                Key = key,
+                Workspace = workspace,
+                Provider = provider.Id,
+                Model = request.Model,
+                TaskId = request.TaskId,
+                Kind = request.Kind,
+                Status = "created",
+                Title = request.Title,
+                CreatedAt = now,
+                UpdatedAt = now,
+                OwnerPid = ProcessInfo.CurrentPid,
+                OwnerStart = ProcessInfo.CurrentStartTime,
+                OwnerSocket = OwnerSocket,
+                Cols = request.Cols ?? _options.DefaultCols,
+                Rows = request.Rows ?? _options.DefaultRows,
+                LastActivityAt = now,
+            };
+            await _writer.WriteAsync(ctx =>
+            {
+                ctx.InsertSession(row);
+                ctx.Append(Events.Events.Status(row.Id, "created", null, null));
+                return 0;
+            }).ConfigureAwait(false);
+
+            var live = new LiveSession(row);
+            _hub.Stream(row.Id, 1);
+            _live[row.Id] = live;
+
+            var args = provider.Args.Select(_providers.Expand).ToList();
+            if (request.Model is { } model && provider.ModelArgs.Count > 0)
+            {
+                args.AddRange(provider.ModelArgs.Select(a => a.Replace("{model}", model, StringComparison.Ordinal)));
+            }
+
+            try
+            {
+                await SpawnWorkerAsync(live, "agent", provider.Id, resolved, args, workspace, row.Cols, row.Rows, provider.Env).ConfigureAwait(false);
+            }
+            catch (PtyStartException ex)
+            {
+                await FailAsync(live, $"cannot start '{command}': {ex.Message}").ConfigureAwait(false);
+                throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{provider.Id}' could not start '{command}': {ex.Message}", new Dictionary<string, object?> { ["command"] = command });
+            }
+
+            await SetStatusAsync(live, "active", null).ConfigureAwait(false);
+            return View(live);
+        }
+        finally
+        {
+            _startGate.Release();
+        }
+    }
+
+    public SessionView Get(string sessionId) =>
+        _live.TryGetValue(sessionId, out var live) ? View(live) : ViewStored(GetRow(sessionId));
+
+    public (List<SessionView> Sessions, SessionRow? Last) List(SessionQuery query)
+    {
+        var rows = _store.ListSessions(query with { Limit = query.Limit + 1 });
+        var hasMore = rows.Count > query.Limit;
+        if (hasMore)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        var workers = _store.ListWorkers(rows.Select(r => r.Id));
+        var views = rows.Select(r => _live.TryGetValue(r.Id, out var live)
+            ? View(live)
+            : new SessionView(r, workers.GetValueOrDefault(r.Id) ?? [], false, false)).ToList();
+        return (views, hasMore ? rows[^1] : null);
+    }
+
+    /// <summary>Stops every worker and marks the session completed.</summary>
+    public async Task<SessionView> EndAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (!_live.TryGetValue(sessionId, out var live))
+        {
+            var row = GetRow(sessionId);
+            EnsureNotForeign(row);
+            if (row.Status is "completed" or "failed")
+            {
+                throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} has already ended ({row.Status})");
+            }
+
+            // Suspended (or orphaned): no processes to stop, just end it.
+            var ended = row with { Status = "completed", StatusReason = "ended", EndedAt = Now(), UpdatedAt = Now() };
+            await _writer.WriteAsync(ctx =>
+            {
+                ctx.UpdateSession(ended);
+                ctx.Append(Events.Events.Status(row.Id, "completed", "ended", row.Status));
+                return 0;
+            }).ConfigureAwait(false);
+            var view = ViewStored(GetRow(sessionId));
+            SessionChanged?.Invoke(view);
+            return view;
+        }
+
+        await StopSessionAsync(live, "completed", "ended").ConfigureAwait(false);
+        return ViewStored(GetRow(sessionId));
+    }
+
+    /// <summary>Deletes a session that does not run (its events and workers go too).</summary>
+    public async Task DeleteAsync(string sessionId)
+    {
+        if (_live.ContainsKey(sessionId))
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is live; end it first (session/end)");
+        }
+
+        var row = GetRow(sessionId);
+        EnsureNotForeign(row);
+        await _writer.WriteAsync(ctx =>
+        {
+            ctx.DeleteSession(sessionId);
+            return 0;
+        }).ConfigureAwait(false);
+        foreach (var a in _attachments.Values.Where(a => a.SessionId == sessionId))
+        {
+            a.Stop(DetachReasons.Deleted);
+        }
+
+        _hub.Remove(sessionId);
+    }
+
+    /// <summary>Stops every live session (sidecar shutdown): they become suspended.</summary>
+    public async Task StopAllAsync(string status, string reason)
+    {
+        await Task.WhenAll(_live.Values.Select(s => StopSessionAsync(s, status, reason))).ConfigureAwait(false);
+        await _writer.FlushAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAllAsync("suspended", "shutdown").ConfigureAwait(false);
+        foreach (var a in _attachments.Values)
+        {
+            a.Stop(DetachReasons.Closed);
+        }
+    }
+
+    internal static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static string ValidateWorkspace(string workspace)
+    {
+        if (!Path.IsPathFullyQualified(workspace))
+        {
+            throw new SidecarException(SidecarError.InvalidWorkspace, $"workspace '{workspace}' is not an absolute path");
+        }
+
+        if (!Directory.Exists(workspace))
+        {
+            throw new SidecarException(SidecarError.InvalidWorkspace, $"workspace '{workspace}' does not exist or is not a directory");
+        }
+
+        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspace)) is { Length: > 0 } w ? w : "/";
+    }
+
+    private SessionRow GetRow(string sessionId) =>
+        _store.GetSession(sessionId) ?? throw new SidecarException(SidecarError.SessionNotFound, $"session '{sessionId}' not found");
+
+    /// <summary>A session that is live in another running sidecar is that sidecar's to change.</summary>
+    private static void EnsureNotForeign(SessionRow row)
+    {
+        if (row.Status is "created" or "active" && row.OwnerPid is { } pid && row.OwnerStart is { } start
+            && (pid != ProcessInfo.CurrentPid || start != ProcessInfo.CurrentStartTime) && ProcessInfo.IsAlive(pid, start))
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"session {row.Id} is owned by another running sidecar (pid {pid}); connect to it at {row.OwnerSocket ?? "its socket"}", new Dictionary<string, object?>
+            {
+                ["owner"] = new Dictionary<string, object?> { ["pid"] = pid, ["startTime"] = start, ["socket"] = row.OwnerSocket },
+            });
+        }
+    }
+
+    private SessionView View(LiveSession live)
+    {
+        var row = live.Row with { LastSeq = _hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq };
+        return new SessionView(row, live.Workers.Select(w => w.Row).ToList(), false, true);
+    }
+
+    private SessionView ViewStored(SessionRow row) => new(row, _store.ListWorkers(row.Id), false, false);
+}

@@ -1,0 +1,65 @@
+namespace AgentSidecar.Protocol;
+
+public sealed record ChatSendParams : IValidatable, IOrderedRequest
+{
+    /// <summary>Problem: a message larger than this is a paste accident, not a chat. Solution: 1007.</summary>
+    public const int MaxTextBytes = 1 << 20;
+
+    public string? SessionId { get; init; }
+
+    public string? Text { get; init; }
+
+    // chat/send is deliberately not ordered behind the session: it runs for the whole turn, and
+    // chat/cancel or a second chat/send (1003) on the same session must be answered meanwhile.
+    public string? OrderingKey => null;
+
+    public void Validate()
+    {
+        Require.NonEmpty(SessionId, "sessionId");
+        Require.NonEmpty(Text, "text");
+    }
+}
+
+public sealed record ChatSendResult
+{
+    public required string TurnId { get; init; }
+
+    public required string Status { get; init; }
+
+    public required string Text { get; init; }
+
+    public long DurationMs { get; init; }
+
+    public string? SessionId { get; init; }
+}
+
+public sealed record ChatHistoryParams : IValidatable
+{
+    public string? SessionId { get; init; }
+
+    public int? Limit { get; init; }
+
+    public void Validate()
+    {
+        Require.NonEmpty(SessionId, "sessionId");
+        Require.Range(Limit, "limit", 1, 100000);
+    }
+}
+
+public sealed record ChatMessage
+{
+    public required string TurnId { get; init; }
+
+    public required string Role { get; init; }
+
+    public required string Text { get; init; }
+
+    public required string Ts { get; init; }
+
+    public string? SessionId { get; init; }
+}
+
+public sealed record ChatHistoryResult
+{
+    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+}

@@ -1,0 +1,271 @@
+namespace AgentSidecar.Protocol;
+
+public static class SessionStatuses
+{
+    public const string Created = "created";
+    public const string Active = "active";
+    public const string Suspended = "suspended";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+
+    public static readonly string[] All = [Created, Active, Suspended, Completed, Failed];
+}
+
+public sealed record Owner
+{
+    public int Pid { get; init; }
+
+    public long StartTime { get; init; }
+
+    public string? Socket { get; init; }
+}
+
+public sealed record Session
+{
+    public required string Id { get; init; }
+
+    public required string Workspace { get; init; }
+
+    public required string Provider { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? TaskId { get; init; }
+
+    public required string Kind { get; init; }
+
+    public required string Status { get; init; }
+
+    public string? StatusReason { get; init; }
+
+    public string? Title { get; init; }
+
+    public required string CreatedAt { get; init; }
+
+    public required string UpdatedAt { get; init; }
+
+    public string? EndedAt { get; init; }
+
+    public string? TransitionedFrom { get; init; }
+
+    public string? TransitionedTo { get; init; }
+
+    public string? AgentSessionId { get; init; }
+
+    public bool Busy { get; init; }
+
+    public long LastSeq { get; init; }
+
+    /// <summary>Which sidecar owns the session's processes (while it is live).</summary>
+    public Owner? Owner { get; init; }
+
+    public IReadOnlyList<Worker> Workers { get; init; } = [];
+}
+
+public sealed record Worker
+{
+    public required string Id { get; init; }
+
+    public required string SessionId { get; init; }
+
+    public required string Kind { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Status { get; init; }
+
+    public int? Pid { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    public int? Signal { get; init; }
+
+    public int Cols { get; init; }
+
+    public int Rows { get; init; }
+
+    public string? Command { get; init; }
+
+    public IReadOnlyList<string>? Args { get; init; }
+
+    public string? Cwd { get; init; }
+}
+
+public sealed record SessionStartParams : IValidatable
+{
+    public const int MinCols = 2;
+    public const int MaxCols = 1000;
+    public const int MinRows = 1;
+    public const int MaxRows = 500;
+
+    public string? Workspace { get; init; }
+
+    public string? Provider { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? TaskId { get; init; }
+
+    public string? Kind { get; init; }
+
+    public string? Title { get; init; }
+
+    public bool? Reuse { get; init; }
+
+    public int? Cols { get; init; }
+
+    public int? Rows { get; init; }
+
+    public void Validate()
+    {
+        Require.NonEmpty(Workspace, "workspace");
+        Require.OneOf(Kind, "kind", "quick", "worktree");
+        Require.Range(Cols, "cols", MinCols, MaxCols);
+        Require.Range(Rows, "rows", MinRows, MaxRows);
+    }
+}
+
+public sealed record SessionListParams : IValidatable
+{
+    public const int MaxLimit = 1000;
+
+    public string? Workspace { get; init; }
+
+    public string? Provider { get; init; }
+
+    public IReadOnlyList<string>? Status { get; init; }
+
+    public string? TaskId { get; init; }
+
+    public int? Limit { get; init; }
+
+    public string? Cursor { get; init; }
+
+    public void Validate()
+    {
+        Require.Range(Limit, "limit", 1, MaxLimit);
+        if (Status is not null)
+        {
+            foreach (var s in Status)
+            {
+                Require.OneOf(s, "status", SessionStatuses.All);
+            }
+        }
+    }
+}
+
+public sealed record SessionListResult
+{
+    public required IReadOnlyList<Session> Sessions { get; init; }
+
+    public string? NextCursor { get; init; }
+}
+
+/// <summary>Params of every method that names one session.</summary>
+public sealed record SessionIdParams : IValidatable, IOrderedRequest
+{
+    public string? SessionId { get; init; }
+
+    public string? OrderingKey => SessionId;
+
+    public void Validate() => Require.NonEmpty(SessionId, "sessionId");
+}
+
+public sealed record SessionAttachParams : IValidatable, IOrderedRequest
+{
+    public string? SessionId { get; init; }
+
+    public long? AfterSeq { get; init; }
+
+    public IReadOnlyList<string>? Channels { get; init; }
+
+    public string? OrderingKey => SessionId;
+
+    public void Validate()
+    {
+        Require.NonEmpty(SessionId, "sessionId");
+        Require.NonNegative(AfterSeq, "afterSeq");
+        ValidateChannels(Channels);
+    }
+
+    internal static void ValidateChannels(IReadOnlyList<string>? channels)
+    {
+        if (channels is null)
+        {
+            return;
+        }
+
+        foreach (var c in channels)
+        {
+            Require.OneOf(c, "channels", "pty", "chat", "system", "metrics");
+        }
+    }
+}
+
+public sealed record SessionAttachResult
+{
+    public required string AttachId { get; init; }
+
+    public long LastSeq { get; init; }
+}
+
+public sealed record SessionDetachParams : IValidatable
+{
+    public string? AttachId { get; init; }
+
+    public void Validate() => Require.NonEmpty(AttachId, "attachId");
+}
+
+public sealed record SessionEventsParams : IValidatable
+{
+    public const int DefaultLimit = 1000;
+    public const int MaxLimit = 10000;
+
+    public string? SessionId { get; init; }
+
+    public long? AfterSeq { get; init; }
+
+    public int? Limit { get; init; }
+
+    public IReadOnlyList<string>? Channels { get; init; }
+
+    public void Validate()
+    {
+        Require.NonEmpty(SessionId, "sessionId");
+        Require.NonNegative(AfterSeq, "afterSeq");
+        Require.Range(Limit, "limit", 1, MaxLimit);
+        SessionAttachParams.ValidateChannels(Channels);
+    }
+}
+
+public sealed record SessionEventsResult
+{
+    public required IReadOnlyList<EventRecord> Events { get; init; }
+
+    public long LastSeq { get; init; }
+
+    public bool HasMore { get; init; }
+}
+
+public sealed record SessionDetachedParams
+{
+    public required string AttachId { get; init; }
+
+    public required string Reason { get; init; }
+
+    public long LastSeq { get; init; }
+
+    public string? SessionId { get; init; }
+}
+
+public sealed record SessionChangedParams
+{
+    public required Session Session { get; init; }
+}
+
+public sealed record SessionTransitionedParams
+{
+    public required Session Previous { get; init; }
+
+    public required Session Current { get; init; }
+}

@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using AgentSidecar.Protocol;
+
+namespace AgentSidecar.Rpc;
+
+public sealed partial class JsonRpcConnection
+{
+    /// <summary>Flush to the client at least this often while a burst is being written.</summary>
+    private const int FlushThresholdBytes = 256 * 1024;
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    private readonly record struct Outgoing(byte[] Buffer, int Length);
+
+    /// <summary>Sends a notification with a typed params object.</summary>
+    public bool Notify<T>(string method, T parameters, JsonTypeInfo<T> typeInfo) =>
+        Send(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("jsonrpc"u8, "2.0"u8);
+            w.WriteString("method"u8, method);
+            w.WritePropertyName("params"u8);
+            JsonSerializer.Serialize(w, parameters, typeInfo);
+            w.WriteEndObject();
+        });
+
+    /// <summary>
+    /// Writes one whole message with <paramref name="write"/> and queues it. False when the
+    /// connection is closed (the message is dropped).
+    /// </summary>
+    public bool Send(Action<Utf8JsonWriter> write)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            write(writer);
+        }
+
+        return Enqueue(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Waits until the queue is below the stream high-water mark. Returns false when the client
+    /// has read nothing for <see cref="RpcOptions.StallTimeout"/> (the caller detaches it).
+    /// </summary>
+    public async ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        var lastWritten = WrittenBytes;
+        var stalledSince = DateTime.UtcNow;
+        while (QueuedBytes > Options.StreamHighWaterBytes)
+        {
+            Task drained;
+            lock (_drainLock)
+            {
+                drained = _drained.Task;
+            }
+
+            if (QueuedBytes <= Options.StreamHighWaterBytes)
+            {
+                break;
+            }
+
+            var remaining = Options.StallTimeout - (DateTime.UtcNow - stalledSince);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await Task.WhenAny(drained, Task.Delay(remaining, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (WrittenBytes != lastWritten)
+            {
+                lastWritten = WrittenBytes;
+                stalledSince = DateTime.UtcNow;
+            }
+        }
+
+        return State != ConnectionState.Closed;
+    }
+
+    private void SendResult(string id, RpcHandler handler, object? result) =>
+        Send(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("jsonrpc"u8, "2.0"u8);
+            w.WritePropertyName("id"u8);
+            w.WriteRawValue(id, skipInputValidation: true);
+            w.WritePropertyName("result"u8);
+            handler.WriteResult(result, w);
+            w.WriteEndObject();
+        });
+
+    private void SendError(string? id, RpcException error) =>
+        Send(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("jsonrpc"u8, "2.0"u8);
+            w.WritePropertyName("id"u8);
+            if (id is null)
+            {
+                w.WriteNullValue();
+            }
+            else
+            {
+                w.WriteRawValue(id, skipInputValidation: true);
+            }
+
+            w.WriteStartObject("error"u8);
+            w.WriteNumber("code"u8, error.Code);
+            w.WriteString("message"u8, error.Message);
+            if (error.ErrorData is { } data)
+            {
+                w.WritePropertyName("data"u8);
+                JsonSerializer.Serialize(w, data, ProtocolJsonContext.Default.JsonObject);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+
+    private bool Enqueue(ReadOnlySpan<byte> body)
+    {
+        if (State == ConnectionState.Closed)
+        {
+            return false;
+        }
+
+        if (QueuedBytes > Options.HardLimitBytes)
+        {
+            LogWriteFailed(_logger, Name, $"more than {Options.HardLimitBytes} bytes queued: the client is not reading");
+            _ = CloseAsync();
+            return false;
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(body.Length);
+        body.CopyTo(rented);
+        Interlocked.Add(ref _queuedBytes, body.Length);
+        if (!_outgoing.Writer.TryWrite(new Outgoing(rented, body.Length)))
+        {
+            Interlocked.Add(ref _queuedBytes, -body.Length);
+            ArrayPool<byte>.Shared.Return(rented);
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                var unflushed = 0;
+                while (reader.TryRead(out var message))
+                {
+                    WriteFrame(message);
+                    unflushed += message.Length;
+                    Interlocked.Add(ref _queuedBytes, -message.Length);
+                    ArrayPool<byte>.Shared.Return(message.Buffer);
+                    if (unflushed >= FlushThresholdBytes)
+                    {
+                        await FlushAsync(unflushed).ConfigureAwait(false);
+                        unflushed = 0;
+                    }
+                }
+
+                await FlushAsync(unflushed).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            LogWriteFailed(_logger, Name, ex.Message);
+            State = ConnectionState.Closed;
+            _outgoing.Writer.TryComplete();
+            await _closed.CancelAsync().ConfigureAwait(false);
+            while (reader.TryRead(out var dropped))
+            {
+                Interlocked.Add(ref _queuedBytes, -dropped.Length);
+                ArrayPool<byte>.Shared.Return(dropped.Buffer);
+            }
+        }
+        finally
+        {
+            SignalDrained();
+        }
+    }
+
+    private void WriteFrame(Outgoing message)
+    {
+        // "Content-Length: " + up to 10 digits + "\r\n\r\n"
+        var span = _output.GetSpan(32 + message.Length);
+        "Content-Length: "u8.CopyTo(span);
+        var pos = 16;
+        Utf8Formatter.TryFormat(message.Length, span[pos..], out var digits);
+        pos += digits;
+        "\r\n\r\n"u8.CopyTo(span[pos..]);
+        pos += 4;
+        message.Buffer.AsSpan(0, message.Length).CopyTo(span[pos..]);
+        _output.Advance(pos + message.Length);
+    }
+
+    private async ValueTask FlushAsync(int bytes)
+    {
+        var result = await _output.FlushAsync(_closed.Token).ConfigureAwait(false);
+        if (result.IsCanceled || result.IsCompleted)
+        {
+            throw new IOException("the client closed its input");
+        }
+
+        Interlocked.Add(ref _writtenBytes, bytes);
+        SignalDrained();
+    }
+
+    private void SignalDrained()
+    {
+        TaskCompletionSource old;
+        lock (_drainLock)
+        {
+            old = _drained;
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        old.TrySetResult();
+    }
+}

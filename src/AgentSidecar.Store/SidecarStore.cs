@@ -1,0 +1,280 @@
+using System.Reflection;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace AgentSidecar.Store;
+
+/// <summary>
+/// The SQLite database: schema migrations at open, and reads on pooled connections. All writes go
+/// through the one <see cref="StoreWriter"/> (WAL mode: readers never block the writer).
+/// </summary>
+public sealed class SidecarStore
+{
+    private const int BusyTimeoutMs = 5000;
+
+    private readonly string _connectionString;
+
+    private SidecarStore(string path, string connectionString)
+    {
+        Path = path;
+        _connectionString = connectionString;
+    }
+
+    public string Path { get; }
+
+    public static int LatestVersion => Migrations().Count;
+
+    /// <summary>Opens (creating with mode 0600 if needed) and migrates the database at <paramref name="path"/>.</summary>
+    public static SidecarStore Open(string path)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        if (!File.Exists(path))
+        {
+            using var _ = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutMs / 1000,
+        }.ToString();
+        var store = new SidecarStore(path, cs);
+        using var conn = store.OpenConnection();
+        Migrate(conn);
+        return store;
+    }
+
+    /// <summary>The schema version of the database (PRAGMA user_version).</summary>
+    public int SchemaVersion()
+    {
+        using var conn = OpenConnection();
+        return UserVersion(conn);
+    }
+
+    internal SqliteConnection OpenConnection()
+    {
+        var conn = new SqliteConnection(_connectionString);
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs};";
+        cmd.ExecuteNonQuery();
+        return conn;
+    }
+
+    public SessionRow? GetSession(string id)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {SqlStatements.SessionColumns} FROM sessions WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? SqlStatements.ReadSession(r) : null;
+    }
+
+    public List<SessionRow> ListSessions(SessionQuery q)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        var sql = new StringBuilder($"SELECT {SqlStatements.SessionColumns} FROM sessions WHERE 1=1");
+        if (q.Workspace is not null)
+        {
+            sql.Append(" AND workspace = $workspace");
+            cmd.Parameters.AddWithValue("$workspace", q.Workspace);
+        }
+
+        if (q.Provider is not null)
+        {
+            sql.Append(" AND provider = $provider");
+            cmd.Parameters.AddWithValue("$provider", q.Provider);
+        }
+
+        if (q.TaskId is not null)
+        {
+            sql.Append(" AND task_id = $task");
+            cmd.Parameters.AddWithValue("$task", q.TaskId);
+        }
+
+        if (q.Key is not null)
+        {
+            sql.Append(" AND session_key = $key");
+            cmd.Parameters.AddWithValue("$key", q.Key);
+        }
+
+        if (q.Statuses is { Count: > 0 } statuses)
+        {
+            sql.Append(" AND status IN (");
+            for (var i = 0; i < statuses.Count; i++)
+            {
+                sql.Append(i == 0 ? "$st0" : $", $st{i}");
+                cmd.Parameters.AddWithValue($"$st{i}", statuses[i]);
+            }
+
+            sql.Append(')');
+        }
+
+        if (q.After is { } after)
+        {
+            sql.Append(" AND (created_at < $acreated OR (created_at = $acreated AND id < $aid))");
+            cmd.Parameters.AddWithValue("$acreated", after.CreatedAt);
+            cmd.Parameters.AddWithValue("$aid", after.Id);
+        }
+
+        sql.Append(" ORDER BY created_at DESC, id DESC LIMIT $limit");
+        cmd.Parameters.AddWithValue("$limit", q.Limit);
+        cmd.CommandText = sql.ToString();
+        var result = new List<SessionRow>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            result.Add(SqlStatements.ReadSession(r));
+        }
+
+        return result;
+    }
+
+    public List<WorkerRow> ListWorkers(string sessionId)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {SqlStatements.WorkerColumns} FROM workers WHERE session_id = $s ORDER BY created_at, id";
+        cmd.Parameters.AddWithValue("$s", sessionId);
+        var result = new List<WorkerRow>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            result.Add(SqlStatements.ReadWorker(r));
+        }
+
+        return result;
+    }
+
+    /// <summary>The workers of several sessions in one query, by session id.</summary>
+    public Dictionary<string, List<WorkerRow>> ListWorkers(IEnumerable<string> sessionIds)
+    {
+        var ids = sessionIds.ToList();
+        var result = new Dictionary<string, List<WorkerRow>>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        var sql = new StringBuilder($"SELECT {SqlStatements.WorkerColumns} FROM workers WHERE session_id IN (");
+        for (var i = 0; i < ids.Count; i++)
+        {
+            sql.Append(i == 0 ? "$s0" : $", $s{i}");
+            cmd.Parameters.AddWithValue($"$s{i}", ids[i]);
+        }
+
+        cmd.CommandText = sql.Append(") ORDER BY created_at, id").ToString();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var w = SqlStatements.ReadWorker(r);
+            if (!result.TryGetValue(w.SessionId, out var list))
+            {
+                result[w.SessionId] = list = [];
+            }
+
+            list.Add(w);
+        }
+
+        return result;
+    }
+
+    public WorkerRow? GetWorker(string workerId)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {SqlStatements.WorkerColumns} FROM workers WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", workerId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? SqlStatements.ReadWorker(r) : null;
+    }
+
+    /// <summary>Events with seq &gt; <paramref name="afterSeq"/>, in seq order, at most <paramref name="limit"/>.</summary>
+    public List<StoredEvent> ReadEvents(string sessionId, long afterSeq, int limit, IReadOnlyCollection<string>? channels = null)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        var sql = new StringBuilder("SELECT seq, ts, channel, type, worker_id, data FROM events WHERE session_id = $s AND seq > $after");
+        if (channels is { Count: > 0 })
+        {
+            sql.Append(" AND channel IN (");
+            var i = 0;
+            foreach (var ch in channels)
+            {
+                sql.Append(i == 0 ? "$ch0" : $", $ch{i}");
+                cmd.Parameters.AddWithValue($"$ch{i}", ch);
+                i++;
+            }
+
+            sql.Append(')');
+        }
+
+        sql.Append(" ORDER BY seq LIMIT $limit");
+        cmd.CommandText = sql.ToString();
+        cmd.Parameters.AddWithValue("$s", sessionId);
+        cmd.Parameters.AddWithValue("$after", afterSeq);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var result = new List<StoredEvent>(Math.Min(limit, 1024));
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            result.Add(new StoredEvent(sessionId, r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), (byte[])r.GetValue(5)));
+        }
+
+        return result;
+    }
+
+    private static int UserVersion(SqliteConnection conn)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Migrate(SqliteConnection conn)
+    {
+        var current = UserVersion(conn);
+        var migrations = Migrations();
+        if (current > migrations.Count)
+        {
+            throw new InvalidOperationException($"the database schema is version {current}, newer than this sidecar knows ({migrations.Count}); upgrade agent-sidecar");
+        }
+
+        for (var v = current + 1; v <= migrations.Count; v++)
+        {
+            using var tx = conn.BeginTransaction();
+            using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = migrations[v - 1] + $"\nPRAGMA user_version = {v};";
+            cmd.ExecuteNonQuery();
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Embedded migrations, ordered by their number prefix (001_…, 002_…).</summary>
+    internal static List<string> Migrations()
+    {
+        var asm = Assembly.GetExecutingAssembly();
+        return asm.GetManifestResourceNames()
+            .Where(n => n.StartsWith("Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n =>
+            {
+                using var s = asm.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(s);
+                return reader.ReadToEnd();
+            })
+            .ToList();
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.Data.Sqlite;
+
+namespace AgentSidecar.Store;
+
+/// <summary>
+/// The writer's view of one transaction. Everything done through it commits together, and the
+/// events appended through it reach clients only after that commit.
+/// </summary>
+public sealed class WriteContext
+{
+    private readonly StoreWriter _writer;
+
+    internal WriteContext(StoreWriter writer, SqliteConnection connection, SqliteTransaction transaction, long now)
+    {
+        _writer = writer;
+        Connection = connection;
+        Transaction = transaction;
+        Now = now;
+    }
+
+    internal SqliteConnection Connection { get; }
+
+    internal SqliteTransaction Transaction { get; }
+
+    /// <summary>The transaction's timestamp (unix ms).</summary>
+    public long Now { get; }
+
+    /// <summary>Appends an event; it gets the session's next seq.</summary>
+    public StoredEvent Append(EventDraft draft) => _writer.AppendInTransaction(this, draft);
+
+    public void InsertSession(SessionRow s)
+    {
+        using var c = Command($"INSERT INTO sessions ({SqlStatements.SessionColumns}) VALUES ($id, $key, $workspace, $provider, $model, $task, $kind, $status, $reason, $title, $created, $updated, $ended, $from, $to, $agent, 0, $opid, $ostart, $osocket, $cols, $rows, $activity)");
+        SqlStatements.BindSession(c, s);
+        c.ExecuteNonQuery();
+    }
+
+    /// <summary>Writes every column of the session but <c>last_seq</c> (which only the event log advances).</summary>
+    public void UpdateSession(SessionRow s)
+    {
+        using var c = Command("""
+            UPDATE sessions SET session_key = $key, workspace = $workspace, provider = $provider, model = $model, task_id = $task,
+              kind = $kind, status = $status, status_reason = $reason, title = $title, created_at = $created, updated_at = $updated,
+              ended_at = $ended, transitioned_from = $from, transitioned_to = $to, agent_session_id = $agent, owner_pid = $opid,
+              owner_start = $ostart, owner_socket = $osocket, cols = $cols, rows = $rows, last_activity_at = $activity
+            WHERE id = $id
+            """);
+        SqlStatements.BindSession(c, s);
+        if (c.ExecuteNonQuery() != 1)
+        {
+            throw new InvalidOperationException($"session {s.Id} does not exist");
+        }
+    }
+
+    public SessionRow? GetSession(string id)
+    {
+        using var c = Command($"SELECT {SqlStatements.SessionColumns} FROM sessions WHERE id = $id");
+        c.Parameters.AddWithValue("$id", id);
+        using var r = c.ExecuteReader();
+        return r.Read() ? SqlStatements.ReadSession(r) : null;
+    }
+
+    public void DeleteSession(string id)
+    {
+        using var c = Command("DELETE FROM events WHERE session_id = $id; DELETE FROM workers WHERE session_id = $id; DELETE FROM sessions WHERE id = $id;");
+        c.Parameters.AddWithValue("$id", id);
+        c.ExecuteNonQuery();
+        _writer.ForgetSession(id);
+    }
+
+    public void UpsertWorker(WorkerRow w)
+    {
+        using var c = Command($"""
+            INSERT INTO workers ({SqlStatements.WorkerColumns}) VALUES ($id, $session, $kind, $name, $command, $args, $cwd, $status, $pid, $pidstart, $exit, $signal, $cols, $rows, $created, $exited)
+            ON CONFLICT (id) DO UPDATE SET session_id = $session, name = $name, command = $command, args = $args, cwd = $cwd, status = $status,
+              pid = $pid, pid_start = $pidstart, exit_code = $exit, signal = $signal, cols = $cols, rows = $rows, exited_at = $exited
+            """);
+        SqlStatements.BindWorker(c, w);
+        c.ExecuteNonQuery();
+    }
+
+    internal SqliteCommand Command(string sql)
+    {
+        var c = Connection.CreateCommand();
+        c.Transaction = Transaction;
+        c.CommandText = sql;
+        return c;
+    }
+}

@@ -1,0 +1,452 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+
+namespace AgentSidecar.Terminal.Pty;
+
+/// <summary>
+/// A child process in its own pseudo-terminal (posix_openpt + posix_spawnp with SETSID, see
+/// docs/architecture.md). One dedicated reader thread per PTY delivers every output byte before the
+/// exit; writes go through a queue so a child that does not read never blocks the caller or the
+/// reader; stopping signals the whole process group and session.
+/// </summary>
+public sealed class PtyProcess : IDisposable
+{
+    /// <summary>Read size: big enough that a flood costs few syscalls (pty.md measured 16–64 KB).</summary>
+    private const int ReadBufferBytes = 64 * 1024;
+
+    /// <summary>
+    /// Problem: one event per read(2) makes tiny rows under load. Solution: after a read, keep
+    /// reading what is already there (poll with timeout 0) up to this many bytes, then deliver.
+    /// It never waits, so a lone keystroke echo goes out at once.
+    /// </summary>
+    private const int CoalesceBytes = 48 * 1024;
+
+    /// <summary>Stack of the reader thread: it only loops over read(2).</summary>
+    private const int ReaderStackBytes = 256 * 1024;
+
+    private readonly PtyHandle _master;
+    private readonly IPtyListener _listener;
+    private readonly Channel<ReadOnlyMemory<byte>> _input = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource<PtyExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _cols;
+    private int _rows;
+
+    private PtyProcess(PtyHandle master, int pid, IPtyListener listener, int cols, int rows)
+    {
+        _master = master;
+        _listener = listener;
+        Pid = pid;
+        StartTime = ProcessInfo.TryGetStartTime(pid) ?? 0;
+        _cols = cols;
+        _rows = rows;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>The process start time (clock ticks since boot): with the pid, it names this process only.</summary>
+    public long StartTime { get; }
+
+    public int Cols => _cols;
+
+    public int Rows => _rows;
+
+    /// <summary>Completes after the last output byte has been delivered and the child was reaped.</summary>
+    public Task<PtyExit> Exited => _exited.Task;
+
+    public bool HasExited => _exited.Task.IsCompleted;
+
+    /// <summary>Raised (on the reader thread) when the listener threw; the PTY keeps going.</summary>
+    public static event Action<Exception>? ListenerFailed;
+
+    public unsafe static PtyProcess Start(PtyStartInfo info, IPtyListener listener)
+    {
+        var fd = Libc.PosixOpenpt(Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            var e = Libc.Errno;
+            throw new PtyStartException($"posix_openpt failed: {Libc.Describe(e)}", e);
+        }
+
+        var master = new PtyHandle(fd);
+        try
+        {
+            Check(Libc.Grantpt(fd), "grantpt");
+            Check(Libc.Unlockpt(fd), "unlockpt");
+            var name = stackalloc byte[256];
+            if (Libc.PtsnameR(fd, name, 256) != 0)
+            {
+                throw new PtyStartException("ptsname_r failed", Libc.Errno);
+            }
+
+            SetWindowSize(fd, info.Cols, info.Rows);
+            EnableUtf8(fd);
+            var pid = Spawn(info, name);
+            var process = new PtyProcess(master, pid, listener, info.Cols, info.Rows);
+            process.StartThreads();
+            return process;
+        }
+        catch
+        {
+            master.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Queues bytes for the child. Never blocks; dropped once the child has exited.</summary>
+    public void Write(ReadOnlyMemory<byte> data)
+    {
+        if (!data.IsEmpty)
+        {
+            _input.Writer.TryWrite(data);
+        }
+    }
+
+    /// <summary>Sets the window size; the kernel sends SIGWINCH to the foreground process group.</summary>
+    public void Resize(int cols, int rows)
+    {
+        var ok = false;
+        try
+        {
+            _master.DangerousAddRef(ref ok);
+            SetWindowSize(_master.Fd, cols, rows);
+            _cols = cols;
+            _rows = rows;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (ok)
+            {
+                _master.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Sends a signal to the child's process group and to every process of its session.</summary>
+    public void Signal(int signal)
+    {
+        if (HasExited)
+        {
+            return;
+        }
+
+        ProcessInfo.SignalSession(Pid, signal);
+    }
+
+    /// <summary>SIGHUP to the group, then SIGKILL after <paramref name="grace"/>; completes at exit.</summary>
+    public async Task<PtyExit> StopAsync(TimeSpan grace)
+    {
+        if (!HasExited)
+        {
+            Signal(Libc.SIGHUP);
+            if (await Task.WhenAny(Exited, Task.Delay(grace)).ConfigureAwait(false) != Exited)
+            {
+                Signal(Libc.SIGKILL);
+            }
+        }
+
+        var exit = await Exited.ConfigureAwait(false);
+
+        // The leader is gone; anything left in its session (a backgrounded job) goes too.
+        ProcessInfo.SignalSession(Pid, Libc.SIGKILL, includeGroup: false);
+        return exit;
+    }
+
+    public void Dispose()
+    {
+        if (!HasExited)
+        {
+            Signal(Libc.SIGKILL);
+        }
+
+        _input.Writer.TryComplete();
+    }
+
+    private void StartThreads()
+    {
+        var reader = new Thread(ReadLoop, ReaderStackBytes)
+        {
+            IsBackground = true,
+            Name = $"pty-read-{Pid}",
+        };
+        reader.Start();
+        _ = Task.Run(WriteLoopAsync);
+    }
+
+    private unsafe void ReadLoop()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(ReadBufferBytes, pinned: true);
+        var fd = _master.Fd;
+        try
+        {
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    var filled = ReadSome(fd, p, ReadBufferBytes);
+                    if (filled <= 0)
+                    {
+                        break;
+                    }
+
+                    // Drain what is already waiting, without waiting for more.
+                    var eof = false;
+                    while (filled < CoalesceBytes && HasInput(fd))
+                    {
+                        var n = ReadSome(fd, p + filled, ReadBufferBytes - filled);
+                        if (n <= 0)
+                        {
+                            eof = true;
+                            break;
+                        }
+
+                        filled += n;
+                    }
+
+                    Deliver(new ReadOnlySpan<byte>(p, filled));
+                    if (eof)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            var exit = Reap();
+            _input.Writer.TryComplete();
+            _master.Dispose();
+            try
+            {
+                _listener.OnExit(exit);
+            }
+            catch (Exception ex)
+            {
+                // An exception on this thread would end the whole sidecar: report it and go on.
+                ListenerFailed?.Invoke(ex);
+            }
+            finally
+            {
+                _exited.TrySetResult(exit);
+            }
+        }
+    }
+
+    private void Deliver(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            _listener.OnOutput(data);
+        }
+        catch (Exception ex)
+        {
+            ListenerFailed?.Invoke(ex);
+        }
+    }
+
+    private static unsafe int ReadSome(int fd, byte* p, int count)
+    {
+        while (true)
+        {
+            var n = Libc.Read(fd, p, (nuint)count);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            var errno = Libc.Errno;
+            if (errno != Libc.EINTR)
+            {
+                return -1; // EIO: every slave fd is closed, the output has ended.
+            }
+        }
+    }
+
+    private static unsafe bool HasInput(int fd)
+    {
+        var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
+        return Libc.Poll(&pfd, 1, 0) > 0 && (pfd.REvents & Libc.POLLIN) != 0;
+    }
+
+    private unsafe PtyExit Reap()
+    {
+        int status;
+        while (true)
+        {
+            var r = Libc.Waitpid(Pid, &status, 0);
+            if (r == Pid)
+            {
+                return PtyExit.FromWaitStatus(status);
+            }
+
+            if (r < 0 && Libc.Errno != Libc.EINTR)
+            {
+                return new PtyExit(null, null);
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _input.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var data))
+            {
+                if (!WriteAll(data))
+                {
+                    _input.Writer.TryComplete();
+                    return;
+                }
+            }
+        }
+    }
+
+    private unsafe bool WriteAll(ReadOnlyMemory<byte> data)
+    {
+        var ok = false;
+        try
+        {
+            _master.DangerousAddRef(ref ok);
+            fixed (byte* p = data.Span)
+            {
+                var offset = 0;
+                while (offset < data.Length)
+                {
+                    var n = Libc.Write(_master.Fd, p + offset, (nuint)(data.Length - offset));
+                    if (n < 0)
+                    {
+                        if (Libc.Errno == Libc.EINTR)
+                        {
+                            continue;
+                        }
+
+                        return false;
+                    }
+
+                    offset += (int)n;
+                }
+            }
+
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (ok)
+            {
+                _master.DangerousRelease();
+            }
+        }
+    }
+
+    private static unsafe void SetWindowSize(int fd, int cols, int rows)
+    {
+        var ws = new Libc.WinSize { Cols = (ushort)cols, Rows = (ushort)rows };
+        Check(Libc.Ioctl(fd, Libc.TIOCSWINSZ, &ws), "ioctl(TIOCSWINSZ)");
+    }
+
+    private static unsafe void EnableUtf8(int fd)
+    {
+        var termios = stackalloc byte[Libc.TermiosSize];
+        if (Libc.Tcgetattr(fd, termios) == 0)
+        {
+            *(uint*)termios |= Libc.IUTF8; // c_iflag is the first field
+            _ = Libc.Tcsetattr(fd, 0, termios);
+        }
+    }
+
+    private static unsafe int Spawn(PtyStartInfo info, byte* slavePath)
+    {
+        var actions = stackalloc byte[Libc.SpawnFileActionsSize];
+        var attr = stackalloc byte[Libc.SpawnAttrSize];
+        var allSignals = stackalloc byte[Libc.SigsetSize];
+        var noSignals = stackalloc byte[Libc.SigsetSize];
+        var strings = new List<IntPtr>();
+        try
+        {
+            _ = Libc.FileActionsInit(actions);
+            _ = Libc.SpawnAttrInit(attr);
+
+            // No O_NOCTTY: glibc runs setsid() before the file actions, so this open makes the
+            // PTY the child's controlling terminal (Ctrl-C and SIGWINCH then work).
+            Check(-Libc.FileActionsAddOpen(actions, 0, slavePath, Libc.O_RDWR, 0), "addopen");
+            Check(-Libc.FileActionsAddDup2(actions, 0, 1), "adddup2");
+            Check(-Libc.FileActionsAddDup2(actions, 0, 2), "adddup2");
+            Check(-Libc.FileActionsAddClosefrom(actions, 3), "addclosefrom");
+            var cwd = Utf8(info.WorkingDirectory, strings);
+            Check(-Libc.FileActionsAddChdir(actions, (byte*)cwd), "addchdir");
+
+            // .NET ignores SIGPIPE (and more): give the child default handlers and an empty mask.
+            _ = Libc.Sigfillset(allSignals);
+            _ = Libc.Sigemptyset(noSignals);
+            _ = Libc.SpawnAttrSetSigDefault(attr, allSignals);
+            _ = Libc.SpawnAttrSetSigMask(attr, noSignals);
+            _ = Libc.SpawnAttrSetFlags(attr, (short)(Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK));
+
+            var argv = stackalloc byte*[info.Args.Count + 2];
+            argv[0] = (byte*)Utf8(info.Command, strings);
+            for (var i = 0; i < info.Args.Count; i++)
+            {
+                argv[i + 1] = (byte*)Utf8(info.Args[i], strings);
+            }
+
+            argv[info.Args.Count + 1] = null;
+
+            var env = info.Environment;
+            var envp = (byte**)NativeMemory.Alloc((nuint)(env.Count + 1), (nuint)sizeof(byte*));
+            try
+            {
+                var k = 0;
+                foreach (var (key, value) in env)
+                {
+                    envp[k++] = (byte*)Utf8($"{key}={value}", strings);
+                }
+
+                envp[k] = null;
+                int pid;
+                var rc = Libc.PosixSpawnp(&pid, argv[0], actions, attr, argv, envp);
+                if (rc != 0)
+                {
+                    throw new PtyStartException($"cannot start '{info.Command}': {Libc.Describe(rc)}", rc);
+                }
+
+                return pid;
+            }
+            finally
+            {
+                NativeMemory.Free(envp);
+            }
+        }
+        finally
+        {
+            _ = Libc.FileActionsDestroy(actions);
+            _ = Libc.SpawnAttrDestroy(attr);
+            foreach (var s in strings)
+            {
+                Marshal.FreeCoTaskMem(s);
+            }
+        }
+    }
+
+    private static IntPtr Utf8(string s, List<IntPtr> owned)
+    {
+        var p = Marshal.StringToCoTaskMemUTF8(s);
+        owned.Add(p);
+        return p;
+    }
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0)
+        {
+            var errno = rc < 0 && rc != -1 ? -rc : Libc.Errno;
+            throw new PtyStartException($"{what} failed: {Libc.Describe(errno)}", errno);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Sessions;
+using AgentSidecar.Hosting;
+using AgentSidecar.Protocol;
+using AgentSidecar.Rpc;
+using AgentSidecar.Store;
+
+namespace AgentSidecar.Handlers;
+
+internal sealed class SessionHandlers(SidecarHost host)
+{
+    private const int DefaultListLimit = 100;
+
+    private SessionManager Sessions => host.Sessions;
+
+    [JsonRpcMethod(Methods.SessionStart)]
+    public async Task<Session> StartAsync(SessionStartParams p, CancellationToken ct)
+    {
+        var view = await Sessions.StartAsync(new StartSessionRequest
+        {
+            Workspace = p.Workspace!,
+            Provider = p.Provider ?? host.DefaultProvider,
+            Model = p.Model,
+            TaskId = p.TaskId,
+            Kind = p.Kind ?? "quick",
+            Title = p.Title,
+            Reuse = p.Reuse ?? true,
+            Cols = p.Cols,
+            Rows = p.Rows,
+        }, ct).ConfigureAwait(false);
+        return WireMapper.ToWire(view);
+    }
+
+    [JsonRpcMethod(Methods.SessionGet)]
+    public Task<Session> GetAsync(SessionIdParams p, CancellationToken ct) =>
+        Task.FromResult(WireMapper.ToWire(Sessions.Get(p.SessionId!)));
+
+    [JsonRpcMethod(Methods.SessionList)]
+    public Task<SessionListResult> ListAsync(SessionListParams p, CancellationToken ct)
+    {
+        var (views, last) = Sessions.List(new SessionQuery
+        {
+            Workspace = p.Workspace,
+            Provider = p.Provider,
+            Statuses = p.Status,
+            TaskId = p.TaskId,
+            Limit = p.Limit ?? DefaultListLimit,
+            After = p.Cursor is null ? null : DecodeCursor(p.Cursor),
+        });
+        return Task.FromResult(new SessionListResult
+        {
+            Sessions = views.Select(WireMapper.ToWire).ToList(),
+            NextCursor = last is null ? null : EncodeCursor(last),
+        });
+    }
+
+    [JsonRpcMethod(Methods.SessionEnd)]
+    public async Task<Session> EndAsync(SessionIdParams p, CancellationToken ct) =>
+        WireMapper.ToWire(await Sessions.EndAsync(p.SessionId!, ct).ConfigureAwait(false));
+
+    [JsonRpcMethod(Methods.SessionDelete)]
+    public async Task<EmptyResult> DeleteAsync(SessionIdParams p, CancellationToken ct)
+    {
+        await Sessions.DeleteAsync(p.SessionId!).ConfigureAwait(false);
+        return EmptyResult.Instance;
+    }
+
+    [JsonRpcMethod(Methods.SessionAttach)]
+    public Task<SessionAttachResult> AttachAsync(SessionAttachParams p, RpcRequestContext ctx, CancellationToken ct)
+    {
+        var client = host.Clients.Get(ctx.Connection) ?? throw new RpcException(ErrorCodes.InvalidState, "the connection is closing");
+        var attachId = string.Empty;
+        var sink = new DeferredSink();
+        var (attachment, lastSeq) = Sessions.Attach(p.SessionId!, p.AfterSeq ?? 0, p.Channels, sink);
+        attachId = attachment.Id;
+        sink.Target = new ConnectionEventSink(ctx.Connection, attachId);
+        client.Attachments[attachId] = attachment;
+        _ = attachment.Ended.ContinueWith(t =>
+        {
+            client.Attachments.TryRemove(attachId, out _);
+            if (t.Result is DetachReasons.Overflow or DetachReasons.Deleted or DetachReasons.Error)
+            {
+                ctx.Connection.Notify(Notifications.SessionDetached, new SessionDetachedParams
+                {
+                    AttachId = attachId,
+                    Reason = t.Result,
+                    LastSeq = attachment.Cursor,
+                    SessionId = attachment.SessionId,
+                }, ProtocolJsonContext.Default.SessionDetachedParams);
+            }
+        }, TaskScheduler.Default);
+
+        // Events flow only after the client has the attach result, so it knows the attachId first.
+        ctx.OnResponseSent(attachment.Start);
+        return Task.FromResult(new SessionAttachResult { AttachId = attachId, LastSeq = lastSeq });
+    }
+
+    [JsonRpcMethod(Methods.SessionDetach)]
+    public Task<EmptyResult> DetachAsync(SessionDetachParams p, CancellationToken ct)
+    {
+        if (!Sessions.Detach(p.AttachId!))
+        {
+            throw new RpcException(ErrorCodes.InvalidParams, $"no attachment '{p.AttachId}'", new System.Text.Json.Nodes.JsonObject { ["field"] = "attachId" });
+        }
+
+        return Task.FromResult(EmptyResult.Instance);
+    }
+
+    [JsonRpcMethod(Methods.SessionEvents)]
+    public Task<SessionEventsResult> EventsAsync(SessionEventsParams p, CancellationToken ct)
+    {
+        var (events, lastSeq, hasMore) = Sessions.ReadEvents(p.SessionId!, p.AfterSeq ?? 0, p.Limit ?? SessionEventsParams.DefaultLimit, p.Channels);
+        return Task.FromResult(new SessionEventsResult
+        {
+            Events = events.Select(WireMapper.ToWire).ToList(),
+            LastSeq = lastSeq,
+            HasMore = hasMore,
+        });
+    }
+
+    private static string EncodeCursor(SessionRow last) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.CreatedAt}:{last.Id}"));
+
+    private static (long, string) DecodeCursor(string cursor)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            return (long.Parse(text.AsSpan(0, colon), CultureInfo.InvariantCulture), text[(colon + 1)..]);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentOutOfRangeException or OverflowException)
+        {
+            throw RpcException.InvalidParams("cursor", "'cursor' is not a cursor this sidecar returned (pass nextCursor back unchanged)");
+        }
+    }
+
+    /// <summary>Lets the attachment exist before the sink knows its id.</summary>
+    private sealed class DeferredSink : IEventSink
+    {
+        public ConnectionEventSink? Target { get; set; }
+
+        public ValueTask<bool> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
+            Target!.DeliverAsync(events, cancellationToken);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+using AgentSidecar.Core.Sessions;
+using AgentSidecar.Protocol;
+using AgentSidecar.Store;
+
+namespace AgentSidecar.Handlers;
+
+/// <summary>Domain → wire records. The only place that knows both.</summary>
+internal static class WireMapper
+{
+    public static string Ts(long unixMs) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    public static Session ToWire(SessionView v) => new()
+    {
+        Id = v.Row.Id,
+        Workspace = v.Row.Workspace,
+        Provider = v.Row.Provider,
+        Model = v.Row.Model,
+        TaskId = v.Row.TaskId,
+        Kind = v.Row.Kind,
+        Status = v.Row.Status,
+        StatusReason = v.Row.StatusReason,
+        Title = v.Row.Title,
+        CreatedAt = Ts(v.Row.CreatedAt),
+        UpdatedAt = Ts(v.Row.UpdatedAt),
+        EndedAt = v.Row.EndedAt is { } e ? Ts(e) : null,
+        TransitionedFrom = v.Row.TransitionedFrom,
+        TransitionedTo = v.Row.TransitionedTo,
+        AgentSessionId = v.Row.AgentSessionId,
+        Busy = v.Busy,
+        LastSeq = v.Row.LastSeq,
+        Owner = v.Live && v.Row.OwnerPid is { } pid ? new Owner { Pid = pid, StartTime = v.Row.OwnerStart ?? 0, Socket = v.Row.OwnerSocket } : null,
+        Workers = v.Workers.Select(ToWire).ToList(),
+    };
+
+    public static Worker ToWire(WorkerRow w) => new()
+    {
+        Id = w.Id,
+        SessionId = w.SessionId,
+        Kind = w.Kind,
+        Name = w.Name,
+        Status = w.Status,
+        Pid = w.Status == "running" ? w.Pid : null,
+        ExitCode = w.ExitCode,
+        Signal = w.Signal,
+        Cols = w.Cols,
+        Rows = w.Rows,
+        Command = w.Command,
+        Args = w.Args,
+        Cwd = w.Cwd,
+    };
+
+    public static EventRecord ToWire(StoredEvent e) => new()
+    {
+        SessionId = e.SessionId,
+        Seq = e.Seq,
+        Ts = Ts(e.Ts),
+        Channel = e.Channel,
+        Type = e.Type,
+        WorkerId = e.WorkerId,
+        Data = new RawJson(e.Data),
+    };
+}

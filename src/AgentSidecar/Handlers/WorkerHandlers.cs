@@ -1,0 +1,46 @@
+using AgentSidecar.Core.Sessions;
+using AgentSidecar.Hosting;
+using AgentSidecar.Protocol;
+using AgentSidecar.Rpc;
+
+namespace AgentSidecar.Handlers;
+
+internal sealed class WorkerHandlers(SidecarHost host)
+{
+    private SessionManager Sessions => host.Sessions;
+
+    [JsonRpcMethod(Methods.WorkerStart)]
+    public async Task<Worker> StartAsync(WorkerStartParams p, CancellationToken ct) =>
+        WireMapper.ToWire(await Sessions.StartWorkerAsync(new StartWorkerRequest
+        {
+            SessionId = p.SessionId!,
+            Name = p.Name,
+            Command = p.Command,
+            Args = p.Args,
+            Cwd = p.Cwd,
+            Cols = p.Cols,
+            Rows = p.Rows,
+        }).ConfigureAwait(false));
+
+    [JsonRpcMethod(Methods.WorkerList)]
+    public Task<WorkerListResult> ListAsync(SessionIdParams p, CancellationToken ct) =>
+        Task.FromResult(new WorkerListResult { Workers = Sessions.ListWorkers(p.SessionId!).Select(WireMapper.ToWire).ToList() });
+
+    [JsonRpcMethod(Methods.WorkerStop)]
+    public async Task<Worker> StopAsync(WorkerIdParams p, CancellationToken ct) =>
+        WireMapper.ToWire(await Sessions.StopWorkerAsync(p.WorkerId!).ConfigureAwait(false));
+
+    [JsonRpcMethod(Methods.WorkerInput)]
+    public Task<EmptyResult> InputAsync(WorkerInputParams p, CancellationToken ct)
+    {
+        Sessions.Input(p.WorkerId!, p.Data!);
+        return Task.FromResult(EmptyResult.Instance);
+    }
+
+    [JsonRpcMethod(Methods.WorkerResize)]
+    public async Task<EmptyResult> ResizeAsync(WorkerResizeParams p, CancellationToken ct)
+    {
+        await Sessions.ResizeAsync(p.WorkerId!, p.Cols!.Value, p.Rows!.Value).ConfigureAwait(false);
+        return EmptyResult.Instance;
+    }
+}

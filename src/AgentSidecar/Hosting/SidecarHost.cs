@@ -1,0 +1,211 @@
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text.Json;
+using AgentSidecar.Core;
+using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Providers;
+using AgentSidecar.Core.Sessions;
+using AgentSidecar.Handlers;
+using AgentSidecar.Protocol;
+using AgentSidecar.Rpc;
+using AgentSidecar.Store;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSidecar.Hosting;
+
+/// <summary>What the command line decided.</summary>
+internal sealed record HostSettings
+{
+    public required string DataDir { get; init; }
+
+    public string? ListenPath { get; init; }
+
+    public bool Stdio { get; init; } = true;
+
+    public long MaxMessageBytes { get; init; } = RpcOptions.DefaultMaxMessageBytes;
+
+    public TimeSpan? StallTimeout { get; init; }
+}
+
+/// <summary>
+/// The composition root and process lifetime: builds the parts, serves stdio (the primary client,
+/// whose end ends the sidecar) and the unix socket, and shuts down so that no child survives.
+/// </summary>
+internal sealed partial class SidecarHost : IAsyncDisposable
+{
+    public static readonly string Version =
+        typeof(SidecarHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource<int> _exitRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _stopGate = new(1, 1);
+    private UnixSocketListener? _listener;
+    private JsonRpcConnection? _primary;
+    private bool _sessionsStopped;
+
+    private SidecarHost(HostSettings settings, ILoggerFactory loggerFactory)
+    {
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("agent-sidecar");
+        Options = new SidecarOptions { DataDir = settings.DataDir };
+        RpcOptions = new RpcOptions
+        {
+            MaxMessageBytes = settings.MaxMessageBytes,
+            StallTimeout = settings.StallTimeout ?? new RpcOptions().StallTimeout,
+        };
+        SidecarOptions.EnsurePrivateDirectory(Options.DataDir);
+        Store = SidecarStore.Open(Options.DatabasePath);
+        Writer = new StoreWriter(Store, TimeProvider.System);
+        Writer.CommitFailed += ex => LogCommitFailed(_logger, ex);
+        Hub = new EventHub(Writer);
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+        Providers = new ProviderRegistry(name => environment.GetValueOrDefault(name));
+        Sessions = new SessionManager(Options, Store, Writer, Hub, Providers, TimeProvider.System, loggerFactory.CreateLogger<SessionManager>(), environment);
+        Clients = new ClientConnections();
+        Sessions.SessionChanged += view => Clients.Broadcast(Notifications.SessionChanged, new SessionChangedParams { Session = WireMapper.ToWire(view) }, ProtocolJsonContext.Default.SessionChangedParams);
+        Dispatcher = new RpcDispatcher(ProtocolJsonContext.Default.Options, ErrorMapper.Map)
+            .AddTarget(new LifecycleHandlers(this))
+            .AddTarget(new ProviderHandlers(this))
+            .AddTarget(new SessionHandlers(this))
+            .AddTarget(new WorkerHandlers(this));
+        SocketPath = settings.ListenPath ?? Path.Combine(Options.DataDir, "run", $"sidecar-{Environment.ProcessId}.sock");
+    }
+
+    public SidecarOptions Options { get; }
+
+    public RpcOptions RpcOptions { get; }
+
+    public SidecarStore Store { get; }
+
+    public StoreWriter Writer { get; }
+
+    public EventHub Hub { get; }
+
+    public ProviderRegistry Providers { get; }
+
+    public SessionManager Sessions { get; }
+
+    public ClientConnections Clients { get; }
+
+    public RpcDispatcher Dispatcher { get; }
+
+    public OrderedScheduler Scheduler { get; } = new();
+
+    public string? SocketPath { get; private set; }
+
+    public string DefaultProvider { get; private set; } = "shell";
+
+    public static SidecarHost Create(HostSettings settings, ILoggerFactory loggerFactory) => new(settings, loggerFactory);
+
+    /// <summary>Serves until the primary client (stdio) ends or sends <c>exit</c>, or <paramref name="stop"/> fires; returns the exit code.</summary>
+    public async Task<int> RunAsync(HostSettings settings, CancellationToken stop)
+    {
+        _listener = new UnixSocketListener(SocketPath!, ServeSocketAsync);
+        _listener.Start();
+        Sessions.OwnerSocket = SocketPath;
+        LogListening(_logger, SocketPath!, Options.DataDir);
+
+        Task primaryDone;
+        if (settings.Stdio)
+        {
+            // Stdout carries the protocol only: anything else that writes to Console goes to stderr.
+            var stdout = Console.OpenStandardOutput();
+            Console.SetOut(Console.Error);
+            _primary = NewConnection(Console.OpenStandardInput(), stdout, "stdio");
+            primaryDone = _primary.RunAsync();
+        }
+        else
+        {
+            primaryDone = Task.Delay(Timeout.Infinite, stop);
+        }
+
+        var stopped = Task.Delay(Timeout.Infinite, stop);
+        var first = await Task.WhenAny(primaryDone, _exitRequested.Task, stopped).ConfigureAwait(false);
+        var code = first == _exitRequested.Task ? _exitRequested.Task.Result : 0;
+        if (first == primaryDone && _primary?.CloseReason is not null)
+        {
+            code = 1; // framing lost: the client broke the protocol
+        }
+
+        return code;
+    }
+
+    public bool IsPrimary(JsonRpcConnection connection) => ReferenceEquals(connection, _primary);
+
+    public void RequestExit(JsonRpcConnection connection, int code)
+    {
+        if (IsPrimary(connection))
+        {
+            _exitRequested.TrySetResult(code);
+        }
+        else
+        {
+            _ = connection.CloseAsync();
+        }
+    }
+
+    /// <summary>Suspends every live session (stopping its processes); safe to call twice.</summary>
+    public async Task StopSessionsAsync()
+    {
+        await _stopGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_sessionsStopped)
+            {
+                _sessionsStopped = true;
+                await Sessions.StopAllAsync("suspended", "shutdown").ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _stopGate.Release();
+        }
+    }
+
+    public void ApplyInitializationOptions(JsonElement? options)
+    {
+        if (options is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("defaultProvider", out var dp) && dp.ValueKind == JsonValueKind.String)
+        {
+            DefaultProvider = dp.GetString()!;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener?.Dispose();
+        await StopSessionsAsync().ConfigureAwait(false);
+        if (_primary is not null)
+        {
+            await _primary.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Sessions.DisposeAsync().ConfigureAwait(false);
+        Writer.Dispose();
+    }
+
+    private JsonRpcConnection NewConnection(Stream input, Stream output, string name)
+    {
+        var connection = new JsonRpcConnection(input, output, Dispatcher, Scheduler, RpcOptions, _loggerFactory.CreateLogger("rpc"), name);
+        Clients.Add(connection);
+        connection.Closed.Register(() => Clients.Remove(connection));
+        return connection;
+    }
+
+    private async Task ServeSocketAsync(Socket socket)
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        var connection = NewConnection(stream, stream, $"socket#{socket.Handle}");
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "serving more clients on {Socket} (data in {DataDir})")]
+    private static partial void LogListening(ILogger logger, string socket, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "committing to the event log failed; the batch was not written")]
+    private static partial void LogCommitFailed(ILogger logger, Exception ex);
+}

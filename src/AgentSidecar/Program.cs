@@ -1,0 +1,60 @@
+using System.CommandLine;
+using AgentSidecar.Core;
+using AgentSidecar.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSidecar;
+
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var stdio = new Option<bool>("--stdio") { Description = "Serve protocol v1 on stdin/stdout (the default)." };
+        var noStdio = new Option<bool>("--no-stdio") { Description = "Serve only the unix socket, until SIGTERM." };
+        var listen = new Option<string?>("--listen") { Description = "The unix socket path for more clients (default: <data-dir>/run/sidecar-<pid>.sock)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the database lives (default: $AGENT_SIDECAR_DATA_DIR, $XDG_DATA_HOME/agent-sidecar, ~/.local/share/agent-sidecar)." };
+        var maxMessage = new Option<long?>("--max-message-bytes") { Description = "The largest message accepted (default 16 MiB)." };
+        var stall = new Option<double?>("--client-stall-seconds") { Description = "Detach a client's streams after it reads nothing for this long (default 5)." };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
+
+        var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio).")
+        {
+            stdio, noStdio, listen, dataDir, maxMessage, stall, logLevel,
+        };
+        root.SetAction(async (parse, ct) =>
+        {
+            using var loggerFactory = LoggerFactory.Create(b => b
+                .SetMinimumLevel(parse.GetValue(logLevel))
+                .AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss.fff ";
+                })
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            var settings = new HostSettings
+            {
+                DataDir = parse.GetValue(dataDir) is { } d ? Path.GetFullPath(d) : SidecarOptions.DefaultDataDir(Environment.GetEnvironmentVariable),
+                ListenPath = parse.GetValue(listen) is { } l ? Path.GetFullPath(l) : null,
+                Stdio = !parse.GetValue(noStdio),
+                MaxMessageBytes = parse.GetValue(maxMessage) ?? Rpc.RpcOptions.DefaultMaxMessageBytes,
+                StallTimeout = parse.GetValue(stall) is { } s ? TimeSpan.FromSeconds(s) : null,
+            };
+            SidecarHost host;
+            try
+            {
+                host = SidecarHost.Create(settings, loggerFactory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"agent-sidecar: cannot start: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            await using (host.ConfigureAwait(false))
+            {
+                return await host.RunAsync(settings, ct).ConfigureAwait(false);
+            }
+        });
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+}
