@@ -161,6 +161,12 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
 
     private async Task HandleMessageAsync(ReadOnlySequence<byte> body)
     {
+        if (!IsValidUtf8(body))
+        {
+            SendError(null, new RpcException(ErrorCodes.ParseError, "parse error: the body is not valid UTF-8"));
+            return;
+        }
+
         JsonDocument doc;
         try
         {
@@ -238,9 +244,9 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
         if (method == Methods.CancelRequest)
         {
             if (paramsElement is { ValueKind: JsonValueKind.Object } cp && cp.TryGetProperty("id", out var cancelId)
-                && _inFlight.TryGetValue(cancelId.GetRawText(), out var cts))
+                && _inFlight.TryGetValue(cancelId.GetRawText(), out var toCancel))
             {
-                cts.Cancel();
+                toCancel.Cancel();
             }
 
             return;
@@ -282,25 +288,8 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
         }
 
         var context = new RpcRequestContext(this, method);
-        if (handler.AllowBeforeInitialize)
-        {
-            // Lifecycle methods run inline: nothing after them is read until they are done.
-            await ExecuteAsync(handler, parsed, context, id).ConfigureAwait(false);
-            return;
-        }
 
-        if (parsed is IOrderedRequest { OrderingKey: { } key })
-        {
-            _scheduler.Enqueue(key, () => ExecuteAsync(handler, parsed, context, id));
-        }
-        else
-        {
-            _ = Task.Run(() => ExecuteAsync(handler, parsed, context, id));
-        }
-    }
-
-    private async Task ExecuteAsync(RpcHandler handler, object parsed, RpcRequestContext context, string? id)
-    {
+        // Registered before dispatch, so a $/cancelRequest right behind the request finds it.
         CancellationTokenSource? cts = null;
         if (id is not null)
         {
@@ -308,6 +297,28 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
             _inFlight[id] = cts;
         }
 
+        if (handler.AllowBeforeInitialize)
+        {
+            // Lifecycle methods run inline: nothing after them is read until they are done.
+            await ExecuteAsync(handler, parsed, context, id, cts).ConfigureAwait(false);
+            return;
+        }
+
+        if (parsed is IOrderedRequest { OrderingKey: { } key })
+        {
+            _scheduler.Enqueue(key, () => ExecuteAsync(handler, parsed, context, id, cts));
+        }
+        else
+        {
+            _ = Task.Run(() => ExecuteAsync(handler, parsed, context, id, cts));
+        }
+    }
+
+    private static bool IsValidUtf8(ReadOnlySequence<byte> body) =>
+        body.IsSingleSegment ? System.Text.Unicode.Utf8.IsValid(body.FirstSpan) : System.Text.Unicode.Utf8.IsValid(body.ToArray());
+
+    private async Task ExecuteAsync(RpcHandler handler, object parsed, RpcRequestContext context, string? id, CancellationTokenSource? cts)
+    {
         try
         {
             var result = await handler.Invoke(parsed, context, cts?.Token ?? _closed.Token).ConfigureAwait(false);
