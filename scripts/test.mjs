@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm test`: builds everything from nothing, runs every suite (.NET and extension), and ends
+// with one line "N passed, N failed" summing them all. Exits non-zero if anything failed.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const config = process.env.AGENT_SIDECAR_TEST_CONFIG ?? 'Release';
+const results = join(root, '.test-results');
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const started = Date.now();
+
+function log(message) {
+  process.stderr.write(`\n== ${message} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+}
+
+function run(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? root, stdio: options.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', env: { ...process.env, ...options.env } });
+    let out = '';
+    child.stdout?.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.on('error', (err) => resolve({ code: 127, out: String(err) }));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+function count(suite, passed, failed, skipped = 0) {
+  totals.passed += passed;
+  totals.failed += failed;
+  totals.skipped += skipped;
+  process.stderr.write(`   ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+}
+
+async function dotnetSuites() {
+  log(`building the solution (${config})`);
+  const build = await run('dotnet', ['build', 'agent-sidecar.sln', '-c', config, '--nologo', '-v', 'minimal']);
+  if (build.code !== 0) {
+    count('dotnet build', 0, 1);
+    return;
+  }
+
+  const testsDir = join(root, 'tests');
+  const projects = readdirSync(testsDir).filter((d) => d.endsWith('.Tests') && existsSync(join(testsDir, d, `${d}.csproj`)));
+  for (const project of projects) {
+    const exe = join(testsDir, project, 'bin', config, 'net10.0', project);
+    const xml = join(results, `${project}.xml`);
+    rmSync(xml, { force: true });
+    log(`running ${project}`);
+    const { code } = await run(exe, ['-xml', xml, '-noColor']);
+    if (!existsSync(xml)) {
+      count(project, 0, 1);
+      continue;
+    }
+
+    const text = readFileSync(xml, 'utf8');
+    const attr = (name) => Number((text.match(new RegExp(`<assembly [^>]*\\b${name}="(\\d+)"`)) ?? [])[1] ?? 0);
+    const failed = attr('failed') + attr('errors');
+    count(project, attr('passed'), failed || (code !== 0 ? 1 : 0), attr('skipped'));
+  }
+}
+
+async function extensionSuite() {
+  const ext = join(root, 'extension');
+  if (!existsSync(join(ext, 'node_modules', '.package-lock.json'))) {
+    log('installing the extension\'s npm packages');
+    const install = await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ext });
+    if (install.code !== 0) {
+      count('extension npm ci', 0, 1);
+      return;
+    }
+  }
+
+  log('running the extension tests');
+  const { code, out } = await run('npm', ['--prefix', 'extension', 'test', '--silent'], { capture: true });
+  const pass = Number((out.match(/^# pass (\d+)/m) ?? [])[1] ?? 0);
+  const fail = Number((out.match(/^# fail (\d+)/m) ?? [])[1] ?? 0);
+  count('extension', pass, fail || (code !== 0 ? 1 : 0));
+}
+
+mkdirSync(results, { recursive: true });
+await dotnetSuites();
+await extensionSuite();
+log('done');
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(totals.failed === 0 ? 0 : 1);
