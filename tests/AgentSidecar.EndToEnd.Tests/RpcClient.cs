@@ -113,7 +113,7 @@ public sealed class RpcClient : IDisposable
 
     /// <summary>The session/event payloads of one attachment, in arrival order.</summary>
     public List<JsonElement> Events(string attachId) =>
-        Notifications.Where(n => n.GetProperty("method").GetString() == "session/event" && n.GetProperty("params").GetProperty("attachId").GetString() == attachId)
+        Notifications.Where(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/event" && n.GetProperty("params").GetProperty("attachId").GetString() == attachId)
             .Select(n => n.GetProperty("params").GetProperty("event")).ToList();
 
     public async Task<JsonElement> WaitForNotificationAsync(Func<JsonElement, bool> predicate, TimeSpan? timeout = null)
