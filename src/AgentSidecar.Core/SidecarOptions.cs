@@ -37,6 +37,18 @@ public sealed record SidecarOptions
         return Path.Combine(home, ".local", "share", "agent-sidecar");
     }
 
+    /// <summary>The config directory: <c>$XDG_CONFIG_HOME/agent-sidecar</c>, else <c>~/.config/agent-sidecar</c>.</summary>
+    public static string DefaultConfigDir(Func<string, string?> env)
+    {
+        if (env("XDG_CONFIG_HOME") is { Length: > 0 } x)
+        {
+            return Path.Combine(x, "agent-sidecar");
+        }
+
+        var home = env("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(home, ".config", "agent-sidecar");
+    }
+
     /// <summary>Creates <paramref name="dir"/> (and parents) and makes it 0700.</summary>
     public static void EnsurePrivateDirectory(string dir)
     {

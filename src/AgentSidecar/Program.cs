@@ -15,11 +15,12 @@ internal static class Program
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the database lives (default: $AGENT_SIDECAR_DATA_DIR, $XDG_DATA_HOME/agent-sidecar, ~/.local/share/agent-sidecar)." };
         var maxMessage = new Option<long?>("--max-message-bytes") { Description = "The largest message accepted (default 16 MiB)." };
         var stall = new Option<double?>("--client-stall-seconds") { Description = "Detach a client's streams after it reads nothing for this long (default 5)." };
+        var configDir = new Option<string?>("--config-dir") { Description = "Where config.json and providers.json are read (default: $XDG_CONFIG_HOME/agent-sidecar, ~/.config/agent-sidecar)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
 
         var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio).")
         {
-            stdio, noStdio, listen, dataDir, maxMessage, stall, logLevel,
+            stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, logLevel,
         };
         root.SetAction(async (parse, ct) =>
         {
@@ -38,6 +39,7 @@ internal static class Program
                 Stdio = !parse.GetValue(noStdio),
                 MaxMessageBytes = parse.GetValue(maxMessage) ?? Rpc.RpcOptions.DefaultMaxMessageBytes,
                 StallTimeout = parse.GetValue(stall) is { } s ? TimeSpan.FromSeconds(s) : null,
+                ConfigDir = parse.GetValue(configDir) is { } c ? Path.GetFullPath(c) : SidecarOptions.DefaultConfigDir(Environment.GetEnvironmentVariable),
             };
             SidecarHost host;
             try

@@ -37,9 +37,9 @@ public sealed class RpcClient : IDisposable
 
     public JsonElement? InitializeResult { get; private set; }
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync(JsonObject? initializationOptions = null)
     {
-        InitializeResult = await RequestAsync("initialize", new JsonObject { ["processId"] = Environment.ProcessId, ["clientInfo"] = new JsonObject { ["name"] = "e2e" } });
+        InitializeResult = await RequestAsync("initialize", new JsonObject { ["processId"] = Environment.ProcessId, ["clientInfo"] = new JsonObject { ["name"] = "e2e" }, ["initializationOptions"] = initializationOptions });
         await NotifyAsync("initialized", new JsonObject());
     }
 

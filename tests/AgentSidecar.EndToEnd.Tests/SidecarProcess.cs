@@ -63,7 +63,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SidecarProcess> StartAsync(string dataDir, string? home = null, IEnumerable<string>? extraArgs = null, bool initialize = true)
+    public static async Task<SidecarProcess> StartAsync(string dataDir, string? home = null, IEnumerable<string>? extraArgs = null, bool initialize = true, System.Text.Json.Nodes.JsonObject? initializationOptions = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         home ??= Path.Combine(dataDir, "home");
         Directory.CreateDirectory(home);
@@ -85,6 +85,12 @@ public sealed class SidecarProcess : IAsyncDisposable
         psi.Environment["SHELL"] = "/bin/bash";
         psi.Environment["PS1"] = "$ ";
         psi.Environment.Remove("PROMPT_COMMAND");
+        psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(home, ".config");
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         var process = Process.Start(psi)!;
         var client = new RpcClient(process.StandardOutput.BaseStream, process.StandardInput.BaseStream);
         var sidecar = new SidecarProcess(process, dataDir, client);
@@ -101,7 +107,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         if (initialize)
         {
-            await client.InitializeAsync();
+            await client.InitializeAsync(initializationOptions);
         }
 
         return sidecar;

@@ -1,93 +1,115 @@
+using System.Text.Json.Serialization;
+
 namespace AgentSidecar.Core.Providers;
 
 /// <summary>
 /// A provider is data: what to run and how to talk to it. The built-ins and user profiles are the
-/// same type (see docs/providers.md).
+/// same type, read from JSON (camelCase) and documented in docs/providers.md.
 /// </summary>
+// Settable (not init) so that the source-generated deserialiser keeps the defaults of fields a
+// partial profile leaves out.
 public sealed record ProviderProfile
 {
-    public required string Id { get; init; }
+    public string Id { get; set; } = string.Empty;
 
-    public required string DisplayName { get; init; }
+    public string? DisplayName { get; set; }
 
-    /// <summary>The program; <c>$SHELL</c>-style variables are expanded from the environment.</summary>
-    public required string Command { get; init; }
+    /// <summary>The program; <c>${VAR}</c> and <c>${VAR:-default}</c> are expanded from the environment.</summary>
+    public string Command { get; set; } = string.Empty;
 
-    public IReadOnlyList<string> Args { get; init; } = [];
+    public List<string> Args { get; set; } = [];
 
-    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+    /// <summary>Extra environment for the agent (values expanded like <see cref="Command"/>).</summary>
+    public Dictionary<string, string> Env { get; set; } = [];
 
-    /// <summary>How a model is passed, e.g. <c>["--model", "{model}"]</c>; empty: models are not supported.</summary>
-    public IReadOnlyList<string> ModelArgs { get; init; } = [];
+    /// <summary>Names of environment variables whose values must never appear in logs, events or metrics.</summary>
+    public List<string> SecretEnv { get; set; } = [];
 
-    public IReadOnlyList<string> Features { get; init; } = [];
+    /// <summary>How a model is passed, e.g. <c>["--model", "{model}"]</c>; empty: no model choice.</summary>
+    public List<string> ModelArgs { get; set; } = [];
+
+    /// <summary>How a conversation is resumed, e.g. <c>["resume", "{agentSessionId}"]</c>.</summary>
+    public List<string> ResumeArgs { get; set; } = [];
+
+    /// <summary>Arguments that print the version (for <c>provider/list</c>); empty: not asked.</summary>
+    public List<string> VersionArgs { get; set; } = [];
+
+    /// <summary>The agent is ready for input.</summary>
+    public ProviderSignal? Ready { get; set; }
+
+    /// <summary>The agent is working on a turn.</summary>
+    public ProviderSignal? Busy { get; set; }
+
+    /// <summary>The agent finished a turn (often the same as ready).</summary>
+    public ProviderSignal? Done { get; set; }
+
+    public ProviderInput Input { get; set; } = new();
+
+    /// <summary>The key that interrupts a running turn (Esc for Codex and Auggie).</summary>
+    public string Interrupt { get; set; } = "\u0003";
+
+    public ProviderClear? Clear { get; set; }
+
+    /// <summary>What makes the agent quit gracefully (typed as a message); null: SIGHUP.</summary>
+    public string? Quit { get; set; }
+
+    public ProviderTranscript? Transcript { get; set; }
+
+    /// <summary>Where the answer starts on the screen (regex on a line), for the screen fallback.</summary>
+    public string? AnswerPattern { get; set; }
+
+    /// <summary>Lines of the screen that are the agent's chrome, never part of an answer (regexes).</summary>
+    public List<string> ChromePatterns { get; set; } = [];
+
+    /// <summary>How long the agent may take to become ready before the session fails.</summary>
+    public double ReadyTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How long the screen must stay unchanged for a done signal to count (screen fallback).</summary>
+    public double StableMilliseconds { get; set; } = 300;
+
+    public List<string> Features { get; set; } = [];
+
+    [JsonIgnore]
+    public bool IsAgent => Ready is not null;
 }
 
-/// <summary>The providers this sidecar knows, by id.</summary>
-public sealed class ProviderRegistry
+/// <summary>A state signal: an OSC mark (regex over "code;payload") and/or a screen pattern (regex over the screen's text).</summary>
+public sealed record ProviderSignal
 {
-    private readonly Dictionary<string, ProviderProfile> _profiles = new(StringComparer.Ordinal);
-    private readonly Func<string, string?> _env;
+    public string? Osc { get; set; }
 
-    public ProviderRegistry(Func<string, string?> env)
-    {
-        _env = env;
-        Add(new ProviderProfile
-        {
-            Id = "shell",
-            DisplayName = "Shell",
-            Command = "${SHELL:-/bin/bash}",
-            Features = ["terminal"],
-        });
-    }
+    public string? Screen { get; set; }
+}
 
-    public IEnumerable<ProviderProfile> All => _profiles.Values.OrderBy(p => p.Id, StringComparer.Ordinal);
+public sealed record ProviderInput
+{
+    /// <summary>Wrap the text in bracketed paste (ESC[200~ … ESC[201~).</summary>
+    public bool BracketedPaste { get; set; } = true;
 
-    public void Add(ProviderProfile profile) => _profiles[profile.Id] = profile;
+    /// <summary>The submit key.</summary>
+    public string Submit { get; set; } = "\r";
 
-    public ProviderProfile? Find(string id) => _profiles.GetValueOrDefault(id);
+    /// <summary>The submit key must be a separate write after the text (else it becomes a newline).</summary>
+    public bool SubmitSeparately { get; set; } = true;
 
-    /// <summary>Expands <c>${VAR}</c> and <c>${VAR:-default}</c> in a command or argument.</summary>
-    public string Expand(string value)
-    {
-        var start = value.IndexOf("${", StringComparison.Ordinal);
-        while (start >= 0)
-        {
-            var end = value.IndexOf('}', start);
-            if (end < 0)
-            {
-                break;
-            }
+    /// <summary>Pause between the text and a separate submit key.</summary>
+    public int SubmitDelayMs { get; set; } = 50;
+}
 
-            var expr = value[(start + 2)..end];
-            var sep = expr.IndexOf(":-", StringComparison.Ordinal);
-            var name = sep >= 0 ? expr[..sep] : expr;
-            var fallback = sep >= 0 ? expr[(sep + 2)..] : string.Empty;
-            var replacement = _env(name) is { Length: > 0 } v ? v : fallback;
-            value = string.Concat(value.AsSpan(0, start), replacement, value.AsSpan(end + 1));
-            start = value.IndexOf("${", start + replacement.Length, StringComparison.Ordinal);
-        }
+public sealed record ProviderClear
+{
+    /// <summary>The slash command that starts a new conversation (<c>/clear</c>, <c>/new</c>).</summary>
+    public string Command { get; set; } = "/clear";
 
-        return value;
-    }
+    /// <summary>How many submit keys it needs (Auggie's menu takes two).</summary>
+    public int Enters { get; set; } = 1;
+}
 
-    /// <summary>The absolute path of <paramref name="command"/> (searched in PATH), or null.</summary>
-    public string? Resolve(string command)
-    {
-        if (command.Contains('/', StringComparison.Ordinal))
-        {
-            return File.Exists(command) ? Path.GetFullPath(command) : null;
-        }
+public sealed record ProviderTranscript
+{
+    /// <summary><c>codex-rollout</c>, <c>claude-jsonl</c>, <c>auggie-session</c>.</summary>
+    public string Reader { get; set; } = string.Empty;
 
-        foreach (var dir in (_env("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, command);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
+    /// <summary>Where the agent writes them (expanded; <c>~</c> is HOME).</summary>
+    public string Dir { get; set; } = string.Empty;
 }

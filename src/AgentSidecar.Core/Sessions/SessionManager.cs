@@ -50,8 +50,10 @@ public sealed partial class SessionManager : IAsyncDisposable
     public async Task<SessionView> StartAsync(StartSessionRequest request, CancellationToken cancellationToken)
     {
         var workspace = ValidateWorkspace(request.Workspace);
-        var provider = _providers.Find(request.Provider)
+        var entry = _providers.FindEntry(request.Provider)
             ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"unknown provider '{request.Provider}'; known: {string.Join(", ", _providers.All.Select(p => p.Id))}");
+        var provider = entry.Profile
+            ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{request.Provider}' is unusable: {entry.Error}");
         if (request.Kind != "quick")
         {
             throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is not supported yet; use 'quick'", new Dictionary<string, object?> { ["field"] = "kind" });

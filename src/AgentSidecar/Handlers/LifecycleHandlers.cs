@@ -8,7 +8,7 @@ namespace AgentSidecar.Handlers;
 internal sealed class LifecycleHandlers(SidecarHost host)
 {
     [JsonRpcMethod(Methods.Initialize, AllowBeforeInitialize = true)]
-    public Task<InitializeResult> InitializeAsync(InitializeParams p, RpcRequestContext ctx, CancellationToken ct)
+    public async Task<InitializeResult> InitializeAsync(InitializeParams p, RpcRequestContext ctx, CancellationToken ct)
     {
         if (ctx.Connection.State != ConnectionState.New)
         {
@@ -32,10 +32,10 @@ internal sealed class LifecycleHandlers(SidecarHost host)
                 MaxMessageBytes = host.RpcOptions.MaxMessageBytes,
                 MaxInputBytes = Core.SidecarOptions.MaxInputBytes,
             },
-            Providers = ProviderHandlers.Describe(host),
+            Providers = await ProviderHandlers.DescribeAsync(host, withVersions: false).ConfigureAwait(false),
         };
         ctx.Connection.MarkInitialized();
-        return Task.FromResult(result);
+        return result;
     }
 
     [JsonRpcMethod(Methods.Initialized, AllowBeforeInitialize = true)]

@@ -7,23 +7,34 @@ namespace AgentSidecar.Handlers;
 internal sealed class ProviderHandlers(SidecarHost host)
 {
     [JsonRpcMethod(Methods.ProviderList)]
-    public Task<ProviderListResult> ListAsync(EmptyParams p, CancellationToken ct) =>
-        Task.FromResult(new ProviderListResult { Providers = Describe(host) });
+    public async Task<ProviderListResult> ListAsync(EmptyParams p, CancellationToken ct) =>
+        new() { Providers = await DescribeAsync(host, withVersions: true).ConfigureAwait(false) };
 
-    internal static List<ProviderInfo> Describe(SidecarHost host) =>
-        host.Providers.All.Select(profile =>
+    /// <summary>Every provider, whether its command is found, its version (when asked), or why it is unusable.</summary>
+    internal static async Task<List<ProviderInfo>> DescribeAsync(SidecarHost host, bool withVersions)
+    {
+        var registry = host.Providers;
+        var tasks = registry.Entries.Select(async entry =>
         {
-            var command = host.Providers.Expand(profile.Command);
-            var resolved = host.Providers.Resolve(command);
+            if (entry.Profile is not { } profile)
+            {
+                return new ProviderInfo { Id = entry.Id, DisplayName = entry.Id, Command = string.Empty, Available = false, Reason = entry.Error };
+            }
+
+            var command = registry.Expand(profile.Command);
+            var resolved = registry.Resolve(command);
             return new ProviderInfo
             {
                 Id = profile.Id,
-                DisplayName = profile.DisplayName,
+                DisplayName = profile.DisplayName ?? profile.Id,
                 Command = command,
                 ResolvedPath = resolved,
                 Available = resolved is not null,
+                Version = withVersions && resolved is not null ? await registry.VersionAsync(profile, resolved).ConfigureAwait(false) : null,
                 Reason = resolved is null ? $"command '{command}' was not found in PATH" : null,
                 Features = profile.Features,
             };
-        }).ToList();
+        });
+        return [.. await Task.WhenAll(tasks).ConfigureAwait(false)];
+    }
 }

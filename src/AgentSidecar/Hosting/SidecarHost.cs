@@ -25,6 +25,9 @@ internal sealed record HostSettings
     public long MaxMessageBytes { get; init; } = RpcOptions.DefaultMaxMessageBytes;
 
     public TimeSpan? StallTimeout { get; init; }
+
+    /// <summary>config.json and providers.json live here (<c>$XDG_CONFIG_HOME/agent-sidecar</c>, else <c>~/.config/agent-sidecar</c>).</summary>
+    public required string ConfigDir { get; init; }
 }
 
 /// <summary>
@@ -62,6 +65,11 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
         Providers = new ProviderRegistry(name => environment.GetValueOrDefault(name));
+        foreach (var error in Providers.LoadConfigDirectory(settings.ConfigDir))
+        {
+            LogProviderRejected(_logger, error);
+        }
+
         Sessions = new SessionManager(Options, Store, Writer, Hub, Providers, TimeProvider.System, loggerFactory.CreateLogger<SessionManager>(), environment);
         Clients = new ClientConnections();
         Sessions.SessionChanged += view => Clients.Broadcast(Notifications.SessionChanged, new SessionChangedParams { Session = WireMapper.ToWire(view) }, ProtocolJsonContext.Default.SessionChangedParams);
@@ -164,11 +172,25 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Applies <c>initializationOptions</c> (which win over config.json); problems are logged and shown by provider/list.</summary>
     public void ApplyInitializationOptions(JsonElement? options)
     {
-        if (options is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("defaultProvider", out var dp) && dp.ValueKind == JsonValueKind.String)
+        if (options is not { ValueKind: JsonValueKind.Object } o)
+        {
+            return;
+        }
+
+        if (o.TryGetProperty("defaultProvider", out var dp) && dp.ValueKind == JsonValueKind.String)
         {
             DefaultProvider = dp.GetString()!;
+        }
+
+        if (o.TryGetProperty("providers", out var providers))
+        {
+            foreach (var error in Providers.Apply(providers, "initializationOptions"))
+            {
+                LogProviderRejected(_logger, error);
+            }
         }
     }
 
@@ -205,6 +227,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "serving more clients on {Socket} (data in {DataDir})")]
     private static partial void LogListening(ILogger logger, string socket, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "provider profile rejected: {Error}")]
+    private static partial void LogProviderRejected(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "committing to the event log failed; the batch was not written")]
     private static partial void LogCommitFailed(ILogger logger, Exception ex);

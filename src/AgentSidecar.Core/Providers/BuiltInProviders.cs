@@ -1,0 +1,78 @@
+namespace AgentSidecar.Core.Providers;
+
+/// <summary>The four built-in profiles (docs/providers.md shows them as JSON).</summary>
+public static class BuiltInProviders
+{
+    public static IReadOnlyList<ProviderProfile> All { get; } =
+    [
+        new ProviderProfile
+        {
+            Id = "shell",
+            DisplayName = "Shell",
+            Command = "${SHELL:-/bin/bash}",
+            Interrupt = "\u0003",
+            Features = ["terminal"],
+        },
+        new ProviderProfile
+        {
+            Id = "codex",
+            DisplayName = "OpenAI Codex",
+            Command = "codex",
+            ModelArgs = ["--model", "{model}"],
+            ResumeArgs = ["resume", "{agentSessionId}"],
+            VersionArgs = ["--version"],
+            Ready = new ProviderSignal { Osc = @"^7501;state=idle", Screen = @"›.*\n(?:.*\n)*.*(?:\?|/) for shortcuts|^\s*›" },
+            Busy = new ProviderSignal { Osc = @"^7501;state=working", Screen = @"esc to interrupt" },
+            Done = new ProviderSignal { Osc = @"^7501;state=(?:done|idle)" },
+            Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 30 },
+            Interrupt = "\u001b",
+            Clear = new ProviderClear { Command = "/clear", Enters = 1 },
+            Quit = "/quit",
+            Transcript = new ProviderTranscript { Reader = "codex-rollout", Dir = "${CODEX_HOME:-~/.codex}/sessions" },
+            AnswerPattern = @"^• ",
+            ChromePatterns = [@"^\s*›", @"Worked for", @"esc to interrupt", @"^\s*─+\s*$"],
+            Features = ["chat", "transcript", "resume", "clear", "model"],
+        },
+        new ProviderProfile
+        {
+            Id = "auggie",
+            DisplayName = "Augment Auggie",
+            Command = "auggie",
+            ModelArgs = ["--model", "{model}"],
+            ResumeArgs = ["--resume", "{agentSessionId}"],
+            VersionArgs = ["--version"],
+            Ready = new ProviderSignal { Osc = @"^7777;idle" },
+            Busy = new ProviderSignal { Screen = @"esc to interrupt" },
+            Done = new ProviderSignal { Osc = @"^7777;idle" },
+            Input = new ProviderInput { BracketedPaste = false, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 80 },
+            Interrupt = "\u001b",
+            Clear = new ProviderClear { Command = "/new", Enters = 2 },
+            Quit = "/exit",
+            Transcript = new ProviderTranscript { Reader = "auggie-session", Dir = "~/.augment/sessions" },
+            AnswerPattern = @"^● ",
+            ChromePatterns = [@"^\s*›", @"esc to interrupt", @"^\s*─+\s*$"],
+            ReadyTimeoutSeconds = 45,
+            Features = ["chat", "transcript", "resume", "clear", "model"],
+        },
+        new ProviderProfile
+        {
+            Id = "claude",
+            DisplayName = "Claude Code",
+            Command = "claude",
+            ModelArgs = ["--model", "{model}"],
+            ResumeArgs = ["--resume", "{agentSessionId}"],
+            VersionArgs = ["--version"],
+            Ready = new ProviderSignal { Screen = @"^\s*❯" },
+            Busy = new ProviderSignal { Screen = @"esc to interrupt" },
+            Done = new ProviderSignal { Screen = @"^\s*❯" },
+            Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 50 },
+            Interrupt = "\u001b",
+            Clear = new ProviderClear { Command = "/clear", Enters = 1 },
+            Quit = "/exit",
+            Transcript = new ProviderTranscript { Reader = "claude-jsonl", Dir = "~/.claude/projects" },
+            AnswerPattern = @"^● ",
+            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵"],
+            Features = ["chat", "transcript", "resume", "clear", "model"],
+        },
+    ];
+}
