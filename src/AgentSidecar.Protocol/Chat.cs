@@ -17,6 +17,10 @@ public sealed record ChatSendParams : IValidatable, IOrderedRequest
     {
         Require.NonEmpty(SessionId, "sessionId");
         Require.NonEmpty(Text, "text");
+        if (System.Text.Encoding.UTF8.GetByteCount(Text!) > MaxTextBytes)
+        {
+            throw new RpcException(ErrorCodes.PayloadTooLarge, $"'text' is over {MaxTextBytes} bytes", new System.Text.Json.Nodes.JsonObject { ["field"] = "text" });
+        }
     }
 }
 
@@ -31,6 +35,9 @@ public sealed record ChatSendResult
     public long DurationMs { get; init; }
 
     public string? SessionId { get; init; }
+
+    /// <summary>Why a turn was cancelled or failed.</summary>
+    public string? Reason { get; init; }
 }
 
 public sealed record ChatHistoryParams : IValidatable

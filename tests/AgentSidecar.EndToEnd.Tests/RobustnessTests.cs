@@ -32,7 +32,7 @@ public sealed class RobustnessTests : IDisposable
     [Fact(Timeout = 120000)]
     public async Task ClientThatStopsReading_IsDetachedWithOverflow_OthersKeepStreaming_AndItCanReattachFromItsCursor()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--client-stall-seconds", "2"]);
+        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--client-stall-seconds", "1"]);
         var c1 = sidecar.Client;
         var socketPath = c1.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var s = await c1.RequestAsync("session/start", new JsonObject { ["workspace"] = NewWorkspace(), ["provider"] = "shell" });
@@ -61,9 +61,23 @@ public sealed class RobustnessTests : IDisposable
         var rss = ReadRssKb(sidecar.Pid);
         Assert.True(rss < 400_000, $"the sidecar's memory grew to {rss} kB");
 
+        // Stay stalled well past the stall timeout (1 s) before reading anything.
+        await Task.Delay(TimeSpan.FromSeconds(4), TestContext.Current.CancellationToken);
+
         // Now read what the stalled client was sent: it ends with session/detached (overflow).
         var client = new RpcClient(stream, stream);
-        var detached = await client.WaitForNotificationAsync(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/detached", Wait);
+        JsonElement detached;
+        try
+        {
+            detached = await client.WaitForNotificationAsync(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/detached", Wait);
+        }
+        catch (TaskCanceledException)
+        {
+            var got = client.Notifications;
+            Assert.Fail($"no session/detached: the stalled client got {got.Count} messages, last: {(got.Count > 0 ? got[^1].GetRawText()[..Math.Min(300, got[^1].GetRawText().Length)] : "none")}; sidecar stderr: {sidecar.Stderr}");
+            throw;
+        }
+
         var p = detached.GetProperty("params");
         Assert.Equal("overflow", p.GetProperty("reason").GetString());
         var lastSeq = p.GetProperty("lastSeq").GetInt64();

@@ -5,8 +5,11 @@ namespace AgentSidecar.Core.Events;
 /// <summary>Where an attachment's events go (the host: a client connection).</summary>
 public interface IEventSink
 {
-    /// <summary>Delivers events in order; false when the client cannot keep up (the attachment ends with "overflow").</summary>
-    ValueTask<bool> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken);
+    /// <summary>
+    /// Delivers events in order and returns how many it delivered; fewer than given means the
+    /// client cannot keep up (the attachment ends with "overflow" after the delivered ones).
+    /// </summary>
+    ValueTask<int> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken);
 }
 
 public static class DetachReasons
@@ -111,8 +114,15 @@ public sealed class Attachment
             if (page.Count > 0)
             {
                 var deliver = _channels is null ? page : page.FindAll(e => _channels.Contains(e.Channel));
-                if (deliver.Count > 0 && !await _sink.DeliverAsync(deliver, ct).ConfigureAwait(false))
+                var delivered = deliver.Count == 0 ? 0 : await _sink.DeliverAsync(deliver, ct).ConfigureAwait(false);
+                if (delivered < deliver.Count)
                 {
+                    // The cursor is the last event the client has: re-attaching from it loses and repeats nothing.
+                    if (delivered > 0)
+                    {
+                        Interlocked.Exchange(ref _cursor, deliver[delivered - 1].Seq);
+                    }
+
                     return DetachReasons.Overflow;
                 }
 

@@ -43,6 +43,9 @@ public sealed record ProviderProfile
     /// <summary>The agent finished a turn (often the same as ready).</summary>
     public ProviderSignal? Done { get; set; }
 
+    /// <summary>The agent reports that a turn failed (e.g. Codex's <c>state=error</c>).</summary>
+    public ProviderSignal? Failed { get; set; }
+
     public ProviderInput Input { get; set; } = new();
 
     /// <summary>The key that interrupts a running turn (Esc for Codex and Auggie).</summary>

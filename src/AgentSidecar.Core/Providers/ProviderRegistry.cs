@@ -260,7 +260,7 @@ public sealed partial class ProviderRegistry
         foreach (var (field, pattern) in new[]
         {
             ("ready.osc", p.Ready?.Osc), ("ready.screen", p.Ready?.Screen), ("busy.osc", p.Busy?.Osc), ("busy.screen", p.Busy?.Screen),
-            ("done.osc", p.Done?.Osc), ("done.screen", p.Done?.Screen), ("answerPattern", p.AnswerPattern),
+            ("done.osc", p.Done?.Osc), ("done.screen", p.Done?.Screen), ("failed.osc", p.Failed?.Osc), ("answerPattern", p.AnswerPattern),
         }.Concat(p.ChromePatterns.Select((c, i) => ($"chromePatterns[{i}]", (string?)c))))
         {
             if (pattern is not null && !IsRegex(pattern))

@@ -18,6 +18,11 @@ internal sealed class LiveSession(SessionRow row)
     /// <summary>Set while the session is being ended or suspended: worker exits then change nothing else.</summary>
     public bool Stopping { get; set; }
 
+    /// <summary>Chat with the agent, for providers that describe one (null for a plain shell).</summary>
+    public Chat.ChatController? Chat { get; set; }
+
+    public Providers.ProviderProfile? Profile { get; set; }
+
     public LiveWorker? Agent
     {
         get

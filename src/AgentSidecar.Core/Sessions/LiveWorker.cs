@@ -33,6 +33,9 @@ internal sealed class LiveWorker : IPtyListener
 
     public PtyProcess? Process { get; set; }
 
+    /// <summary>The worker's emulated terminal (fed from its committed output).</summary>
+    public WorkerScreen? Screen { get; set; }
+
     /// <summary>Completes once the worker's exit is committed to the log.</summary>
     public TaskCompletionSource ExitRecorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,4 +1,5 @@
 using System.Text;
+using AgentSidecar.Core.Events;
 using AgentSidecar.Store;
 using AgentSidecar.Terminal.Pty;
 using Microsoft.Extensions.Logging;
@@ -158,7 +159,23 @@ public sealed partial class SessionManager
             }
         }
 
-        var process = PtyProcess.Start(new PtyStartInfo { Command = command, Args = args, WorkingDirectory = cwd, Environment = env, Cols = cols, Rows = rows }, worker);
+        // The screen reads this worker's events from the session's current head on.
+        var screen = new WorkerScreen(row.Id, cols, rows);
+        worker.Screen = screen;
+        var (screenFeed, _) = Attach(live.Id, _hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq, ["pty"], screen);
+        screen.Attachment = screenFeed;
+        screenFeed.Start();
+        PtyProcess process;
+        try
+        {
+            process = PtyProcess.Start(new PtyStartInfo { Command = command, Args = args, WorkingDirectory = cwd, Environment = env, Cols = cols, Rows = rows }, worker);
+        }
+        catch
+        {
+            screenFeed.Stop(DetachReasons.Closed);
+            throw;
+        }
+
         worker.Process = process;
         worker.Row = row = row with { Pid = process.Pid, PidStart = process.StartTime };
         _workers[row.Id] = worker;
@@ -201,8 +218,19 @@ public sealed partial class SessionManager
             if (row.Kind == "agent" && !live.Stopping)
             {
                 // The agent ended by itself: the session ends with it (and takes its shells along).
-                var failed = exit.ExitCode is not 0;
-                await StopSessionAsync(live, failed ? "failed" : "completed", failed ? $"agent exited ({Describe(exit)})" : "exit").ConfigureAwait(false);
+                if (live.Chat is { } chat)
+                {
+                    await chat.AgentExitedAsync(exit).ConfigureAwait(false);
+                }
+
+                var failed = exit.ExitCode is not 0 || (live.Chat is { IsReady: false });
+                var reason = failed ? $"the agent exited ({Describe(exit)})" : "exit";
+                if (failed)
+                {
+                    await _writer.AppendAsync(Events.Events.Error(sessionId, row.Id, reason, "agent", ScreenTail(worker))).ConfigureAwait(false);
+                }
+
+                await StopSessionAsync(live, failed ? "failed" : "completed", reason).ConfigureAwait(false);
                 return;
             }
 
@@ -213,6 +241,19 @@ public sealed partial class SessionManager
             LogExitFailed(_logger, ex, worker.Id);
             worker.ExitRecorded.TrySetResult();
         }
+    }
+
+    /// <summary>The last non-empty lines of a worker's screen: what the user would have seen when it failed.</summary>
+    internal static string? ScreenTail(LiveWorker worker, int lines = 15)
+    {
+        if (worker.Screen is not { } screen)
+        {
+            return null;
+        }
+
+        var snap = screen.Snapshot(withAnsi: false);
+        var all = snap.Scrollback.Concat(snap.Lines).Where(l => l.Trim().Length > 0).ToList();
+        return string.Join('\n', all.Skip(Math.Max(0, all.Count - lines)));
     }
 
     private static string Describe(PtyExit exit) => exit.Signal is { } s ? $"signal {s}" : $"exit code {exit.ExitCode}";
@@ -232,7 +273,18 @@ public sealed partial class SessionManager
             var workers = live.Workers;
             await Task.WhenAll(workers.Select(w => w.Process?.StopAsync(_options.StopGrace) ?? Task.FromResult(default(PtyExit)))).ConfigureAwait(false);
             await Task.WhenAll(workers.Select(w => w.ExitRecorded.Task)).ConfigureAwait(false);
+            if (live.Chat is { } chat)
+            {
+                await chat.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var w in workers)
+            {
+                w.Screen?.Attachment?.Stop(DetachReasons.Closed);
+            }
+
             var ended = status is "completed" or "failed";
+            var previous = live.Row.Status;
             live.Row = live.Row with
             {
                 Status = status,
@@ -241,7 +293,6 @@ public sealed partial class SessionManager
                 UpdatedAt = Now(),
             };
             var row = live.Row;
-            var previous = "active";
             await _writer.WriteAsync(ctx =>
             {
                 ctx.UpdateSession(row);

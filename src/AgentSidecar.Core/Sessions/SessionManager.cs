@@ -111,14 +111,34 @@ public sealed partial class SessionManager : IAsyncDisposable
                 args.AddRange(provider.ModelArgs.Select(a => a.Replace("{model}", model, StringComparison.Ordinal)));
             }
 
+            live.Profile = provider;
+            LiveWorker agent;
             try
             {
-                await SpawnWorkerAsync(live, "agent", provider.Id, resolved, args, workspace, row.Cols, row.Rows, provider.Env).ConfigureAwait(false);
+                agent = await SpawnWorkerAsync(live, "agent", provider.Id, resolved, args, workspace, row.Cols, row.Rows, provider.Env).ConfigureAwait(false);
             }
             catch (PtyStartException ex)
             {
                 await FailAsync(live, $"cannot start '{command}': {ex.Message}").ConfigureAwait(false);
                 throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{provider.Id}' could not start '{command}': {ex.Message}", new Dictionary<string, object?> { ["command"] = command });
+            }
+
+            if (provider.IsAgent)
+            {
+                var chat = new Chat.ChatController(live, agent, agent.Screen!, provider, _writer, _clock, null, () => SessionChanged?.Invoke(View(live)), id => _ = SetAgentSessionIdAsync(live, id), _logger);
+                live.Chat = chat;
+                var timeout = TimeSpan.FromSeconds(provider.ReadyTimeoutSeconds);
+                if (!await chat.WaitReadyAsync(timeout).ConfigureAwait(false))
+                {
+                    if (_live.ContainsKey(live.Id))
+                    {
+                        // Not ready in time (or it exited first): the session fails with what the agent showed.
+                        await _writer.AppendAsync(Events.Events.Error(live.Id, agent.Id, $"the {provider.DisplayName} agent was not ready within {timeout.TotalSeconds:0} s", "start", ScreenTail(agent))).ConfigureAwait(false);
+                        await StopSessionAsync(live, "failed", $"not ready within {timeout.TotalSeconds:0} s").ConfigureAwait(false);
+                    }
+
+                    return ViewStored(GetRow(live.Id));
+                }
             }
 
             await SetStatusAsync(live, "active", null).ConfigureAwait(false);
@@ -255,7 +275,7 @@ public sealed partial class SessionManager : IAsyncDisposable
     private SessionView View(LiveSession live)
     {
         var row = live.Row with { LastSeq = _hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq };
-        return new SessionView(row, live.Workers.Select(w => w.Row).ToList(), false, true);
+        return new SessionView(row, live.Workers.Select(w => w.Row).ToList(), live.Chat?.Busy ?? false, true);
     }
 
     private SessionView ViewStored(SessionRow row) => new(row, _store.ListWorkers(row.Id), false, false);

@@ -142,7 +142,7 @@ internal sealed class SessionHandlers(SidecarHost host)
     {
         public ConnectionEventSink? Target { get; set; }
 
-        public ValueTask<bool> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
+        public ValueTask<int> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
             Target!.DeliverAsync(events, cancellationToken);
     }
 }

@@ -37,6 +37,22 @@ internal sealed class WorkerHandlers(SidecarHost host)
         return Task.FromResult(EmptyResult.Instance);
     }
 
+    [JsonRpcMethod(Methods.WorkerScreen)]
+    public Task<WorkerScreenResult> ScreenAsync(WorkerIdParams p, CancellationToken ct)
+    {
+        var s = Sessions.Screen(p.WorkerId!);
+        return Task.FromResult(new WorkerScreenResult
+        {
+            Cols = s.Cols,
+            Rows = s.Rows,
+            Lines = s.Lines,
+            Cursor = new CursorPosition { Row = s.CursorRow, Col = s.CursorCol },
+            AlternateScreen = s.AlternateScreen,
+            Ansi = s.Ansi,
+            Seq = s.Seq,
+        });
+    }
+
     [JsonRpcMethod(Methods.WorkerResize)]
     public async Task<EmptyResult> ResizeAsync(WorkerResizeParams p, CancellationToken ct)
     {

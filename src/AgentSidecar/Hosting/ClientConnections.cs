@@ -54,13 +54,14 @@ internal sealed class ClientState(JsonRpcConnection connection)
 /// </summary>
 internal sealed class ConnectionEventSink(JsonRpcConnection connection, string attachId) : IEventSink
 {
-    public async ValueTask<bool> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken)
+    public async ValueTask<int> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken)
     {
+        var delivered = 0;
         foreach (var e in events)
         {
             if (!await connection.WaitForRoomAsync(cancellationToken).ConfigureAwait(false))
             {
-                return false;
+                return delivered;
             }
 
             var sent = connection.Send(w =>
@@ -89,10 +90,12 @@ internal sealed class ConnectionEventSink(JsonRpcConnection connection, string a
             });
             if (!sent)
             {
-                return false;
+                return delivered;
             }
+
+            delivered++;
         }
 
-        return true;
+        return delivered;
     }
 }

@@ -77,7 +77,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             .AddTarget(new LifecycleHandlers(this))
             .AddTarget(new ProviderHandlers(this))
             .AddTarget(new SessionHandlers(this))
-            .AddTarget(new WorkerHandlers(this));
+            .AddTarget(new WorkerHandlers(this))
+            .AddTarget(new ChatHandlers(this));
         SocketPath = settings.ListenPath ?? Path.Combine(Options.DataDir, "run", $"sidecar-{Environment.ProcessId}.sock");
     }
 

@@ -1,0 +1,176 @@
+using AgentSidecar.Core.Transcripts;
+
+namespace AgentSidecar.Core.Chat;
+
+internal sealed partial class ChatController
+{
+    private async Task EvaluateTurnAsync(Turn turn)
+    {
+        // Problem: a done mark can land between taking the snapshot and reading the flag, and the
+        // turn would end with the text from before the answer. Solution: read the signals first;
+        // the mark is fed after the answer's text, so a later snapshot has the text.
+        var doneSignal = turn.DoneSignal;
+        var failedSignal = turn.FailedSignal;
+        var cancelSignal = turn.CancelSignal;
+        var now = Now();
+        var snapshot = _screen.Snapshot(withAnsi: false);
+        var lines = snapshot.Scrollback.Skip(Math.Max(0, snapshot.Scrollback.Count - ScrollbackLinesForAnswers)).Concat(snapshot.Lines).ToList();
+        var screenText = turn.InputSent ? _answer.Extract(lines, turn.Text) : string.Empty;
+        if (screenText != turn.ScreenText)
+        {
+            turn.ScreenText = screenText;
+            turn.ScreenChangedAt = now;
+        }
+
+        await StreamDeltaAsync(turn, screenText, now).ConfigureAwait(false);
+        var answer = turn.TranscriptAnswers.Count > 0 ? string.Join("\n\n", turn.TranscriptAnswers) : null;
+
+        if (turn.Cancelling)
+        {
+            if (cancelSignal || turn.TranscriptAborted || now - turn.CancelAt >= CancelTimeoutMs || (_busyOsc is null && ScreenIdle(lines) && now - turn.CancelAt >= _profile.StableMilliseconds))
+            {
+                await FinishAsync(turn, "cancelled", answer ?? screenText, answer is null ? "screen" : "transcript", "cancelled by the user").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (turn.TranscriptAborted)
+        {
+            await FinishAsync(turn, "cancelled", answer ?? screenText, answer is null ? "screen" : "transcript", "interrupted in the terminal").ConfigureAwait(false);
+            return;
+        }
+
+        if (failedSignal)
+        {
+            await FinishAsync(turn, "failed", answer ?? screenText, "screen", "the agent reported an error: " + ErrorLine(lines)).ConfigureAwait(false);
+            return;
+        }
+
+        if (turn.TranscriptCompleted && answer is not null)
+        {
+            await FinishAsync(turn, "completed", answer, "transcript", null).ConfigureAwait(false);
+            return;
+        }
+
+        if (!doneSignal && _doneOsc is null && turn.InputSent)
+        {
+            // Screen-only agents: busy shown, then gone, then the screen holds still.
+            var text = string.Join('\n', lines);
+            if (_busyScreen?.IsMatch(text) == true)
+            {
+                turn.SawBusy = true;
+            }
+            else if (turn.SawBusy && (_doneScreen?.IsMatch(text) ?? true) && now - turn.ScreenChangedAt >= _profile.StableMilliseconds)
+            {
+                doneSignal = turn.DoneSignal = true;
+            }
+        }
+
+        if (doneSignal)
+        {
+            if (turn.DoneAt == 0)
+            {
+                turn.DoneAt = now;
+            }
+
+            // The transcript usually lands with the done signal; give it a moment before using the screen.
+            if (answer is null && _transcript is not null && now - turn.DoneAt < TranscriptGraceMs)
+            {
+                return;
+            }
+
+            await FinishAsync(turn, "completed", answer ?? screenText, answer is null ? "screen" : "transcript", null).ConfigureAwait(false);
+        }
+    }
+
+    private bool ScreenIdle(List<string> lines) => _busyScreen is null || !_busyScreen.IsMatch(string.Join('\n', lines));
+
+    private static string ErrorLine(List<string> lines) =>
+        lines.LastOrDefault(l => l.TrimStart().StartsWith('■'))?.Trim().TrimStart('■').Trim() ?? "see the terminal";
+
+    private async Task StreamDeltaAsync(Turn turn, string screenText, long now)
+    {
+        // Only strictly growing text is streamed; a redraw that changes earlier text waits for the final message.
+        if (screenText.Length > turn.Streamed.Length && screenText.StartsWith(turn.Streamed, StringComparison.Ordinal) && now - turn.LastDeltaAt >= DeltaIntervalMs)
+        {
+            var delta = screenText[turn.Streamed.Length..];
+            turn.Streamed = screenText;
+            turn.LastDeltaAt = now;
+            await _writer.AppendAsync(ChatEvents.Delta(_agent.SessionId, turn.Id, delta)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnTranscriptAsync(TranscriptItem item)
+    {
+        switch (item)
+        {
+            case SessionStarted started when started.AgentSessionId != _knownAgentSessionId:
+                _knownAgentSessionId = started.AgentSessionId;
+                _agentSessionId(started.AgentSessionId);
+                break;
+            case UserMessage user:
+                if (_turn is { } current && (!current.SawUserInTranscript && current.Source == "chat"))
+                {
+                    current.SawUserInTranscript = true;
+                }
+                else if (_turn is null)
+                {
+                    // Typed straight into the agent's terminal: it is a chat turn too.
+                    var turn = new Turn(NewTurnId(), user.Text, "terminal", Now()) { InputSent = true };
+                    _turn = turn;
+                    await _writer.AppendAsync(ChatEvents.User(_agent.SessionId, turn.Id, user.Text, "terminal")).ConfigureAwait(false);
+                    _changed();
+                }
+
+                break;
+            case AssistantMessage assistant when _turn is { } t && assistant.Text.Length > 0:
+                t.TranscriptAnswers.Add(assistant.Text);
+                break;
+            case UsageReported usage when _turn is { } t:
+                t.HasUsage = true;
+                t.InputTokens += usage.InputTokens;
+                t.OutputTokens += usage.OutputTokens;
+                t.CachedInputTokens += usage.CachedInputTokens;
+                break;
+            case ToolCall when _turn is { } t:
+                t.ToolCalls++;
+                break;
+            case TurnCompleted done when _turn is { } t:
+                if (t.TranscriptAnswers.Count == 0 && done.LastAgentMessage is { Length: > 0 } last)
+                {
+                    t.TranscriptAnswers.Add(last);
+                }
+
+                t.TranscriptCompleted = true;
+                break;
+            case TurnAborted when _turn is { } t:
+                t.TranscriptAborted = true;
+                break;
+            case TranscriptProblem problem:
+                await _writer.AppendAsync(Events.Events.Error(_agent.SessionId, _agent.Id, $"transcript: {problem.Message}; answers come from the screen meanwhile", "transcript")).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Ends the turn: its message and turn events in one commit, then the caller's result.</summary>
+    private async Task FinishAsync(Turn turn, string status, string text, string source, string? reason)
+    {
+        var duration = Now() - turn.StartedAt;
+        var usage = turn.HasUsage || turn.ToolCalls > 0 ? new TurnUsage(turn.InputTokens, turn.OutputTokens, turn.CachedInputTokens, turn.ToolCalls) : null;
+        var sessionId = _agent.SessionId;
+        _turn = null;
+        await _writer.WriteAsync(ctx =>
+        {
+            if (text.Length > 0)
+            {
+                ctx.Append(ChatEvents.Message(sessionId, turn.Id, text, source));
+            }
+
+            ctx.Append(ChatEvents.Turn(sessionId, new ChatTurnData(turn.Id, status, duration, usage, reason)));
+            return 0;
+        }).ConfigureAwait(false);
+        _changed();
+        turn.Result.TrySetResult(new TurnResult(turn.Id, status, text, duration, sessionId, reason));
+    }
+}

@@ -1,0 +1,314 @@
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using AgentSidecar.Core.Providers;
+using AgentSidecar.Core.Sessions;
+using AgentSidecar.Core.Transcripts;
+using AgentSidecar.Store;
+using AgentSidecar.Terminal.Pty;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSidecar.Core.Chat;
+
+/// <summary>
+/// Drives chat with one agent process: knows when it is ready, types messages into it, and decides
+/// when a turn is over from the provider's signals (OSC marks, screen patterns), the agent's own
+/// transcript (preferred for the text) and the emulated screen (fallback and streaming deltas).
+/// All decisions run in one loop, woken by screen updates and a short timer while a turn runs.
+/// </summary>
+internal sealed partial class ChatController : IAsyncDisposable
+{
+    /// <summary>Poll the transcript this often while a turn runs (a stat when nothing changed).</summary>
+    private const int BusyPollMs = 10;
+
+    /// <summary>…and this often otherwise, to notice turns typed straight into the terminal.</summary>
+    private const int IdlePollMs = 250;
+
+    /// <summary>After a done signal, how long the transcript may lag before the screen's text is used.</summary>
+    private const int TranscriptGraceMs = 750;
+
+    /// <summary>How long an interrupted agent may take to show it stopped.</summary>
+    private const int CancelTimeoutMs = 5000;
+
+    /// <summary>Streaming deltas at most this often.</summary>
+    private const int DeltaIntervalMs = 40;
+
+    /// <summary>Screen lines kept above the visible screen for agents that draw inline.</summary>
+    private const int ScrollbackLinesForAnswers = 300;
+
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+
+    private readonly LiveSession _live;
+    private readonly LiveWorker _agent;
+    private readonly WorkerScreen _screen;
+    private readonly ProviderProfile _profile;
+    private readonly StoreWriter _writer;
+    private readonly TimeProvider _clock;
+    private readonly ITranscriptSource? _transcript;
+    private readonly Action _changed;
+    private readonly Action<string> _agentSessionId;
+    private readonly ILogger _logger;
+    private readonly ScreenAnswer _answer;
+    private readonly Regex? _readyOsc;
+    private readonly Regex? _readyScreen;
+    private readonly Regex? _busyOsc;
+    private readonly Regex? _busyScreen;
+    private readonly Regex? _doneOsc;
+    private readonly Regex? _doneScreen;
+    private readonly Regex? _failedOsc;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private volatile bool _oscReady;
+    private Turn? _turn;
+    private string? _knownAgentSessionId;
+
+    public ChatController(LiveSession live, LiveWorker agent, WorkerScreen screen, ProviderProfile profile, StoreWriter writer, TimeProvider clock, ITranscriptSource? transcript, Action changed, Action<string> agentSessionId, ILogger logger)
+    {
+        _live = live;
+        _agent = agent;
+        _screen = screen;
+        _profile = profile;
+        _writer = writer;
+        _clock = clock;
+        _transcript = transcript;
+        _changed = changed;
+        _agentSessionId = agentSessionId;
+        _logger = logger;
+        _answer = new ScreenAnswer(profile);
+        _readyOsc = Compile(profile.Ready?.Osc);
+        _readyScreen = Compile(profile.Ready?.Screen);
+        _busyOsc = Compile(profile.Busy?.Osc);
+        _busyScreen = Compile(profile.Busy?.Screen);
+        _doneOsc = Compile(profile.Done?.Osc);
+        _doneScreen = Compile(profile.Done?.Screen);
+        _failedOsc = Compile(profile.Failed?.Osc);
+        screen.SubscribeOsc(OnOsc);
+        screen.Updated += Wake;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public bool Busy => _turn is not null;
+
+    public bool IsReady => _ready.Task.IsCompletedSuccessfully && _ready.Task.Result;
+
+    /// <summary>True once the agent is ready for input; false if it exited or <paramref name="timeout"/> passed first.</summary>
+    public async Task<bool> WaitReadyAsync(TimeSpan timeout)
+    {
+        var first = await Task.WhenAny(_ready.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        return first == _ready.Task && _ready.Task.Result;
+    }
+
+    /// <summary>Types <paramref name="text"/> into the agent and completes when the turn ends.</summary>
+    public async Task<TurnResult> SendAsync(string text, CancellationToken cancellationToken)
+    {
+        if (!IsReady && !await WaitReadyAsync(TimeSpan.FromSeconds(_profile.ReadyTimeoutSeconds)).ConfigureAwait(false))
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"the {_profile.DisplayName} agent is not ready for input");
+        }
+
+        Turn turn;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_turn is { } running)
+            {
+                throw new SidecarException(SidecarError.SessionBusy, $"a turn is already running ({running.Id}); wait for it or cancel it (chat/cancel)", new Dictionary<string, object?> { ["turnId"] = running.Id });
+            }
+
+            turn = new Turn(NewTurnId(), text, "chat", Now());
+            _turn = turn;
+            await _writer.AppendAsync(ChatEvents.User(_agent.SessionId, turn.Id, text, "chat")).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        _changed();
+
+        // Set before typing: a fast agent's working/done marks can arrive before TypeAsync returns.
+        turn.InputSent = true;
+        await TypeAsync(text).ConfigureAwait(false);
+        Wake();
+        using (cancellationToken.Register(() => _ = CancelAsync()))
+        {
+            return await turn.Result.Task.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Interrupts the running turn (the provider's interrupt key); the turn ends <c>cancelled</c>.</summary>
+    public Task CancelAsync()
+    {
+        if (_turn is { Cancelling: false } turn)
+        {
+            turn.CancelAt = Now();
+            turn.Cancelling = true;
+            _agent.Process?.Write(System.Text.Encoding.UTF8.GetBytes(_profile.Interrupt));
+            Wake();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The agent process ended: a running turn fails with the reason.</summary>
+    public async Task AgentExitedAsync(PtyExit exit)
+    {
+        _ready.TrySetResult(false);
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_turn is { } turn)
+            {
+                var reason = exit.Signal is { } s ? $"the agent was killed by signal {s}" : $"the agent exited with code {exit.ExitCode}";
+                await FinishAsync(turn, "failed", turn.TranscriptAnswers.Count > 0 ? string.Join("\n\n", turn.TranscriptAnswers) : turn.ScreenText, "screen", reason).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _screen.OscReceived -= OnOsc;
+        _screen.Updated -= Wake;
+        _ready.TrySetResult(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_turn is { } turn)
+        {
+            turn.Result.TrySetResult(new TurnResult(turn.Id, "failed", turn.ScreenText, Now() - turn.StartedAt, _agent.SessionId, "the session ended"));
+        }
+
+        _stop.Dispose();
+    }
+
+    private static string NewTurnId() => "t" + Guid.CreateVersion7().ToString("N");
+
+    private static Regex? Compile(string? pattern) =>
+        pattern is null ? null : new Regex(pattern, RegexOptions.Multiline, RegexTimeout);
+
+    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    private void OnOsc(int code, string payload)
+    {
+        var mark = $"{code};{payload}";
+        if (_readyOsc?.IsMatch(mark) == true)
+        {
+            _oscReady = true;
+        }
+
+        if (_turn is { InputSent: true } turn)
+        {
+            if (turn.Cancelling && (_readyOsc?.IsMatch(mark) == true || _doneOsc?.IsMatch(mark) == true))
+            {
+                turn.CancelSignal = true;
+            }
+
+            if (_busyOsc?.IsMatch(mark) == true)
+            {
+                turn.SawBusy = true;
+            }
+            else if (_doneOsc?.IsMatch(mark) == true && (turn.SawBusy || _busyOsc is null))
+            {
+                turn.DoneSignal = true;
+            }
+            else if (_failedOsc?.IsMatch(mark) == true)
+            {
+                turn.FailedSignal = true;
+            }
+        }
+
+        Wake();
+    }
+
+    private async Task TypeAsync(string text)
+    {
+        var input = _profile.Input;
+        var body = input.BracketedPaste ? $"\u001b[200~{text}\u001b[201~" : text;
+        var process = _agent.Process ?? throw new SidecarException(SidecarError.InvalidState, "the agent is not running");
+        if (input.SubmitSeparately)
+        {
+            process.Write(System.Text.Encoding.UTF8.GetBytes(body));
+            await Task.Delay(input.SubmitDelayMs).ConfigureAwait(false);
+            process.Write(System.Text.Encoding.UTF8.GetBytes(input.Submit));
+        }
+        else
+        {
+            process.Write(System.Text.Encoding.UTF8.GetBytes(body + input.Submit));
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            var interval = _turn is null ? IdlePollMs : BusyPollMs;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                timeout.CancelAfter(interval);
+                try
+                {
+                    await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+            }
+
+            try
+            {
+                await EvaluateAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogEvaluateFailed(_logger, ex, _live.Id);
+            }
+        }
+    }
+
+    private async Task EvaluateAsync()
+    {
+        await _gate.WaitAsync(_stop.Token).ConfigureAwait(false);
+        try
+        {
+            if (!_ready.Task.IsCompleted && (_oscReady || (_readyScreen?.IsMatch(_screen.Text()) ?? false)))
+            {
+                _ready.TrySetResult(true);
+            }
+
+            if (_transcript is not null)
+            {
+                foreach (var item in _transcript.Poll())
+                {
+                    await OnTranscriptAsync(item).ConfigureAwait(false);
+                }
+            }
+
+            if (_turn is { } turn)
+            {
+                await EvaluateTurnAsync(turn).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "chat evaluation failed for session {SessionId}")]
+    private static partial void LogEvaluateFailed(ILogger logger, Exception ex, string sessionId);
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgentSidecar.Store;
+
+namespace AgentSidecar.Core.Chat;
+
+public sealed record TurnUsage(long InputTokens, long OutputTokens, long CachedInputTokens, int ToolCalls);
+
+public sealed record ChatUserData(string TurnId, string Text, string Source);
+
+public sealed record ChatDeltaData(string TurnId, string Text);
+
+public sealed record ChatMessageData(string TurnId, string Role, string Text, string Source);
+
+public sealed record ChatTurnData(string TurnId, string Status, long DurationMs, TurnUsage? Usage, string? Reason);
+
+/// <summary>What <c>chat/send</c> answers when the turn ends.</summary>
+public sealed record TurnResult(string TurnId, string Status, string Text, long DurationMs, string SessionId, string? Reason);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ChatUserData))]
+[JsonSerializable(typeof(ChatDeltaData))]
+[JsonSerializable(typeof(ChatMessageData))]
+[JsonSerializable(typeof(ChatTurnData))]
+internal sealed partial class ChatJsonContext : JsonSerializerContext;
+
+internal static class ChatEvents
+{
+    public static EventDraft User(string sessionId, string turnId, string text, string source) =>
+        new(sessionId, "chat", "user", null, JsonSerializer.SerializeToUtf8Bytes(new ChatUserData(turnId, text, source), ChatJsonContext.Default.ChatUserData));
+
+    public static EventDraft Delta(string sessionId, string turnId, string text) =>
+        new(sessionId, "chat", "delta", null, JsonSerializer.SerializeToUtf8Bytes(new ChatDeltaData(turnId, text), ChatJsonContext.Default.ChatDeltaData));
+
+    public static EventDraft Message(string sessionId, string turnId, string text, string source) =>
+        new(sessionId, "chat", "message", null, JsonSerializer.SerializeToUtf8Bytes(new ChatMessageData(turnId, "assistant", text, source), ChatJsonContext.Default.ChatMessageData));
+
+    public static EventDraft Turn(string sessionId, ChatTurnData data) =>
+        new(sessionId, "chat", "turn", null, JsonSerializer.SerializeToUtf8Bytes(data, ChatJsonContext.Default.ChatTurnData));
+}

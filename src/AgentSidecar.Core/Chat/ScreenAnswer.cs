@@ -1,0 +1,99 @@
+using System.Text.RegularExpressions;
+using AgentSidecar.Core.Providers;
+
+namespace AgentSidecar.Core.Chat;
+
+/// <summary>
+/// The screen fallback: finds the agent's answer to a message in the emulated screen. The answer
+/// starts at the first line after the message's echo that matches the provider's answer pattern
+/// (<c>• </c>, <c>● </c>) and runs until the agent's chrome (prompt, rules, status lines).
+/// </summary>
+public sealed class ScreenAnswer
+{
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+    private readonly Regex? _answer;
+    private readonly Regex[] _chrome;
+
+    public ScreenAnswer(ProviderProfile profile)
+    {
+        _answer = profile.AnswerPattern is { } a ? new Regex(a, RegexOptions.None, RegexTimeout) : null;
+        _chrome = profile.ChromePatterns.Select(c => new Regex(c, RegexOptions.None, RegexTimeout)).ToArray();
+    }
+
+    /// <summary>The answer text after <paramref name="userText"/> in <paramref name="lines"/>, or "" when none is drawn yet.</summary>
+    public string Extract(IReadOnlyList<string> lines, string userText)
+    {
+        var start = FindEcho(lines, userText);
+        var first = -1;
+        for (var i = start; i < lines.Count; i++)
+        {
+            if (_answer is null ? lines[i].Trim().Length > 0 && !IsChrome(lines[i]) && !lines[i].Contains(Needle(userText), StringComparison.Ordinal) : _answer.IsMatch(lines[i]))
+            {
+                first = i;
+                break;
+            }
+        }
+
+        if (first < 0)
+        {
+            return string.Empty;
+        }
+
+        var result = new List<string>();
+        for (var i = first; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            if (i > first && IsChrome(line))
+            {
+                break;
+            }
+
+            if (_answer?.Match(line) is { Success: true } m && m.Index == 0)
+            {
+                line = line[m.Length..];
+            }
+            else if (i > first && line.StartsWith("  ", StringComparison.Ordinal))
+            {
+                line = line[2..];
+            }
+
+            result.Add(line.TrimEnd());
+        }
+
+        while (result.Count > 0 && result[^1].Length == 0)
+        {
+            result.RemoveAt(result.Count - 1);
+        }
+
+        return string.Join('\n', result);
+    }
+
+    private bool IsChrome(string line) => _chrome.Any(c => c.IsMatch(line));
+
+    private static string Needle(string userText)
+    {
+        var firstLine = userText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
+        return firstLine.Length > 24 ? firstLine[..24] : firstLine;
+    }
+
+    /// <summary>The line after the last echo of the user's message (0 when it is not on screen).</summary>
+    private int FindEcho(IReadOnlyList<string> lines, string userText)
+    {
+        var needle = Needle(userText);
+        if (needle.Length == 0)
+        {
+            return 0;
+        }
+
+        // Answers often quote the question: a line that starts an answer is never the echo.
+        for (var i = lines.Count - 1; i >= 0; i--)
+        {
+            if (lines[i].Contains(needle, StringComparison.Ordinal) && _answer?.IsMatch(lines[i]) != true)
+            {
+                return i + 1;
+            }
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,204 @@
+namespace AgentSidecar.Terminal.Vt;
+
+/// <summary>Writing characters into cells: autowrap, wide characters, combining marks, insert mode, REP.</summary>
+public sealed partial class VtScreen
+{
+    private const int FirstC1 = 0x80;
+    private const int FirstAfterC1 = 0xA0;
+    private const int MaxCombiningLength = 32;
+
+    /// <summary>Prints a run of printable ASCII bytes (0x20..0x7E), the hot path for plain output.</summary>
+    private void PrintAscii(ReadOnlySpan<byte> text)
+    {
+        _changed = true;
+        if (InsertMode || !AutoWrap || _charsets[_glSet] != VtCharset.Ascii)
+        {
+            foreach (byte value in text)
+            {
+                Print(value);
+            }
+
+            return;
+        }
+
+        while (!text.IsEmpty)
+        {
+            if (_pendingWrap)
+            {
+                WrapToNextLine();
+            }
+
+            VtLine line = CurrentLine;
+            VtCell[] cells = line.Cells;
+            int count = Math.Min(Cols - _col, text.Length);
+            VtStyle style = _style;
+
+            for (int i = 0; i < count; i++)
+            {
+                cells[_col + i] = new VtCell(text[i], style);
+            }
+
+            // Wide characters cut in half at either end of the run are removed.
+            int end = _col + count;
+            line.RepairWideBoundary(_col, style);
+            line.RepairWideBoundary(end, style);
+            _lastPrintedCodePoint = text[count - 1];
+            text = text[count..];
+            if (end >= Cols)
+            {
+                _col = Cols - 1;
+                _pendingWrap = true;
+            }
+            else
+            {
+                _col = end;
+            }
+        }
+    }
+
+    /// <summary>Prints one code point (already decoded, never a C0 control).</summary>
+    private void Print(int codePoint)
+    {
+        _changed = true;
+        if (codePoint < FirstC1)
+        {
+            codePoint = VtCharsetMap.Map(_charsets[_glSet], codePoint);
+        }
+        else if (codePoint < FirstAfterC1)
+        {
+            // C1 controls arriving as UTF-8 are not acted on (8-bit controls are off in UTF-8 mode).
+            return;
+        }
+
+        int width = CharWidth.Of(codePoint);
+        if (width == CharWidth.Zero)
+        {
+            AttachCombining(codePoint);
+            return;
+        }
+
+        if (_pendingWrap && AutoWrap)
+        {
+            WrapToNextLine();
+        }
+
+        if (width == CharWidth.Wide && _col == Cols - 1)
+        {
+            if (!AutoWrap || Cols < CharWidth.Wide)
+            {
+                // A wide character cannot fit in the last column; xterm drops it, leaving the
+                // cursor on the last column.
+                _pendingWrap = false;
+                return;
+            }
+
+            // Leave the last column blank (in the pen's style, as xterm.js does) and continue on the next line.
+            CurrentLine.Fill(_col, Cols, _style);
+            WrapToNextLine();
+        }
+
+        VtLine line = CurrentLine;
+        if (InsertMode)
+        {
+            // Insert mode opens the gap with the pen's style, as xterm.js does.
+            ShiftRight(line, _col, width, _style);
+        }
+
+        line.Cells[_col] = new VtCell(codePoint, _style);
+        if (width == CharWidth.Wide)
+        {
+            line.Cells[_col + 1] = VtCell.WideTail(_style);
+        }
+
+        line.RepairWideBoundary(_col, _style);
+        line.RepairWideBoundary(_col + width, _style);
+        _lastPrintedCodePoint = codePoint;
+
+        int next = _col + width;
+        if (next >= Cols)
+        {
+            // The cursor stays on the last column with a wrap pending. With autowrap off the flag is
+            // kept too (as xterm.js does): the next character then overwrites the last column, and
+            // turning autowrap back on makes it wrap.
+            _col = Cols - 1;
+            _pendingWrap = true;
+        }
+        else
+        {
+            _col = next;
+            _pendingWrap = false;
+        }
+    }
+
+    /// <summary>Adds a zero-width character to the character just printed.</summary>
+    private void AttachCombining(int codePoint)
+    {
+        int col = _pendingWrap ? _col : _col - 1;
+        if (col < 0)
+        {
+            return;
+        }
+
+        VtCell[] cells = CurrentLine.Cells;
+        if (cells[col].IsWideTail && col > 0)
+        {
+            col--;
+        }
+
+        VtCell target = cells[col];
+        if (target.CodePoint <= VtCell.BlankCodePoint)
+        {
+            return;
+        }
+
+        string mark = char.ConvertFromUtf32(codePoint);
+        string combined = target.Combining is null ? mark : target.Combining + mark;
+        if (combined.Length <= MaxCombiningLength)
+        {
+            cells[col] = target.WithCombining(combined);
+        }
+    }
+
+    /// <summary>Autowrap: mark the line as continued and move to the start of the next one.</summary>
+    private void WrapToNextLine()
+    {
+        CurrentLine.Wrapped = true;
+        _pendingWrap = false;
+        _col = 0;
+        Index();
+    }
+
+    /// <summary>REP: prints <paramref name="codePoint"/> (the character printed just before) again, bounded by the screen size.</summary>
+    private void RepeatCharacter(int codePoint, int count)
+    {
+        if (codePoint == NoLastPrinted)
+        {
+            return;
+        }
+
+        int bounded = Math.Min(count, Cols * Rows);
+        for (int i = 0; i < bounded; i++)
+        {
+            Print(codePoint);
+        }
+
+        // REP is itself a sequence, so a second REP right after it repeats nothing (as in xterm.js).
+        _lastPrintedCodePoint = NoLastPrinted;
+    }
+
+    /// <summary>DECALN: fills the screen with 'E' (the VT100 alignment pattern).</summary>
+    private void ScreenAlignmentTest()
+    {
+        var cell = new VtCell('E', VtStyle.Default);
+        foreach (VtLine line in _buffer.Lines)
+        {
+            line.Reset(Cols, VtStyle.Default);
+            Array.Fill(line.Cells, cell);
+        }
+
+        _buffer.ResetMargins();
+        _row = 0;
+        _col = 0;
+        _pendingWrap = false;
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A scripted fake agent for the sidecar's tests. It behaves like a terminal AI agent: OSC 7501
+# state marks (idle / working / done / error, as Codex writes them), a "› " prompt, answers drawn
+# as "• text". Messages choose the behaviour:
+#   slow …   ten words, 0.3 s apart; Esc interrupts     fail …   an error mark and message
+#   die …    exits with code 3 mid-turn                  multi …  a two-line answer
+#   /quit    exits 0                                      else     "ECHO[n]:<message>" (n counts turns)
+# FAKE_NEVER_READY=1 never becomes ready; FAKE_READY_DELAY=S waits before it does.
+osc() { printf '\033]7501;state=%s\033\\' "$1"; }
+[ -n "${FAKE_READY_DELAY:-}" ] && sleep "$FAKE_READY_DELAY"
+if [ -n "${FAKE_NEVER_READY:-}" ]; then printf 'loading the model forever...\n'; sleep 1000; fi
+printf 'Fake agent 1.0 in %s\n' "$PWD"
+osc idle
+n=0
+while true; do
+  printf '› '
+  IFS= read -r line || exit 0
+  case "$line" in
+    /quit) exit 0 ;;
+  esac
+  n=$((n + 1))
+  osc working
+  case "$line" in
+    die*) printf 'fatal: the fake agent crashed\n'; exit 3 ;;
+    fail*) printf '■ upstream error 500\n'; osc error ;;
+    multi*) printf '• first line of %s\n  second line\n' "$line"; osc done ;;
+    slow*)
+      printf '• '
+      for w in one two three four five six seven eight nine ten; do
+        if IFS= read -r -s -n1 -t 0.3 key && [ "$key" = $'\033' ]; then
+          printf '\n■ interrupted\n'; osc idle; continue 2
+        fi
+        printf '%s ' "$w"
+      done
+      printf '\n'; osc done ;;
+    *) printf '• ECHO[%d]:%s\n' "$n" "$line"; osc done ;;
+  esac
+done
