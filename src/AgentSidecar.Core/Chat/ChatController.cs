@@ -127,6 +127,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         }
 
         _changed();
+        _agent.LastInputAt = Now();
 
         // Set before typing: a fast agent's working/done marks can arrive before TypeAsync returns.
         turn.InputSent = true;
@@ -190,6 +191,7 @@ internal sealed partial class ChatController : IAsyncDisposable
             turn.Result.TrySetResult(new TurnResult(turn.Id, "failed", turn.ScreenText, Now() - turn.StartedAt, _agent.SessionId, "the session ended"));
         }
 
+        (_transcript as TranscriptWatcher)?.Release();
         _stop.Dispose();
     }
 

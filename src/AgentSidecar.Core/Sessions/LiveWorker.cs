@@ -33,6 +33,9 @@ internal sealed class LiveWorker : IPtyListener
 
     public PtyProcess? Process { get; set; }
 
+    /// <summary>When input was last typed into the worker (unix ms), by chat or by the user.</summary>
+    public long LastInputAt { get; set; }
+
     /// <summary>The worker's emulated terminal (fed from its committed output).</summary>
     public WorkerScreen? Screen { get; set; }
 

@@ -73,6 +73,7 @@ public sealed partial class SessionManager
 
         var worker = GetLiveWorker(workerId);
         worker.Process!.Write(bytes);
+        worker.LastInputAt = Now();
         TouchActivity(worker.SessionId);
     }
 

@@ -125,7 +125,8 @@ public sealed partial class SessionManager : IAsyncDisposable
 
             if (provider.IsAgent)
             {
-                var chat = new Chat.ChatController(live, agent, agent.Screen!, provider, _writer, _clock, null, () => SessionChanged?.Invoke(View(live)), id => _ = SetAgentSessionIdAsync(live, id), _logger);
+                var transcript = CreateTranscriptWatcher(live, agent, provider, null);
+                var chat = new Chat.ChatController(live, agent, agent.Screen!, provider, _writer, _clock, transcript, () => SessionChanged?.Invoke(View(live)), id => _ = SetAgentSessionIdAsync(live, id), _logger);
                 live.Chat = chat;
                 var timeout = TimeSpan.FromSeconds(provider.ReadyTimeoutSeconds);
                 if (!await chat.WaitReadyAsync(timeout).ConfigureAwait(false))
@@ -235,6 +236,32 @@ public sealed partial class SessionManager : IAsyncDisposable
         {
             a.Stop(DetachReasons.Closed);
         }
+    }
+
+    /// <summary>How long after the user typed into an agent its new transcript is still expected.</summary>
+    private const int TranscriptExpectMs = 60_000;
+
+    private readonly Chat.TranscriptClaims _transcriptClaims = new();
+
+    private Chat.TranscriptWatcher? CreateTranscriptWatcher(LiveSession live, LiveWorker agent, Providers.ProviderProfile provider, string? resumeAgentSessionId)
+    {
+        if (provider.Transcript is not { Reader.Length: > 0 } t)
+        {
+            return null;
+        }
+
+        Chat.ChatController? Chat() => live.Chat;
+        return new Chat.TranscriptWatcher(
+            t.Reader,
+            _providers.Expand(t.Dir),
+            live.Row.Workspace,
+            DateTimeOffset.FromUnixTimeMilliseconds(agent.Row.CreatedAt),
+            resumeAgentSessionId,
+            _transcriptClaims,
+            () => agent.SessionId,
+            () => agent.Process is { HasExited: false } p ? p.Pid : null,
+            () => Chat()?.Busy == true || Now() - agent.LastInputAt < TranscriptExpectMs,
+            _clock);
     }
 
     internal static string NewId() => Guid.CreateVersion7().ToString("N");

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using AgentSidecar.Core.Transcripts;
+
+namespace AgentSidecar.Core.Chat;
+
+/// <summary>Transcript files taken by live sessions: one file belongs to one session.</summary>
+internal sealed class TranscriptClaims
+{
+    private readonly ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
+
+    public bool TryClaim(string path, string sessionId) => _owners.GetOrAdd(path, sessionId) == sessionId;
+
+    public void Release(string path, string sessionId) => _owners.TryRemove(new KeyValuePair<string, string>(path, sessionId));
+
+    public IReadOnlySet<string> TakenByOthers(string sessionId) =>
+        _owners.Where(kv => kv.Value != sessionId).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Finds and reads one agent process's transcript. Problem: several sessions can run the same agent
+/// in the same folder, and the agent creates its file only at the first message. Solution: prefer
+/// the file the agent process itself has open (/proc/PID/fd); else, only while this session expects
+/// one (a turn runs or the user just typed), the newest unclaimed file for the workspace created
+/// since the agent started. A claimed file is never read by another session.
+/// </summary>
+internal sealed class TranscriptWatcher : ITranscriptSource
+{
+    /// <summary>File lookups (directory scans) at most this often.</summary>
+    private const int LookupIntervalMs = 100;
+
+    /// <summary>File times come from a coarse kernel clock: look a little before the start.</summary>
+    private static readonly TimeSpan ClockSlack = TimeSpan.FromSeconds(1);
+
+    private readonly string _kind;
+    private readonly string _baseDir;
+    private readonly string _cwd;
+    private readonly TranscriptClaims _claims;
+    private readonly Func<string> _sessionId;
+    private readonly Func<int?> _agentPid;
+    private readonly Func<bool> _expecting;
+    private readonly TimeProvider _clock;
+    private string? _resumeId;
+    private DateTimeOffset _since;
+    private ITranscriptReader? _reader;
+    private string? _claimedAs;
+    private long _lastLookup;
+
+    public TranscriptWatcher(string kind, string baseDir, string cwd, DateTimeOffset since, string? resumeAgentSessionId, TranscriptClaims claims, Func<string> sessionId, Func<int?> agentPid, Func<bool> expecting, TimeProvider clock)
+    {
+        _kind = kind;
+        _baseDir = baseDir;
+        _cwd = cwd;
+        _since = since;
+        _resumeId = resumeAgentSessionId;
+        _claims = claims;
+        _sessionId = sessionId;
+        _agentPid = agentPid;
+        _expecting = expecting;
+        _clock = clock;
+    }
+
+    public string? AgentSessionId => _reader?.AgentSessionId;
+
+    public string? Path => _reader?.Path;
+
+    public IReadOnlyList<TranscriptItem> Poll()
+    {
+        if (_reader is null && !TryOpen())
+        {
+            return [];
+        }
+
+        return _reader!.ReadNew();
+    }
+
+    public void Restart(DateTimeOffset since)
+    {
+        Release();
+        _reader = null;
+        _resumeId = null;
+        _since = since;
+    }
+
+    public void Release()
+    {
+        if (_claimedAs is { } owner && _reader is not null)
+        {
+            _claims.Release(_reader.Path, owner);
+        }
+
+        _claimedAs = null;
+    }
+
+    private bool TryOpen()
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now - _lastLookup < LookupIntervalMs)
+        {
+            return false;
+        }
+
+        _lastLookup = now;
+        var sessionId = _sessionId();
+        string? path = null;
+        if (_resumeId is { } id)
+        {
+            path = TranscriptLocator.FindById(_kind, _baseDir, _cwd, id)?.Path;
+        }
+
+        path ??= OpenByAgent();
+        if (path is null && _expecting())
+        {
+            path = TranscriptLocator.FindNew(_kind, _baseDir, _cwd, _since - ClockSlack, _claims.TakenByOthers(sessionId))?.Path;
+        }
+
+        if (path is null || !_claims.TryClaim(path, sessionId))
+        {
+            return false;
+        }
+
+        _claimedAs = sessionId;
+        _reader = TranscriptReaders.Open(_kind, path);
+        return true;
+    }
+
+    /// <summary>A transcript under the base directory that the agent process (or a child) has open.</summary>
+    private string? OpenByAgent()
+    {
+        if (_agentPid() is not { } pid)
+        {
+            return null;
+        }
+
+        var baseDir = System.IO.Path.GetFullPath(_baseDir);
+        foreach (var p in ProcessTree(pid))
+        {
+            try
+            {
+                foreach (var fd in Directory.EnumerateFiles($"/proc/{p}/fd"))
+                {
+                    var target = new FileInfo(fd).LinkTarget;
+                    if (target is not null && target.StartsWith(baseDir, StringComparison.Ordinal) && (target.EndsWith(".jsonl", StringComparison.Ordinal) || target.EndsWith(".json", StringComparison.Ordinal)))
+                    {
+                        return target;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<int> ProcessTree(int pid)
+    {
+        yield return pid;
+        string children;
+        try
+        {
+            children = File.ReadAllText($"/proc/{pid}/task/{pid}/children");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+
+        foreach (var c in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (int.TryParse(c, out var child))
+            {
+                yield return child;
+            }
+        }
+    }
+}

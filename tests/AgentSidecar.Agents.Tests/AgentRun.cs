@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using AgentSidecar.EndToEnd.Tests;
+using AgentSidecar.Tests.Fakes;
+
+namespace AgentSidecar.Tests;
+
+/// <summary>
+/// One test's world: a fake model server on 127.0.0.1, the agent's private home pointed at it, a
+/// workspace, and the built sidecar with the real agent CLI as its provider's command.
+/// </summary>
+internal sealed class AgentRun : IAsyncDisposable
+{
+    private readonly string _sidecarDir;
+
+    private AgentRun(string dir, string workspace, SidecarProcess sidecar, AgentHome home, string sidecarDir)
+    {
+        Dir = dir;
+        Workspace = workspace;
+        Sidecar = sidecar;
+        Home = home;
+        _sidecarDir = sidecarDir;
+    }
+
+    public string Dir { get; }
+
+    public string Workspace { get; }
+
+    public SidecarProcess Sidecar { get; }
+
+    public AgentHome Home { get; }
+
+    public RpcClient Client => Sidecar.Client;
+
+    /// <summary>Codex: CODEX_HOME must not be under /tmp (Codex then prints a warning), so runs live under the test output.</summary>
+    public static async Task<AgentRun> CodexAsync(FakeCodexServer server, string name, string? dir = null)
+    {
+        var bins = await AgentInstall.GetAsync();
+        dir ??= NewDir("codex-" + name);
+        var ws = Workspace0(dir);
+        var home = CodexHome.Create(Path.Combine(dir, "codex-home"), server.BaseUrl, ws);
+        var options = new JsonObject { ["providers"] = new JsonObject { ["codex"] = new JsonObject { ["command"] = bins.CodexBin } } };
+        return await StartAsync(dir, ws, home, options);
+    }
+
+    public static async Task<AgentRun> AuggieAsync(FakeAuggieServer server, string name, string? dir = null)
+    {
+        var bins = await AgentInstall.GetAsync();
+        dir ??= NewDir("auggie-" + name);
+        var ws = Workspace0(dir);
+        var home = AuggieHome.Create(Path.Combine(dir, "home"), server.BaseUrl, ws);
+        var options = new JsonObject
+        {
+            ["providers"] = new JsonObject { ["auggie"] = new JsonObject { ["command"] = bins.NodeBin, ["args"] = new JsonArray(bins.AuggieBin) } },
+        };
+        return await StartAsync(dir, ws, home, options);
+    }
+
+    public async Task<JsonElementSession> StartSessionAsync(string provider)
+    {
+        var s = await Client.RequestAsync("session/start", new JsonObject { ["workspace"] = Workspace, ["provider"] = provider, ["cols"] = 120, ["rows"] = 40 }, TimeSpan.FromSeconds(60));
+        return new JsonElementSession(s.GetProperty("id").GetString()!, s.GetProperty("status").GetString()!, s.GetProperty("workers")[0].GetProperty("id").GetString()!, s.GetProperty("workers")[0].TryGetProperty("pid", out var pid) ? pid.GetInt32() : 0);
+    }
+
+    public Task<System.Text.Json.JsonElement> SendAsync(string sessionId, string text) =>
+        Client.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sessionId, ["text"] = text }, TimeSpan.FromSeconds(60));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Sidecar.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("AGENT_SIDECAR_KEEP_RUNS") is null)
+        {
+            TryDelete(Dir);
+            TryDelete(_sidecarDir);
+        }
+    }
+
+    private static async Task<AgentRun> StartAsync(string dir, string ws, AgentHome home, JsonObject options)
+    {
+        // The sidecar's own folder is short (its unix socket path must fit in 108 bytes).
+        var sidecarDir = Directory.CreateTempSubdirectory("as-agent-").FullName;
+        var env = new Dictionary<string, string>(home.Environment);
+        env.TryAdd("HOME", Path.Combine(dir, "home"));
+        var sidecar = await SidecarProcess.StartAsync(sidecarDir, home: env["HOME"], initializationOptions: options, environment: env);
+        return new AgentRun(dir, ws, sidecar, home, sidecarDir);
+    }
+
+    private static string NewDir(string name)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "agent-runs", $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static string Workspace0(string dir)
+    {
+        var ws = Path.Combine(dir, "ws");
+        Directory.CreateDirectory(ws);
+        return ws;
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+internal sealed record JsonElementSession(string Id, string Status, string AgentWorkerId, int AgentPid);

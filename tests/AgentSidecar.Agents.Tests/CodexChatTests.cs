@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentSidecar.EndToEnd.Tests;
+using AgentSidecar.Tests.Fakes;
+
+namespace AgentSidecar.Tests;
+
+/// <summary>The real Codex TUI in a PTY through the sidecar, against a fake Responses API on 127.0.0.1.</summary>
+public sealed class CodexChatTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 180000)]
+    public async Task Codex_BecomesReady_AnswersThroughChatSend_AndKeepsTheConversation()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "chat");
+        var s = await run.StartSessionAsync("codex");
+        Assert.Equal("active", s.Status);
+
+        var first = await run.SendAsync(s.Id, "hello one");
+        Assert.Equal("completed", first.GetProperty("status").GetString());
+        Assert.Equal("PONG:hello one", first.GetProperty("text").GetString());
+
+        var second = await run.SendAsync(s.Id, "second msg");
+        Assert.Equal("PONG:second msg", second.GetProperty("text").GetString());
+
+        // The second request to the model carries the first exchange: same process, same conversation.
+        var turn2 = await server.WaitForTurnAsync(2, Wait, Ct);
+        Assert.Equal(
+            ["user:hello one", "assistant:PONG:hello one", "user:second msg"],
+            turn2.Conversation.Select(m => $"{m.Role}:{m.Text}").ToList());
+
+        var history = await run.Client.RequestAsync("chat/history", new JsonObject { ["sessionId"] = s.Id });
+        Assert.Equal(4, history.GetProperty("messages").GetArrayLength());
+
+        // The answer came from Codex's own rollout file: its thread id is the session's agentSessionId, with token usage.
+        var chat = await run.Client.RequestAsync("session/events", new JsonObject { ["sessionId"] = s.Id, ["channels"] = new JsonArray("chat") });
+        var message = chat.GetProperty("events").EnumerateArray().First(e => e.GetProperty("type").GetString() == "message").GetProperty("data");
+        Assert.Equal("transcript", message.GetProperty("source").GetString());
+        var turnEvent = chat.GetProperty("events").EnumerateArray().First(e => e.GetProperty("type").GetString() == "turn").GetProperty("data");
+        Assert.True(turnEvent.GetProperty("usage").GetProperty("outputTokens").GetInt64() > 0);
+        var session = await run.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = s.Id });
+        Assert.Equal(turn2.SessionId, session.GetProperty("agentSessionId").GetString());
+        var screen = await run.Client.RequestAsync("worker/screen", new JsonObject { ["workerId"] = s.AgentWorkerId });
+        Assert.Contains(screen.GetProperty("lines").EnumerateArray(), l => l.GetString()!.Contains("PONG:second msg", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Codex_CancelDuringASlowAnswer_InterruptsTheTurn_AndTheNextMessageWorks()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "cancel");
+        var s = await run.StartSessionAsync("codex");
+        var attach = (await run.Client.RequestAsync("session/attach", new JsonObject { ["sessionId"] = s.Id, ["channels"] = new JsonArray("chat") })).GetProperty("attachId").GetString()!;
+        server.EnqueueReply(FakeReply.Slow("tortoise " + string.Join(' ', Enumerable.Repeat("slowly", 40)), TimeSpan.FromSeconds(20)));
+        var slow = run.SendAsync(s.Id, "take your time");
+        await server.WaitForTurnAsync(1, Wait, Ct);
+        await run.Client.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("type").GetString() == "delta"), Wait);
+
+        await run.Client.RequestAsync("chat/cancel", new JsonObject { ["sessionId"] = s.Id });
+        var result = await slow;
+        Assert.Equal("cancelled", result.GetProperty("status").GetString());
+        Assert.StartsWith("tortoise", result.GetProperty("text").GetString(), StringComparison.Ordinal);
+
+        var next = await run.SendAsync(s.Id, "are you there");
+        Assert.Equal("PONG:are you there", next.GetProperty("text").GetString());
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Codex_ExitingMidTurn_FailsTheTurnAndTheSession_WithItsScreen()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "exit");
+        var s = await run.StartSessionAsync("codex");
+        server.EnqueueReply(FakeReply.Slow("never finished", TimeSpan.FromSeconds(30)));
+        var turn = run.SendAsync(s.Id, "start something long");
+        await server.WaitForTurnAsync(1, Wait, Ct);
+        System.Diagnostics.Process.GetProcessById(s.AgentPid).Kill(); // SIGKILL
+
+        var result = await turn;
+        Assert.Equal("failed", result.GetProperty("status").GetString());
+        Assert.Contains("signal 9", result.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        await Waits.StatusAsync(run.Client, s.Id, "failed");
+        var events = await run.Client.RequestAsync("session/events", new JsonObject { ["sessionId"] = s.Id, ["channels"] = new JsonArray("system") });
+        var error = events.GetProperty("events").EnumerateArray().Last(e => e.GetProperty("type").GetString() == "error").GetProperty("data");
+        Assert.Contains("start something long", error.GetProperty("tail").GetString(), StringComparison.Ordinal);
+    }
+}
