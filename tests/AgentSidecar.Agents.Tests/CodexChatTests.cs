@@ -88,4 +88,53 @@ public sealed class CodexChatTests
         var error = events.GetProperty("events").EnumerateArray().Last(e => e.GetProperty("type").GetString() == "error").GetProperty("data");
         Assert.Contains("start something long", error.GetProperty("tail").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 180000)]
+    public async Task Codex_MessageTypedIntoTheTerminal_ShowsUpAsAChatTurn()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "typed");
+        var s = await run.StartSessionAsync("codex");
+        var attach = (await run.Client.RequestAsync("session/attach", new JsonObject { ["sessionId"] = s.Id, ["channels"] = new JsonArray("chat") })).GetProperty("attachId").GetString()!;
+
+        // The user types into the agent's own terminal (as in the editor's terminal view), not via chat/send.
+        await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "typed by hand" });
+        await Task.Delay(100, Ct);
+        await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
+
+        var events = await run.Client.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("type").GetString() == "turn"), Wait);
+        var user = events.First(e => e.GetProperty("type").GetString() == "user").GetProperty("data");
+        Assert.Equal("typed by hand", user.GetProperty("text").GetString());
+        Assert.Equal("terminal", user.GetProperty("source").GetString());
+        var message = events.First(e => e.GetProperty("type").GetString() == "message").GetProperty("data");
+        Assert.Equal("PONG:typed by hand", message.GetProperty("text").GetString());
+
+        // And chat/send goes on in the same conversation.
+        var next = await run.SendAsync(s.Id, "and from the chat");
+        Assert.Equal("PONG:and from the chat", next.GetProperty("text").GetString());
+        var turn2 = await server.WaitForTurnAsync(2, Wait, Ct);
+        Assert.Contains(turn2.Conversation, m => m.Role == "user" && m.Text == "typed by hand");
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Codex_WithAModelTheServerRejects_FailsTheTurn_WithTheAgentsOwnMessage_WithoutHanging()
+    {
+        // Like the real API: an unknown model is refused (HTTP 404) at the first request.
+        await using var server = await FakeCodexServer.StartAsync(turn =>
+            (turn.Request.Body as JsonObject)?["model"]?.GetValue<string>() is "fake-model"
+                ? FakeReply.Say("PONG:" + turn.LastUserText)
+                : FakeReply.Error(404, "The model `no-such-model` does not exist"));
+        await using var run = await AgentRun.CodexAsync(server, "model");
+        var start = await run.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = run.Workspace, ["provider"] = "codex", ["model"] = "no-such-model" }, Wait);
+        Assert.Equal("active", start.GetProperty("status").GetString());
+        var id = start.GetProperty("id").GetString()!;
+
+        var turn = await run.SendAsync(id, "hello");
+        Assert.Equal("failed", turn.GetProperty("status").GetString());
+        var reason = turn.GetProperty("reason").GetString()!;
+        Assert.StartsWith("the agent reported an error: ", reason, StringComparison.Ordinal);
+        Assert.True(reason.Length > "the agent reported an error: ".Length + 5, reason);
+        var first = await server.WaitForTurnAsync(1, Wait, Ct);
+        Assert.Equal("no-such-model", (first.Request.Body as JsonObject)?["model"]?.GetValue<string>());
+    }
 }

@@ -25,11 +25,13 @@ internal sealed partial class ChatController
         await StreamDeltaAsync(turn, screenText, now).ConfigureAwait(false);
         var answer = turn.TranscriptAnswers.Count > 0 ? string.Join("\n\n", turn.TranscriptAnswers) : null;
 
+        // What the user saw of the answer: the screen's text, or what was streamed if the agent redrew it away.
+        var partial = screenText.Length >= turn.Streamed.Length ? screenText : turn.Streamed.TrimEnd();
         if (turn.Cancelling)
         {
             if (cancelSignal || turn.TranscriptAborted || now - turn.CancelAt >= CancelTimeoutMs || (_busyOsc is null && ScreenIdle(lines) && now - turn.CancelAt >= _profile.StableMilliseconds))
             {
-                await FinishAsync(turn, "cancelled", answer ?? screenText, answer is null ? "screen" : "transcript", "cancelled by the user").ConfigureAwait(false);
+                await FinishAsync(turn, "cancelled", answer ?? partial, answer is null ? "screen" : "transcript", "cancelled by the user").ConfigureAwait(false);
             }
 
             return;
@@ -37,13 +39,13 @@ internal sealed partial class ChatController
 
         if (turn.TranscriptAborted)
         {
-            await FinishAsync(turn, "cancelled", answer ?? screenText, answer is null ? "screen" : "transcript", "interrupted in the terminal").ConfigureAwait(false);
+            await FinishAsync(turn, "cancelled", answer ?? partial, answer is null ? "screen" : "transcript", "interrupted in the terminal").ConfigureAwait(false);
             return;
         }
 
         if (failedSignal)
         {
-            await FinishAsync(turn, "failed", answer ?? screenText, "screen", "the agent reported an error: " + ErrorLine(lines)).ConfigureAwait(false);
+            await FinishAsync(turn, "failed", answer ?? partial, "screen", "the agent reported an error: " + ErrorLine(lines)).ConfigureAwait(false);
             return;
         }
 
@@ -110,48 +112,74 @@ internal sealed partial class ChatController
                 _agentSessionId(started.AgentSessionId);
                 break;
             case UserMessage user:
-                if (_turn is { } current && (!current.SawUserInTranscript && current.Source == "chat"))
-                {
-                    current.SawUserInTranscript = true;
-                }
-                else if (_turn is null)
-                {
-                    // Typed straight into the agent's terminal: it is a chat turn too.
-                    var turn = new Turn(NewTurnId(), user.Text, "terminal", Now()) { InputSent = true };
-                    _turn = turn;
-                    await _writer.AppendAsync(ChatEvents.User(_agent.SessionId, turn.Id, user.Text, "terminal")).ConfigureAwait(false);
-                    _changed();
-                }
-
+                await OnTranscriptUserAsync(user).ConfigureAwait(false);
                 break;
-            case AssistantMessage assistant when _turn is { } t && assistant.Text.Length > 0:
+            case AssistantMessage assistant when _transcriptTurn is { } t && assistant.Text.Length > 0:
                 t.TranscriptAnswers.Add(assistant.Text);
                 break;
-            case UsageReported usage when _turn is { } t:
+            case UsageReported usage when _transcriptTurn is { } t:
                 t.HasUsage = true;
                 t.InputTokens += usage.InputTokens;
                 t.OutputTokens += usage.OutputTokens;
                 t.CachedInputTokens += usage.CachedInputTokens;
                 break;
-            case ToolCall when _turn is { } t:
+            case ToolCall when _transcriptTurn is { } t:
                 t.ToolCalls++;
                 break;
-            case TurnCompleted done when _turn is { } t:
+            case TurnCompleted done when _transcriptTurn is { } t:
                 if (t.TranscriptAnswers.Count == 0 && done.LastAgentMessage is { Length: > 0 } last)
                 {
                     t.TranscriptAnswers.Add(last);
                 }
 
                 t.TranscriptCompleted = true;
+                _transcriptTurn = null;
                 break;
-            case TurnAborted when _turn is { } t:
+            case TurnAborted when _transcriptTurn is { } t:
                 t.TranscriptAborted = true;
+                _transcriptTurn = null;
                 break;
             case TranscriptProblem problem:
                 await _writer.AppendAsync(Events.Events.Error(_agent.SessionId, _agent.Id, $"transcript: {problem.Message}; answers come from the screen meanwhile", "transcript")).ConfigureAwait(false);
                 break;
         }
     }
+
+    /// <summary>
+    /// Decides which turn the transcript's next items belong to. Problem: an agent may record a turn
+    /// late (Auggie saves an interrupted exchange after the interrupt), so items can arrive while the
+    /// next turn runs. Solution: items follow the user message they come after, matched by text: the
+    /// running turn's, a finished turn's (then they are only a late record and are ignored), or a
+    /// message typed straight into the terminal (a new turn).
+    /// </summary>
+    private async Task OnTranscriptUserAsync(UserMessage user)
+    {
+        var text = Normalize(user.Text);
+        if (_turn is { SawUserInTranscript: false } current && (Normalize(current.Text) == text || !_finishedUnrecorded.Contains(text)))
+        {
+            current.SawUserInTranscript = true;
+            _transcriptTurn = current;
+            return;
+        }
+
+        if (_finishedUnrecorded.Remove(text))
+        {
+            _transcriptTurn = null;
+            return;
+        }
+
+        if (_turn is null)
+        {
+            // Typed straight into the agent's terminal: it is a chat turn too.
+            var turn = new Turn(NewTurnId(), user.Text, "terminal", Now()) { InputSent = true, SawUserInTranscript = true };
+            _turn = turn;
+            _transcriptTurn = turn;
+            await _writer.AppendAsync(ChatEvents.User(_agent.SessionId, turn.Id, user.Text, "terminal")).ConfigureAwait(false);
+            _changed();
+        }
+    }
+
+    private static string Normalize(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>Ends the turn: its message and turn events in one commit, then the caller's result.</summary>
     private async Task FinishAsync(Turn turn, string status, string text, string source, string? reason)
@@ -160,6 +188,26 @@ internal sealed partial class ChatController
         var usage = turn.HasUsage || turn.ToolCalls > 0 ? new TurnUsage(turn.InputTokens, turn.OutputTokens, turn.CachedInputTokens, turn.ToolCalls) : null;
         var sessionId = _agent.SessionId;
         _turn = null;
+        if (!turn.TranscriptCompleted && !turn.TranscriptAborted && _transcript is not null)
+        {
+            // The agent may still record this turn; its record must not be taken for the next one.
+            if (ReferenceEquals(_transcriptTurn, turn))
+            {
+                _transcriptTurn = null;
+            }
+            else
+            {
+                _finishedUnrecorded.Add(Normalize(turn.Text));
+                if (_finishedUnrecorded.Count > MaxUnrecordedTurns)
+                {
+                    _finishedUnrecorded.RemoveAt(0);
+                }
+            }
+        }
+        else if (ReferenceEquals(_transcriptTurn, turn))
+        {
+            _transcriptTurn = null;
+        }
         await _writer.WriteAsync(ctx =>
         {
             if (text.Length > 0)

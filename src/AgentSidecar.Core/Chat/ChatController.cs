@@ -61,7 +61,14 @@ internal sealed partial class ChatController : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private volatile bool _oscReady;
+    /// <summary>Turns that ended before the agent recorded them: remembered to recognise their late record.</summary>
+    private const int MaxUnrecordedTurns = 8;
+
+    private readonly List<string> _finishedUnrecorded = [];
     private Turn? _turn;
+
+    /// <summary>The turn the transcript's items are being applied to (null: ignore them).</summary>
+    private Turn? _transcriptTurn;
     private string? _knownAgentSessionId;
 
     public ChatController(LiveSession live, LiveWorker agent, WorkerScreen screen, ProviderProfile profile, StoreWriter writer, TimeProvider clock, ITranscriptSource? transcript, Action changed, Action<string> agentSessionId, ILogger logger)
