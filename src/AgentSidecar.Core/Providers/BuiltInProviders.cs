@@ -73,7 +73,7 @@ public static class BuiltInProviders
             Quit = "/exit",
             Transcript = new ProviderTranscript { Reader = "claude-jsonl", Dir = "~/.claude/projects" },
             AnswerPattern = @"^● ",
-            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵"],
+            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵", @"^\s*✻ "],
             Features = ["chat", "transcript", "resume", "clear", "model"],
         },
     ];
