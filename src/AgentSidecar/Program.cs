@@ -16,11 +16,12 @@ internal static class Program
         var maxMessage = new Option<long?>("--max-message-bytes") { Description = "The largest message accepted (default 16 MiB)." };
         var stall = new Option<double?>("--client-stall-seconds") { Description = "Detach a client's streams after it reads nothing for this long (default 5)." };
         var configDir = new Option<string?>("--config-dir") { Description = "Where config.json and providers.json are read (default: $XDG_CONFIG_HOME/agent-sidecar, ~/.config/agent-sidecar)." };
+        var printProviders = new Option<bool>("--print-providers") { Description = "Print the effective provider profiles (built-ins plus the config directory's) as JSON, and exit." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
 
         var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio).")
         {
-            stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, logLevel,
+            stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, printProviders, logLevel,
         };
         root.SetAction(async (parse, ct) =>
         {
@@ -41,6 +42,19 @@ internal static class Program
                 StallTimeout = parse.GetValue(stall) is { } s ? TimeSpan.FromSeconds(s) : null,
                 ConfigDir = parse.GetValue(configDir) is { } c ? Path.GetFullPath(c) : SidecarOptions.DefaultConfigDir(Environment.GetEnvironmentVariable),
             };
+            if (parse.GetValue(printProviders))
+            {
+                var registry = new Core.Providers.ProviderRegistry(Environment.GetEnvironmentVariable);
+                var errors = registry.LoadConfigDirectory(settings.ConfigDir);
+                await Console.Out.WriteLineAsync(Core.Providers.ProviderRegistry.ToJson(registry.All)).ConfigureAwait(false);
+                foreach (var e in errors)
+                {
+                    await Console.Error.WriteLineAsync(e).ConfigureAwait(false);
+                }
+
+                return errors.Count == 0 ? 0 : 2;
+            }
+
             SidecarHost host;
             try
             {

@@ -37,6 +37,9 @@ public sealed class RpcClient : IDisposable
 
     public JsonElement? InitializeResult { get; private set; }
 
+    /// <summary>Called on the reader for every notification as it arrives (benchmarks timestamp them).</summary>
+    public Action<JsonElement>? OnNotification { get; set; }
+
     public async Task InitializeAsync(JsonObject? initializationOptions = null)
     {
         InitializeResult = await RequestAsync("initialize", new JsonObject { ["processId"] = Environment.ProcessId, ["clientInfo"] = new JsonObject { ["name"] = "e2e" }, ["initializationOptions"] = initializationOptions });
@@ -209,6 +212,7 @@ public sealed class RpcClient : IDisposable
             return;
         }
 
+        OnNotification?.Invoke(message);
         TaskCompletionSource done;
         lock (_lock)
         {

@@ -49,7 +49,7 @@ public static class BuiltInProviders
             Input = new ProviderInput { BracketedPaste = false, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 80 },
             Interrupt = "\u001b",
             Clear = new ProviderClear { Command = "/new", Enters = 2 },
-            Quit = "/exit",
+            Quit = "/quit",
             Transcript = new ProviderTranscript { Reader = "auggie-session", Dir = "~/.augment/sessions" },
             AnswerPattern = @"^● ",
             ChromePatterns = [@"^\s*›", @"esc to interrupt", @"^\s*─+\s*$"],

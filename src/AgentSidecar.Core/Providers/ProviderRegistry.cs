@@ -16,6 +16,12 @@ public sealed record ProviderEntry(string Id, ProviderProfile? Profile, string? 
 /// </summary>
 public sealed partial class ProviderRegistry
 {
+    private static readonly JsonSerializerOptions PrettyOptions = new(ProviderJsonContext.Default.Options)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private static readonly string[] Readers = ["", "codex-rollout", "claude-jsonl", "auggie-session"];
     private readonly ConcurrentDictionary<string, ProviderEntry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string?> _versions = new(StringComparer.Ordinal);
@@ -37,6 +43,13 @@ public sealed partial class ProviderRegistry
     public ProviderEntry? FindEntry(string id) => _entries.GetValueOrDefault(id);
 
     public ProviderProfile? Find(string id) => _entries.GetValueOrDefault(id)?.Profile;
+
+    /// <summary>A profile as JSON (the providers-file format).</summary>
+    public static string ToJson(ProviderProfile profile) => JsonSerializer.Serialize(profile, PrettyOptions);
+
+    /// <summary>Profiles as a providers file: <c>{id: profile, …}</c> in id order.</summary>
+    public static string ToJson(IEnumerable<ProviderProfile> profiles) =>
+        "{\n" + string.Join(",\n", profiles.OrderBy(p => p.Id, StringComparer.Ordinal).Select(p => $"  \"{p.Id}\": " + ToJson(p).Replace("\n", "\n  ", StringComparison.Ordinal))) + "\n}";
 
     /// <summary>Applies <c>{id: profile or partial override}</c>; returns the errors (each naming its field).</summary>
     public List<string> Apply(JsonElement providers, string source)

@@ -289,6 +289,7 @@ public abstract class FakeModelServer : IAsyncDisposable
     {
         var start = Stopwatch.GetTimestamp();
         long firstByte = 0;
+        long lastByte = 0;
         var outcome = ReplyOutcome.Completed;
         var response = context.Response;
         try
@@ -328,9 +329,10 @@ public abstract class FakeModelServer : IAsyncDisposable
                 var bytes = Encoding.UTF8.GetBytes(text);
                 await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                lastByte = Stopwatch.GetTimestamp();
                 if (firstByte == 0)
                 {
-                    firstByte = Stopwatch.GetTimestamp();
+                    firstByte = lastByte;
                 }
             }
 
@@ -384,7 +386,8 @@ public abstract class FakeModelServer : IAsyncDisposable
         }
         finally
         {
-            var end = Stopwatch.GetTimestamp();
+            // The last byte is the last flushed event; closing the response can take a while after it.
+            var end = lastByte != 0 ? lastByte : Stopwatch.GetTimestamp();
             Complete(new ServedReply(request, isTitle, reply.Text, outcome, start, firstByte == 0 ? end : firstByte, end, DateTimeOffset.UtcNow));
         }
     }
