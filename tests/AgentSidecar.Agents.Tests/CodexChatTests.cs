@@ -137,4 +137,25 @@ public sealed class CodexChatTests
         var first = await server.WaitForTurnAsync(1, Wait, Ct);
         Assert.Equal("no-such-model", (first.Request.Body as JsonObject)?["model"]?.GetValue<string>());
     }
+
+    [Fact(Timeout = 180000)]
+    public async Task Codex_WithAMalformedLineInItsTranscript_ReportsIt_AndChatGoesOn()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "malformed");
+        var s = await run.StartSessionAsync("codex");
+        Assert.Equal("PONG:first", (await run.SendAsync(s.Id, "first")).GetProperty("text").GetString());
+
+        // Something writes a broken, unterminated-then-terminated line into the rollout file.
+        var rollout = CodexHome.RolloutFiles(run.Home).Single();
+        await File.AppendAllTextAsync(rollout, "{\"timestamp\": \"2026-01-01\", \"type\": \"event_msg\", \"payload\": {broken\n", Ct);
+
+        var second = await run.SendAsync(s.Id, "second");
+        Assert.Equal("completed", second.GetProperty("status").GetString());
+        Assert.Equal("PONG:second", second.GetProperty("text").GetString());
+        var events = await run.Client.RequestAsync("session/events", new JsonObject { ["sessionId"] = s.Id, ["channels"] = new JsonArray("system") });
+        var error = events.GetProperty("events").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "error").GetProperty("data");
+        Assert.Equal("transcript", error.GetProperty("source").GetString());
+        Assert.Contains("transcript", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
 }
