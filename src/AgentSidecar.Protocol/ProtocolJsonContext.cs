@@ -45,4 +45,7 @@ namespace AgentSidecar.Protocol;
 [JsonSerializable(typeof(ChatSendResult))]
 [JsonSerializable(typeof(ChatHistoryParams))]
 [JsonSerializable(typeof(ChatHistoryResult))]
+[JsonSerializable(typeof(SessionClearResult))]
+[JsonSerializable(typeof(MetricsStatusResult))]
+[JsonSerializable(typeof(MetricsFlushResult))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

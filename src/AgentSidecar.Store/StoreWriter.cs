@@ -5,6 +5,14 @@ using Microsoft.Data.Sqlite;
 
 namespace AgentSidecar.Store;
 
+/// <summary>Where PTY output comes from: read when the output is written, not when it is queued.</summary>
+public interface IOutputSource
+{
+    string SessionId { get; }
+
+    string WorkerId { get; }
+}
+
 /// <summary>
 /// The one writer. A dedicated thread takes everything queued, runs it in one transaction
 /// (group commit: while one batch commits the next one gathers), and only after the commit hands
@@ -48,17 +56,23 @@ public sealed class StoreWriter : IDisposable
     /// <summary>Called when a whole batch failed to commit (disk full, read-only database).</summary>
     public event Action<Exception>? CommitFailed;
 
-    /// <summary>Queues PTY output for a worker; it becomes (part of) a <c>pty/output</c> event.</summary>
-    public void AppendOutput(string sessionId, string workerId, ReadOnlySpan<byte> utf8)
+    /// <summary>
+    /// Queues PTY output for a worker; it becomes (part of) a <c>pty/output</c> event of the session
+    /// the source names when the writer writes it. Problem: a worker can move to another session
+    /// (a /clear) while its output waits in the queue. Solution: the move happens on the writer
+    /// thread, inside the transition's transaction, and output is attributed at write time, so no
+    /// output lands in the old session after its last event.
+    /// </summary>
+    public void AppendOutput(IOutputSource source, ReadOnlySpan<byte> utf8)
     {
-        Enqueue(new WriteItem(sessionId, workerId, utf8.ToArray(), null, null));
+        Enqueue(new WriteItem(source, utf8.ToArray(), null, null));
     }
 
     /// <summary>Runs <paramref name="mutation"/> in the next transaction; completes after the commit.</summary>
     public Task<T> WriteAsync<T>(Func<WriteContext, T> mutation)
     {
         var tcs = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new WriteItem(null, null, null, ctx => mutation(ctx), tcs));
+        Enqueue(new WriteItem(null, null, ctx => mutation(ctx), tcs));
         return Cast<T>(tcs.Task);
     }
 
@@ -277,9 +291,10 @@ public sealed class StoreWriter : IDisposable
 
     private void AddOutput(WriteContext ctx, WriteItem item)
     {
-        var key = item.SessionId!;
+        var key = item.Source!.SessionId;
+        var workerId = item.Source.WorkerId;
         if (_pendingOutput.TryGetValue(key, out var pending)
-            && (pending.WorkerId != item.WorkerId || pending.Buffer.Length + item.Output!.Length > MaxOutputEventBytes))
+            && (pending.WorkerId != workerId || pending.Buffer.Length + item.Output!.Length > MaxOutputEventBytes))
         {
             WriteOutput(ctx, key, pending);
             _pendingOutput.Remove(key);
@@ -288,7 +303,7 @@ public sealed class StoreWriter : IDisposable
 
         if (pending is null)
         {
-            pending = new PendingOutput(item.WorkerId!);
+            pending = new PendingOutput(workerId);
             _pendingOutput[key] = pending;
         }
 
@@ -331,7 +346,7 @@ public sealed class StoreWriter : IDisposable
         }
     }
 
-    private sealed record WriteItem(string? SessionId, string? WorkerId, byte[]? Output, Func<WriteContext, object?>? Mutation, TaskCompletionSource<object?>? Completion);
+    private sealed record WriteItem(IOutputSource? Source, byte[]? Output, Func<WriteContext, object?>? Mutation, TaskCompletionSource<object?>? Completion);
 
     private sealed class PendingOutput(string workerId)
     {

@@ -34,6 +34,7 @@ public sealed class ChatTests : IDisposable
         ["interrupt"] = "\u001b",
         ["answerPattern"] = "^• ",
         ["chromePatterns"] = new JsonArray("^›", "^■"),
+        ["clear"] = new JsonObject { ["command"] = "/clear", ["enters"] = 1 },
         ["readyTimeoutSeconds"] = readyTimeout,
         ["features"] = new JsonArray("chat"),
     };

@@ -73,7 +73,7 @@ public sealed class EventLogTests : IDisposable
             {
                 if (i % 3 == 0)
                 {
-                    writer.AppendOutput(id, "w", Encoding.UTF8.GetBytes($"out{i};"));
+                    writer.AppendOutput(new Source(id, "w"), Encoding.UTF8.GetBytes($"out{i};"));
                 }
                 else
                 {
@@ -112,7 +112,7 @@ public sealed class EventLogTests : IDisposable
         gate.Hold();
         for (var i = 0; i < 200; i++)
         {
-            gate.Writer.AppendOutput("s1", "w1", chunk);
+            gate.Writer.AppendOutput(new Source("s1", "w1"), chunk);
         }
 
         gate.Release();
@@ -198,6 +198,8 @@ public sealed class EventLogTests : IDisposable
         Assert.Equal(13, store.ListSessions(new SessionQuery { Statuses = ["active"], Limit = 100 }).Count);
         Assert.Equal(5, store.ListSessions(new SessionQuery { TaskId = "T-1", Limit = 100 }).Count);
     }
+
+    private sealed record Source(string SessionId, string WorkerId) : IOutputSource;
 
     /// <summary>Holds the writer thread busy so that a test can queue items back to back.</summary>
     private sealed class GatedWriter(SidecarStore store) : IAsyncDisposable

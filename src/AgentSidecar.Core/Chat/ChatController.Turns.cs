@@ -187,6 +187,8 @@ internal sealed partial class ChatController
         var duration = Now() - turn.StartedAt;
         var usage = turn.HasUsage || turn.ToolCalls > 0 ? new TurnUsage(turn.InputTokens, turn.OutputTokens, turn.CachedInputTokens, turn.ToolCalls) : null;
         var sessionId = _agent.SessionId;
+        var sessionRow = _live.Row;
+        var delta = new Metrics.UsageDelta(1, turn.InputTokens, turn.OutputTokens, turn.CachedInputTokens, turn.ToolCalls, duration);
         _turn = null;
         if (!turn.TranscriptCompleted && !turn.TranscriptAborted && _transcript is not null)
         {
@@ -216,6 +218,7 @@ internal sealed partial class ChatController
             }
 
             ctx.Append(ChatEvents.Turn(sessionId, new ChatTurnData(turn.Id, status, duration, usage, reason)));
+            Metrics.MetricsRecords.Usage(ctx, sessionRow, delta);
             return 0;
         }).ConfigureAwait(false);
         _changed();

@@ -160,6 +160,15 @@ internal sealed partial class ChatController : IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>The conversation was cleared: the agent starts a new transcript at its next message.</summary>
+    public void ConversationCleared()
+    {
+        _transcript?.Restart(_clock.GetUtcNow());
+        _transcriptTurn = null;
+        _finishedUnrecorded.Clear();
+        _knownAgentSessionId = null;
+    }
+
     /// <summary>The agent process ended: a running turn fails with the reason.</summary>
     public async Task AgentExitedAsync(PtyExit exit)
     {

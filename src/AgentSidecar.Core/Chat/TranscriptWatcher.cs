@@ -39,6 +39,7 @@ internal sealed class TranscriptWatcher : ITranscriptSource
     private readonly Func<int?> _agentPid;
     private readonly Func<bool> _expecting;
     private readonly TimeProvider _clock;
+    private readonly HashSet<string> _retired = new(StringComparer.Ordinal);
     private string? _resumeId;
     private DateTimeOffset _since;
     private ITranscriptReader? _reader;
@@ -75,6 +76,11 @@ internal sealed class TranscriptWatcher : ITranscriptSource
 
     public void Restart(DateTimeOffset since)
     {
+        if (_reader is not null)
+        {
+            _retired.Add(_reader.Path);
+        }
+
         Release();
         _reader = null;
         _resumeId = null;
@@ -110,7 +116,9 @@ internal sealed class TranscriptWatcher : ITranscriptSource
         path ??= OpenByAgent();
         if (path is null && _expecting())
         {
-            path = TranscriptLocator.FindNew(_kind, _baseDir, _cwd, _since - ClockSlack, _claims.TakenByOthers(sessionId))?.Path;
+            var exclude = new HashSet<string>(_claims.TakenByOthers(sessionId), StringComparer.Ordinal);
+            exclude.UnionWith(_retired);
+            path = TranscriptLocator.FindNew(_kind, _baseDir, _cwd, _since - ClockSlack, exclude)?.Path;
         }
 
         if (path is null || !_claims.TryClaim(path, sessionId))
@@ -139,7 +147,7 @@ internal sealed class TranscriptWatcher : ITranscriptSource
                 foreach (var fd in Directory.EnumerateFiles($"/proc/{p}/fd"))
                 {
                     var target = new FileInfo(fd).LinkTarget;
-                    if (target is not null && target.StartsWith(baseDir, StringComparison.Ordinal) && (target.EndsWith(".jsonl", StringComparison.Ordinal) || target.EndsWith(".json", StringComparison.Ordinal)))
+                    if (target is not null && !_retired.Contains(target) && target.StartsWith(baseDir, StringComparison.Ordinal) && (target.EndsWith(".jsonl", StringComparison.Ordinal) || target.EndsWith(".json", StringComparison.Ordinal)))
                     {
                         return target;
                     }

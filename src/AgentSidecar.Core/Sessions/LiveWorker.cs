@@ -7,7 +7,7 @@ namespace AgentSidecar.Core.Sessions;
 /// A running worker: its PTY process and the path of its output into the event log. Runs on the
 /// PTY's reader thread, so it only copies bytes into the writer's queue.
 /// </summary>
-internal sealed class LiveWorker : IPtyListener
+internal sealed class LiveWorker : IPtyListener, IOutputSource
 {
     private readonly StoreWriter _writer;
     private readonly Action<LiveWorker, PtyExit> _onExit;
@@ -15,23 +15,32 @@ internal sealed class LiveWorker : IPtyListener
     private readonly byte[] _partial = new byte[4];
     private List<byte[]>? _gated = [];
     private int _partialLength;
+    private string _sessionId;
 
     public LiveWorker(WorkerRow row, StoreWriter writer, Action<LiveWorker, PtyExit> onExit)
     {
         Row = row;
-        SessionId = row.SessionId;
+        _sessionId = row.SessionId;
         _writer = writer;
         _onExit = onExit;
     }
 
     public string Id => Row.Id;
 
-    /// <summary>The session the worker's events go to now (a /clear moves workers to the next session).</summary>
-    public volatile string SessionId;
+    public string WorkerId => Row.Id;
+
+    /// <summary>The session the worker's events go to now (a /clear moves workers to the next session, on the writer thread).</summary>
+    public string SessionId { get => Volatile.Read(ref _sessionId); set => Volatile.Write(ref _sessionId, value); }
 
     public WorkerRow Row { get; set; }
 
     public PtyProcess? Process { get; set; }
+
+    /// <summary>The live session the worker belongs to (the same object across /clear transitions).</summary>
+    public LiveSession? Session { get; set; }
+
+    /// <summary>What the user is typing into the worker (agents only: to see a clear command).</summary>
+    public TypedLine? TypedLine { get; set; }
 
     /// <summary>When input was last typed into the worker (unix ms), by chat or by the user.</summary>
     public long LastInputAt { get; set; }
@@ -54,7 +63,7 @@ internal sealed class LiveWorker : IPtyListener
 
             foreach (var chunk in _gated)
             {
-                _writer.AppendOutput(SessionId, Id, chunk);
+                _writer.AppendOutput(this, chunk);
             }
 
             _gated = null;
@@ -134,6 +143,6 @@ internal sealed class LiveWorker : IPtyListener
             }
         }
 
-        _writer.AppendOutput(SessionId, Id, data);
+        _writer.AppendOutput(this, data);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Metrics;
 using AgentSidecar.Store;
 using AgentSidecar.Terminal.Pty;
 using Microsoft.Extensions.Logging;
@@ -75,6 +76,7 @@ public sealed partial class SessionManager
         worker.Process!.Write(bytes);
         worker.LastInputAt = Now();
         TouchActivity(worker.SessionId);
+        WatchForClear(worker, data);
     }
 
     public async Task ResizeAsync(string workerId, int cols, int rows)
@@ -144,7 +146,7 @@ public sealed partial class SessionManager
             Rows = rows,
             CreatedAt = Now(),
         };
-        var worker = new LiveWorker(row, _writer, OnWorkerExit);
+        var worker = new LiveWorker(row, _writer, OnWorkerExit) { Session = live };
         var env = new Dictionary<string, string>(_baseEnvironment, StringComparer.Ordinal)
         {
             ["TERM"] = "xterm-256color",
@@ -231,7 +233,7 @@ public sealed partial class SessionManager
                     await _writer.AppendAsync(Events.Events.Error(sessionId, row.Id, reason, "agent", ScreenTail(worker))).ConfigureAwait(false);
                 }
 
-                await StopSessionAsync(live, failed ? "failed" : "completed", reason).ConfigureAwait(false);
+                await StopSessionAsync(live, failed ? "failed" : "completed", reason, failed ? MetricsRecords.Failed : MetricsRecords.Exit).ConfigureAwait(false);
                 return;
             }
 
@@ -259,8 +261,11 @@ public sealed partial class SessionManager
 
     private static string Describe(PtyExit exit) => exit.Signal is { } s ? $"signal {s}" : $"exit code {exit.ExitCode}";
 
-    /// <summary>The one stop path: stop every worker, wait for their exits in the log, then set the final status.</summary>
-    private async Task StopSessionAsync(LiveSession live, string status, string reason)
+    /// <summary>
+    /// The one stop path (exit, end, failure, suspend, reset, cleanup): stop every worker, wait for
+    /// their exits in the log, then the final status, its event and the END metric in one commit.
+    /// </summary>
+    private async Task StopSessionAsync(LiveSession live, string status, string reason, string endReason)
     {
         await live.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -298,8 +303,10 @@ public sealed partial class SessionManager
             {
                 ctx.UpdateSession(row);
                 ctx.Append(Events.Events.Status(row.Id, status, reason, previous));
+                MetricsRecords.End(ctx, row with { EndedAt = row.EndedAt ?? ctx.Now }, endReason);
                 return 0;
             }).ConfigureAwait(false);
+            MetricsTrigger?.Invoke();
             _live.TryRemove(live.Id, out _);
             foreach (var w in workers)
             {
@@ -332,7 +339,7 @@ public sealed partial class SessionManager
     private async Task FailAsync(LiveSession live, string message)
     {
         await _writer.AppendAsync(Events.Events.Error(live.Id, null, message, "start")).ConfigureAwait(false);
-        await StopSessionAsync(live, "failed", message).ConfigureAwait(false);
+        await StopSessionAsync(live, "failed", message, MetricsRecords.Failed).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "recording the exit of worker {WorkerId} failed")]

@@ -42,6 +42,9 @@ public sealed partial class SessionManager : IAsyncDisposable
     /// <summary>Raised after every committed change of a session's state or workers.</summary>
     public event Action<SessionView>? SessionChanged;
 
+    /// <summary>Asks the metrics sync to send now (after an END or a transition).</summary>
+    public Action? MetricsTrigger { get; set; }
+
     /// <summary>The unix socket clients can reach this sidecar on (recorded as the owner's address).</summary>
     public string? OwnerSocket { get; set; }
 
@@ -94,10 +97,12 @@ public sealed partial class SessionManager : IAsyncDisposable
                 Rows = request.Rows ?? _options.DefaultRows,
                 LastActivityAt = now,
             };
+            // The one start path: the row, its first event and the START metric in one commit.
             await _writer.WriteAsync(ctx =>
             {
                 ctx.InsertSession(row);
                 ctx.Append(Events.Events.Status(row.Id, "created", null, null));
+                Metrics.MetricsRecords.Start(ctx, row);
                 return 0;
             }).ConfigureAwait(false);
 
@@ -135,7 +140,7 @@ public sealed partial class SessionManager : IAsyncDisposable
                     {
                         // Not ready in time (or it exited first): the session fails with what the agent showed.
                         await _writer.AppendAsync(Events.Events.Error(live.Id, agent.Id, $"the {provider.DisplayName} agent was not ready within {timeout.TotalSeconds:0} s", "start", ScreenTail(agent))).ConfigureAwait(false);
-                        await StopSessionAsync(live, "failed", $"not ready within {timeout.TotalSeconds:0} s").ConfigureAwait(false);
+                        await StopSessionAsync(live, "failed", $"not ready within {timeout.TotalSeconds:0} s", Metrics.MetricsRecords.Failed).ConfigureAwait(false);
                     }
 
                     return ViewStored(GetRow(live.Id));
@@ -195,7 +200,7 @@ public sealed partial class SessionManager : IAsyncDisposable
             return view;
         }
 
-        await StopSessionAsync(live, "completed", "ended").ConfigureAwait(false);
+        await StopSessionAsync(live, "completed", "ended", Metrics.MetricsRecords.Exit).ConfigureAwait(false);
         return ViewStored(GetRow(sessionId));
     }
 
@@ -225,7 +230,7 @@ public sealed partial class SessionManager : IAsyncDisposable
     /// <summary>Stops every live session (sidecar shutdown): they become suspended.</summary>
     public async Task StopAllAsync(string status, string reason)
     {
-        await Task.WhenAll(_live.Values.Select(s => StopSessionAsync(s, status, reason))).ConfigureAwait(false);
+        await Task.WhenAll(_live.Values.Select(s => StopSessionAsync(s, status, reason, status == "suspended" ? Metrics.MetricsRecords.Suspend : Metrics.MetricsRecords.Exit))).ConfigureAwait(false);
         await _writer.FlushAsync().ConfigureAwait(false);
     }
 

@@ -60,6 +60,13 @@ internal sealed class SessionHandlers(SidecarHost host)
     public async Task<Session> EndAsync(SessionIdParams p, CancellationToken ct) =>
         WireMapper.ToWire(await Sessions.EndAsync(p.SessionId!, ct).ConfigureAwait(false));
 
+    [JsonRpcMethod(Methods.SessionClear)]
+    public async Task<SessionClearResult> ClearAsync(SessionIdParams p, CancellationToken ct)
+    {
+        var (previous, current) = await Sessions.ClearAsync(p.SessionId!, ct).ConfigureAwait(false);
+        return new SessionClearResult { Previous = WireMapper.ToWire(previous), Current = WireMapper.ToWire(current) };
+    }
+
     [JsonRpcMethod(Methods.SessionDelete)]
     public async Task<EmptyResult> DeleteAsync(SessionIdParams p, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using AgentSidecar.Core;
 using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Metrics;
 using AgentSidecar.Core.Providers;
 using AgentSidecar.Core.Sessions;
 using AgentSidecar.Handlers;
@@ -39,6 +40,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     public static readonly string Version =
         typeof(SidecarHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>How long shutdown waits for a last metrics flush.</summary>
+    private static readonly TimeSpan ShutdownFlushTimeout = TimeSpan.FromSeconds(3);
+
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<int> _exitRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,13 +76,21 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
         Sessions = new SessionManager(Options, Store, Writer, Hub, Providers, TimeProvider.System, loggerFactory.CreateLogger<SessionManager>(), environment);
         Clients = new ClientConnections();
+        Metrics = new MetricsSync(Store, Writer, TimeProvider.System, name => environment.GetValueOrDefault(name), loggerFactory.CreateLogger<MetricsSync>());
+        Metrics.Options = LoadMetricsOptions(settings.ConfigDir);
+        Sessions.MetricsTrigger = Metrics.TriggerNow;
+        Sessions.SessionTransitioned += (previous, current) => Clients.Broadcast(
+            Notifications.SessionTransitioned,
+            new SessionTransitionedParams { Previous = WireMapper.ToWire(previous), Current = WireMapper.ToWire(current) },
+            ProtocolJsonContext.Default.SessionTransitionedParams);
         Sessions.SessionChanged += view => Clients.Broadcast(Notifications.SessionChanged, new SessionChangedParams { Session = WireMapper.ToWire(view) }, ProtocolJsonContext.Default.SessionChangedParams);
         Dispatcher = new RpcDispatcher(ProtocolJsonContext.Default.Options, ErrorMapper.Map)
             .AddTarget(new LifecycleHandlers(this))
             .AddTarget(new ProviderHandlers(this))
             .AddTarget(new SessionHandlers(this))
             .AddTarget(new WorkerHandlers(this))
-            .AddTarget(new ChatHandlers(this));
+            .AddTarget(new ChatHandlers(this))
+            .AddTarget(new MetricsHandlers(this));
         SocketPath = settings.ListenPath ?? Path.Combine(Options.DataDir, "run", $"sidecar-{Environment.ProcessId}.sock");
     }
 
@@ -98,6 +110,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     public ClientConnections Clients { get; }
 
+    public MetricsSync Metrics { get; }
+
     public RpcDispatcher Dispatcher { get; }
 
     public OrderedScheduler Scheduler { get; } = new();
@@ -111,6 +125,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     /// <summary>Serves until the primary client (stdio) ends or sends <c>exit</c>, or <paramref name="stop"/> fires; returns the exit code.</summary>
     public async Task<int> RunAsync(HostSettings settings, CancellationToken stop)
     {
+        Metrics.Start();
         _listener = new UnixSocketListener(SocketPath!, ServeSocketAsync);
         _listener.Start();
         Sessions.OwnerSocket = SocketPath;
@@ -186,6 +201,18 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             DefaultProvider = dp.GetString()!;
         }
 
+        if (o.TryGetProperty("metrics", out var metrics))
+        {
+            try
+            {
+                Metrics.Options = MetricsOptions.Parse(metrics, Metrics.Options);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new RpcException(ErrorCodes.InvalidParams, $"initializationOptions: {ex.Message}", new System.Text.Json.Nodes.JsonObject { ["field"] = "initializationOptions.metrics" });
+            }
+        }
+
         if (o.TryGetProperty("providers", out var providers))
         {
             foreach (var error in Providers.Apply(providers, "initializationOptions"))
@@ -205,7 +232,39 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         }
 
         await Sessions.DisposeAsync().ConfigureAwait(false);
+
+        // The ENDs of the sessions just stopped go out now if the endpoint answers quickly; else they wait for the next start.
+        try
+        {
+            using var cts = new CancellationTokenSource(ShutdownFlushTimeout);
+            await Metrics.FlushAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await Metrics.DisposeAsync().ConfigureAwait(false);
         Writer.Dispose();
+    }
+
+    private MetricsOptions LoadMetricsOptions(string configDir)
+    {
+        var path = Path.Combine(configDir, "config.json");
+        if (!File.Exists(path))
+        {
+            return new MetricsOptions();
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return doc.RootElement.TryGetProperty("metrics", out var m) ? MetricsOptions.Parse(m) : new MetricsOptions();
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or ArgumentException)
+        {
+            LogProviderRejected(_logger, $"{path}: metrics: {ex.Message}");
+            return new MetricsOptions();
+        }
     }
 
     private JsonRpcConnection NewConnection(Stream input, Stream output, string name)

@@ -4,7 +4,7 @@
 # as "• text". Messages choose the behaviour:
 #   slow …   ten words, 0.3 s apart; Esc interrupts     fail …   an error mark and message
 #   die …    exits with code 3 mid-turn                  multi …  a two-line answer
-#   /quit    exits 0                                      else     "ECHO[n]:<message>" (n counts turns)
+#   /quit    exits 0          /clear  starts over (n=0)   else     "ECHO[n]:<message>" (n counts turns)
 # FAKE_NEVER_READY=1 never becomes ready; FAKE_READY_DELAY=S waits before it does.
 osc() { printf '\033]7501;state=%s\033\\' "$1"; }
 [ -n "${FAKE_READY_DELAY:-}" ] && sleep "$FAKE_READY_DELAY"
@@ -17,6 +17,7 @@ while true; do
   IFS= read -r line || exit 0
   case "$line" in
     /quit) exit 0 ;;
+    /clear) n=0; printf 'conversation cleared\n'; osc idle; continue ;;
   esac
   n=$((n + 1))
   osc working

@@ -1,0 +1,30 @@
+using AgentSidecar.Hosting;
+using AgentSidecar.Protocol;
+using AgentSidecar.Rpc;
+
+namespace AgentSidecar.Handlers;
+
+internal sealed class MetricsHandlers(SidecarHost host)
+{
+    [JsonRpcMethod(Methods.MetricsStatus)]
+    public Task<MetricsStatusResult> StatusAsync(EmptyParams p, CancellationToken ct)
+    {
+        var s = host.Metrics.Status();
+        return Task.FromResult(new MetricsStatusResult
+        {
+            Pending = s.Pending,
+            Sent = s.Sent,
+            Failed = s.Failing,
+            LastSyncAt = s.LastSyncAt is { } at ? WireMapper.Ts(at.ToUnixTimeMilliseconds()) : null,
+            LastError = s.LastError,
+            Endpoint = s.Endpoint,
+        });
+    }
+
+    [JsonRpcMethod(Methods.MetricsFlush)]
+    public async Task<MetricsFlushResult> FlushAsync(EmptyParams p, CancellationToken ct)
+    {
+        var (sent, pending) = await host.Metrics.FlushAsync(ct).ConfigureAwait(false);
+        return new MetricsFlushResult { Sent = sent, Pending = pending };
+    }
+}
