@@ -32,17 +32,17 @@ internal sealed class AgentRun : IAsyncDisposable
     public RpcClient Client => Sidecar.Client;
 
     /// <summary>Codex: CODEX_HOME must not be under /tmp (Codex then prints a warning), so runs live under the test output.</summary>
-    public static async Task<AgentRun> CodexAsync(FakeCodexServer server, string name, string? dir = null)
+    public static async Task<AgentRun> CodexAsync(FakeCodexServer server, string name, string? dir = null, FakeMetricsReceiver? metrics = null)
     {
         var bins = await AgentInstall.GetAsync();
         dir ??= NewDir("codex-" + name);
         var ws = Workspace0(dir);
         var home = CodexHome.Create(Path.Combine(dir, "codex-home"), server.BaseUrl, ws);
         var options = new JsonObject { ["providers"] = new JsonObject { ["codex"] = new JsonObject { ["command"] = bins.CodexBin } } };
-        return await StartAsync(dir, ws, home, options);
+        return await StartAsync(dir, ws, home, WithMetrics(options, metrics));
     }
 
-    public static async Task<AgentRun> AuggieAsync(FakeAuggieServer server, string name, string? dir = null)
+    public static async Task<AgentRun> AuggieAsync(FakeAuggieServer server, string name, string? dir = null, FakeMetricsReceiver? metrics = null)
     {
         var bins = await AgentInstall.GetAsync();
         dir ??= NewDir("auggie-" + name);
@@ -52,7 +52,7 @@ internal sealed class AgentRun : IAsyncDisposable
         {
             ["providers"] = new JsonObject { ["auggie"] = new JsonObject { ["command"] = bins.NodeBin, ["args"] = new JsonArray(bins.AuggieBin) } },
         };
-        return await StartAsync(dir, ws, home, options);
+        return await StartAsync(dir, ws, home, WithMetrics(options, metrics));
     }
 
     public async Task<JsonElementSession> StartSessionAsync(string provider)
@@ -72,6 +72,16 @@ internal sealed class AgentRun : IAsyncDisposable
             TryDelete(Dir);
             TryDelete(_sidecarDir);
         }
+    }
+
+    private static JsonObject WithMetrics(JsonObject options, FakeMetricsReceiver? metrics)
+    {
+        if (metrics is not null)
+        {
+            options["metrics"] = new JsonObject { ["endpoint"] = metrics.Url.ToString(), ["intervalSeconds"] = 300, ["backoffSeconds"] = 0.2 };
+        }
+
+        return options;
     }
 
     private static async Task<AgentRun> StartAsync(string dir, string ws, AgentHome home, JsonObject options)
