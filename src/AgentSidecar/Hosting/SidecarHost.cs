@@ -50,6 +50,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private UnixSocketListener? _listener;
     private JsonRpcConnection? _primary;
     private bool _sessionsStopped;
+    private OtlpMetrics? _otlp;
 
     private SidecarHost(HostSettings settings, ILoggerFactory loggerFactory)
     {
@@ -206,6 +207,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             try
             {
                 Metrics.Options = MetricsOptions.Parse(metrics, Metrics.Options);
+                ConfigureOtlp(metrics);
             }
             catch (ArgumentException ex)
             {
@@ -244,7 +246,27 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         }
 
         await Metrics.DisposeAsync().ConfigureAwait(false);
+        _otlp?.Dispose();
         Writer.Dispose();
+    }
+
+    /// <summary><c>metrics.otlp: {endpoint, intervalSeconds?}</c> turns the OTLP export on (once per sidecar).</summary>
+    private void ConfigureOtlp(JsonElement metrics)
+    {
+        if (_otlp is not null || !metrics.TryGetProperty("otlp", out var otlp) || otlp.ValueKind == JsonValueKind.Null || (otlp.ValueKind == JsonValueKind.False))
+        {
+            return;
+        }
+
+        if (otlp.ValueKind != JsonValueKind.Object || !otlp.TryGetProperty("endpoint", out var ep) || ep.ValueKind != JsonValueKind.String
+            || !Uri.TryCreate(ep.GetString(), UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException("'metrics.otlp' must be {\"endpoint\": \"http(s)://host:4318/\", \"intervalSeconds\"?: n}");
+        }
+
+        var interval = otlp.TryGetProperty("intervalSeconds", out var iv) && iv.ValueKind == JsonValueKind.Number ? iv.GetDouble() : 60;
+        _otlp = new OtlpMetrics(endpoint, TimeSpan.FromSeconds(Math.Clamp(interval, 0.1, 3600)));
+        Writer.Committed += _otlp.OnCommitted;
     }
 
     private MetricsOptions LoadMetricsOptions(string configDir)
