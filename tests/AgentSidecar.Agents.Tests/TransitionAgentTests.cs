@@ -142,6 +142,32 @@ public sealed class TransitionAgentTests
         Assert.Equal(["start", "usage", "usage", "end:exit"], receiver.KindsOf(s.Id));
         var usage = receiver.Records.Where(r => r.GetProperty("sessionId").GetString() == s.Id && r.GetProperty("kind").GetString() == "usage").ToList();
         Assert.All(usage, u => Assert.True(u.GetProperty("usage").GetProperty("outputTokens").GetInt64() > 0));
-        Assert.Equal(0, (await run.Client.RequestAsync("metrics/status", null)).GetProperty("pending").GetInt64());
+        Assert.Equal(0, (await run.Client.RequestAsync("metrics/flush", null)).GetProperty("pending").GetInt64()); // waits for an in-flight send
+    }
+
+    [Fact(Timeout = 240000)]
+    public async Task Codex_ClearDuringARunningTurn_EndsTheTurnInTheOldSession_AndTheChainIsRight()
+    {
+        await using var receiver = await FakeMetricsReceiver.StartAsync();
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "clear-busy", metrics: receiver);
+        var s = await run.StartSessionAsync("codex");
+        server.EnqueueReply(FakeReply.Slow("slow " + string.Join(' ', Enumerable.Repeat("words", 40)), TimeSpan.FromSeconds(20)));
+        var slow = run.SendAsync(s.Id, "long question");
+        await server.WaitForTurnAsync(1, Wait, Ct);
+
+        var cleared = await run.Client.RequestAsync("session/clear", new JsonObject { ["sessionId"] = s.Id }, Wait);
+        var newId = cleared.GetProperty("current").GetProperty("id").GetString()!;
+        var turn = await slow;
+        Assert.Equal("cancelled", turn.GetProperty("status").GetString());
+        Assert.Equal(s.Id, turn.GetProperty("sessionId").GetString());
+
+        // The interrupted turn is recorded in the old session, before its final transition event.
+        var oldEvents = (await run.Client.RequestAsync("session/events", new JsonObject { ["sessionId"] = s.Id })).GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal("transition", oldEvents[^1].GetProperty("type").GetString());
+        Assert.Contains(oldEvents, e => e.GetProperty("type").GetString() == "turn" && e.GetProperty("data").GetProperty("status").GetString() == "cancelled");
+        Assert.Equal("PONG:next", (await run.SendAsync(newId, "next")).GetProperty("text").GetString());
+        await receiver.WaitUntilAsync(r => r.KindsOf(s.Id).Contains("end:clear") && r.KindsOf(newId).Contains("start"), TimeSpan.FromSeconds(10));
+        Assert.Equal(["start", "usage", "end:clear"], receiver.KindsOf(s.Id));
     }
 }

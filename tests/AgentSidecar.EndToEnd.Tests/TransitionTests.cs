@@ -153,7 +153,7 @@ public sealed class TransitionTests : IDisposable
         }
 
         Assert.Equal(0, receiver.Duplicates);
-        var status = await c.RequestAsync("metrics/status", null);
+        var status = await c.RequestAsync("metrics/flush", null); // waits for an in-flight send
         Assert.Equal(0, status.GetProperty("pending").GetInt64());
     }
 
@@ -182,7 +182,7 @@ public sealed class TransitionTests : IDisposable
         Assert.Equal(["start", "usage", "end:clear"], receiver.KindsOf(sid));
         Assert.Equal(["start", "usage", "end:exit"], receiver.KindsOf(newId));
         Assert.Equal(0, receiver.Duplicates);
-        Assert.Equal(0, (await c.RequestAsync("metrics/status", null)).GetProperty("pending").GetInt64());
+        Assert.Equal(0, (await c.RequestAsync("metrics/flush", null)).GetProperty("pending").GetInt64()); // waits for an in-flight send
     }
 
     [Fact(Timeout = 90000)]
