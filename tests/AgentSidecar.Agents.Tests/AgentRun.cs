@@ -29,6 +29,9 @@ internal sealed class AgentRun : IAsyncDisposable
 
     public AgentHome Home { get; }
 
+    /// <summary>The sidecar's data directory (to start another sidecar on it).</summary>
+    public string SidecarDir => _sidecarDir;
+
     public RpcClient Client => Sidecar.Client;
 
     /// <summary>Codex: CODEX_HOME must not be under /tmp (Codex then prints a warning), so runs live under the test output.</summary>

@@ -113,6 +113,7 @@ internal sealed class TranscriptWatcher : ITranscriptSource
             path = TranscriptLocator.FindById(_kind, _baseDir, _cwd, id)?.Path;
         }
 
+        path ??= ClaudeCurrent();
         path ??= OpenByAgent();
         if (path is null && _expecting())
         {
@@ -129,6 +130,27 @@ internal sealed class TranscriptWatcher : ITranscriptSource
         _claimedAs = sessionId;
         _reader = TranscriptReaders.Open(_kind, path);
         return true;
+    }
+
+    /// <summary>
+    /// Claude Code names its current conversation in <c>~/.claude/sessions/&lt;pid&gt;.json</c> (the id
+    /// changes at /clear): the exact transcript of this agent process, when it exists yet.
+    /// </summary>
+    private string? ClaudeCurrent()
+    {
+        if (_kind != TranscriptReaders.ClaudeJsonl || _agentPid() is not { } pid)
+        {
+            return null;
+        }
+
+        var claudeHome = System.IO.Path.GetDirectoryName(System.IO.Path.TrimEndingDirectorySeparator(_baseDir));
+        if (claudeHome is null || ClaudeSessionsFile.CurrentSessionId(claudeHome, pid) is not { } id)
+        {
+            return null;
+        }
+
+        var file = TranscriptLocator.FindById(_kind, _baseDir, _cwd, id);
+        return file is not null && !_retired.Contains(file.Path) ? file.Path : null;
     }
 
     /// <summary>A transcript under the base directory that the agent process (or a child) has open.</summary>
