@@ -43,10 +43,14 @@ public sealed class SidecarStore
             DataSource = path,
             Mode = SqliteOpenMode.ReadWrite,
             Pooling = true,
+            ForeignKeys = true,
             DefaultTimeout = BusyTimeoutMs / 1000,
         }.ToString();
         var store = new SidecarStore(path, cs);
         using var conn = store.OpenConnection();
+
+        // WAL is a property of the database file: set once here, not on every (pooled) open.
+        Exec(conn, "PRAGMA journal_mode=WAL");
         Migrate(conn);
         return store;
     }
@@ -58,14 +62,27 @@ public sealed class SidecarStore
         return UserVersion(conn);
     }
 
+    /// <summary>A pooled connection (foreign keys and the busy timeout come from the connection string).</summary>
     internal SqliteConnection OpenConnection()
     {
         var conn = new SqliteConnection(_connectionString);
         conn.Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs};";
-        cmd.ExecuteNonQuery();
         return conn;
+    }
+
+    /// <summary>The writer's own connection: commits in WAL are durable across a process crash with NORMAL.</summary>
+    internal SqliteConnection OpenWriterConnection()
+    {
+        var conn = OpenConnection();
+        Exec(conn, "PRAGMA synchronous=NORMAL");
+        return conn;
+    }
+
+    private static void Exec(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 
     public SessionRow? GetSession(string id)

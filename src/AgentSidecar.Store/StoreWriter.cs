@@ -149,7 +149,7 @@ public sealed class StoreWriter : IDisposable
 
     private void Run()
     {
-        _connection = _store.OpenConnection();
+        _connection = _store.OpenWriterConnection();
         _insertEvent = _connection.CreateCommand();
         _insertEvent.CommandText = "INSERT INTO events (session_id, seq, ts, channel, type, worker_id, data) VALUES ($s, $q, $t, $c, $y, $w, $d)";
         foreach (var name in new[] { "$s", "$q", "$t", "$c", "$y", "$w", "$d" })

@@ -25,21 +25,26 @@ public sealed class EventHub
 
     private void OnCommitted(IReadOnlyList<StoredEvent> events)
     {
+        // Publish every event, then wake each touched stream's readers once per batch.
+        var touched = new List<SessionStream>();
         SessionStream? current = null;
         foreach (var e in events)
         {
             if (current?.SessionId != e.SessionId)
             {
                 current = _streams.GetValueOrDefault(e.SessionId);
+                if (current is not null && !touched.Contains(current))
+                {
+                    touched.Add(current);
+                }
             }
 
             current?.Publish(e);
         }
 
-        // Wake readers once per batch, not once per event.
-        foreach (var e in events)
+        foreach (var stream in touched)
         {
-            _streams.GetValueOrDefault(e.SessionId)?.Signal();
+            stream.Signal();
         }
     }
 }
