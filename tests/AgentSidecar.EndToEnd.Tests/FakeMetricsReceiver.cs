@@ -122,6 +122,9 @@ public sealed class FakeMetricsReceiver : IAsyncDisposable
 
                 if (Down)
                 {
+                    // Read the request like a real server would: an unread body on a kept-alive
+                    // connection would stall the client's next request on it.
+                    await context.Request.InputStream.CopyToAsync(Stream.Null);
                     TaskCompletionSource rejected;
                     lock (_lock)
                     {

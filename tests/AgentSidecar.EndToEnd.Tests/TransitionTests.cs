@@ -178,7 +178,16 @@ public sealed class TransitionTests : IDisposable
         Assert.Contains("503", down.GetProperty("lastError").GetString(), StringComparison.Ordinal);
 
         receiver.Down = false;
-        await receiver.WaitUntilAsync(r => r.KindsOf(newId).Contains("end:exit"), TimeSpan.FromSeconds(20));
+        try
+        {
+            await receiver.WaitUntilAsync(r => r.KindsOf(newId).Contains("end:exit"), TimeSpan.FromSeconds(20));
+        }
+        catch (TaskCanceledException)
+        {
+            var st = await c.RequestAsync("metrics/status", null);
+            Assert.Fail($"not delivered: status {st.GetRawText()}; posts {receiver.Posts}, rejected {receiver.RejectedPosts}, records {receiver.Records.Count}; stderr: {sidecar.Stderr}");
+        }
+
         Assert.Equal(["start", "usage", "end:clear"], receiver.KindsOf(sid));
         Assert.Equal(["start", "usage", "end:exit"], receiver.KindsOf(newId));
         Assert.Equal(0, receiver.Duplicates);

@@ -99,8 +99,11 @@ public sealed partial class MetricsSync : IAsyncDisposable
                 trigger = _trigger.Task;
             }
 
-            var now = _clock.GetUtcNow();
-            var wait = _failures > 0 && _retryAt > now ? _retryAt - now : TimeSpan.FromSeconds(Options.IntervalSeconds);
+            // After a failure the next attempt is at the back-off time, or at once if that has passed
+            // already (a busy machine): never a whole interval later.
+            var wait = _failures > 0 && Options.Endpoint is not null
+                ? TimeSpan.FromTicks(Math.Max(0, (_retryAt - _clock.GetUtcNow()).Ticks))
+                : TimeSpan.FromSeconds(Options.IntervalSeconds);
             await Task.WhenAny(trigger, Task.Delay(wait, ct)).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             lock (_lock)
