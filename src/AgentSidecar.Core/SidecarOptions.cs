@@ -13,6 +13,9 @@ public sealed record SidecarOptions
     /// <summary>How long a stopped worker gets after SIGHUP before SIGKILL.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long an agent gets to quit by its own quit command (suspend, shutdown) before SIGHUP.</summary>
+    public TimeSpan QuitTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
     public int DefaultCols { get; init; } = 120;
 
     public int DefaultRows { get; init; } = 32;

@@ -59,7 +59,25 @@ public sealed record Session
     /// <summary>Which sidecar owns the session's processes (while it is live).</summary>
     public Owner? Owner { get; init; }
 
+    /// <summary>Worktree sessions: the git worktree the agent runs in.</summary>
+    public WorktreeInfo? Worktree { get; init; }
+
     public IReadOnlyList<Worker> Workers { get; init; } = [];
+}
+
+/// <summary>
+/// A worktree session's worktree. State: <c>active</c>, <c>moved</c> (the session after a /clear has
+/// it), <c>removed</c> (it was clean at the end), <c>kept</c> (it was not: <c>reason</c> says why).
+/// </summary>
+public sealed record WorktreeInfo
+{
+    public required string Path { get; init; }
+
+    public string? Branch { get; init; }
+
+    public required string State { get; init; }
+
+    public string? Reason { get; init; }
 }
 
 public sealed record Worker
@@ -268,4 +286,78 @@ public sealed record SessionTransitionedParams
     public required Session Previous { get; init; }
 
     public required Session Current { get; init; }
+}
+
+public sealed record SessionResetParams : IValidatable
+{
+    public string? Workspace { get; init; }
+
+    public string? Provider { get; init; }
+
+    public void Validate()
+    {
+        Require.NonEmpty(Workspace, "workspace");
+        if (Provider is not null)
+        {
+            Require.NonEmpty(Provider, "provider");
+        }
+    }
+}
+
+public sealed record SessionResetResult
+{
+    public required IReadOnlyList<string> Ended { get; init; }
+}
+
+public sealed record SessionCleanupParams : IValidatable
+{
+    public double? IdleSeconds { get; init; }
+
+    public double? PurgeOlderThanDays { get; init; }
+
+    public void Validate()
+    {
+        if (IdleSeconds is { } i && (double.IsNaN(i) || i < 0 || i > 365 * 86400))
+        {
+            throw RpcException.InvalidParams("idleSeconds", $"'idleSeconds' must be between 0 and {365 * 86400}, got {i}");
+        }
+
+        if (PurgeOlderThanDays is { } d && (double.IsNaN(d) || d < 0 || d > 36500))
+        {
+            throw RpcException.InvalidParams("purgeOlderThanDays", $"'purgeOlderThanDays' must be between 0 and 36500, got {d}");
+        }
+    }
+}
+
+public sealed record SessionCleanupResult
+{
+    /// <summary>Sessions suspended because they were idle.</summary>
+    public required IReadOnlyList<string> Ended { get; init; }
+
+    /// <summary>Ended sessions whose history was deleted.</summary>
+    public required IReadOnlyList<string> Purged { get; init; }
+}
+
+public sealed record SessionImportParams : IValidatable
+{
+    public string? Workspace { get; init; }
+
+    public string? Provider { get; init; }
+
+    public void Validate()
+    {
+        Require.NonEmpty(Workspace, "workspace");
+        Require.NonEmpty(Provider, "provider");
+    }
+}
+
+public sealed record SessionImportResult
+{
+    public required IReadOnlyList<Session> Sessions { get; init; }
+}
+
+public sealed record SessionDeleteResult
+{
+    /// <summary>Worktree sessions: what happened to the worktree (kept if it was not clean).</summary>
+    public WorktreeInfo? Worktree { get; init; }
 }

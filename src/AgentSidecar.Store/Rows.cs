@@ -48,6 +48,16 @@ public sealed record SessionRow
     public int Rows { get; init; }
 
     public long LastActivityAt { get; init; }
+
+    /// <summary>Worktree sessions: the worktree the agent runs in, its branch and the commit it started from.</summary>
+    public string? WorktreePath { get; init; }
+
+    public string? WorktreeBranch { get; init; }
+
+    public string? WorktreeBase { get; init; }
+
+    /// <summary><c>active</c> (this session's), <c>moved</c> (to the session after a /clear), <c>removed</c>, <c>kept</c> (not clean at the end).</summary>
+    public string? WorktreeState { get; init; }
 }
 
 public sealed record WorkerRow
@@ -83,6 +93,9 @@ public sealed record WorkerRow
     public long CreatedAt { get; init; }
 
     public long? ExitedAt { get; init; }
+
+    /// <summary>It was running when its session was suspended: it starts again on resume.</summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>An event as committed: <see cref="Data"/> is the payload's UTF-8 JSON.</summary>

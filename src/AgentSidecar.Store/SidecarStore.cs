@@ -156,6 +156,36 @@ public sealed class SidecarStore
         return result;
     }
 
+    /// <summary>Ids of ended (completed or failed) sessions that ended before <paramref name="cutoff"/> (unix ms), oldest first.</summary>
+    public List<string> EndedBefore(long cutoff, int limit)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < $cutoff AND status IN ('completed', 'failed') ORDER BY ended_at LIMIT $limit";
+        cmd.Parameters.AddWithValue("$cutoff", cutoff);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var result = new List<string>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            result.Add(r.GetString(0));
+        }
+
+        return result;
+    }
+
+    /// <summary>The newest session recorded for the agent's own conversation id, or null.</summary>
+    public SessionRow? FindByAgentSession(string provider, string agentSessionId)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {SqlStatements.SessionColumns} FROM sessions WHERE provider = $p AND agent_session_id = $a ORDER BY created_at DESC LIMIT 1";
+        cmd.Parameters.AddWithValue("$p", provider);
+        cmd.Parameters.AddWithValue("$a", agentSessionId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? SqlStatements.ReadSession(r) : null;
+    }
+
     public List<WorkerRow> ListWorkers(string sessionId)
     {
         using var conn = OpenConnection();

@@ -8,10 +8,11 @@ internal static class SqlStatements
 {
     public const string SessionColumns =
         "id, session_key, workspace, provider, model, task_id, kind, status, status_reason, title, created_at, updated_at, ended_at, " +
-        "transitioned_from, transitioned_to, agent_session_id, last_seq, owner_pid, owner_start, owner_socket, cols, rows, last_activity_at";
+        "transitioned_from, transitioned_to, agent_session_id, last_seq, owner_pid, owner_start, owner_socket, cols, rows, last_activity_at, " +
+        "worktree_path, worktree_branch, worktree_base, worktree_state";
 
     public const string WorkerColumns =
-        "id, session_id, kind, name, command, args, cwd, status, pid, pid_start, exit_code, signal, cols, rows, created_at, exited_at";
+        "id, session_id, kind, name, command, args, cwd, status, pid, pid_start, exit_code, signal, cols, rows, created_at, exited_at, resume";
 
     public static SessionRow ReadSession(SqliteDataReader r) => new()
     {
@@ -38,6 +39,10 @@ internal static class SqlStatements
         Cols = r.GetInt32(20),
         Rows = r.GetInt32(21),
         LastActivityAt = r.GetInt64(22),
+        WorktreePath = NullableString(r, 23),
+        WorktreeBranch = NullableString(r, 24),
+        WorktreeBase = NullableString(r, 25),
+        WorktreeState = NullableString(r, 26),
     };
 
     public static WorkerRow ReadWorker(SqliteDataReader r) => new()
@@ -58,6 +63,7 @@ internal static class SqlStatements
         Rows = r.GetInt32(13),
         CreatedAt = r.GetInt64(14),
         ExitedAt = r.IsDBNull(15) ? null : r.GetInt64(15),
+        Resume = r.GetInt64(16) != 0,
     };
 
     public static void BindSession(SqliteCommand c, SessionRow s)
@@ -85,6 +91,10 @@ internal static class SqlStatements
         Add(c, "$cols", s.Cols);
         Add(c, "$rows", s.Rows);
         Add(c, "$activity", s.LastActivityAt);
+        Add(c, "$wtpath", s.WorktreePath);
+        Add(c, "$wtbranch", s.WorktreeBranch);
+        Add(c, "$wtbase", s.WorktreeBase);
+        Add(c, "$wtstate", s.WorktreeState);
     }
 
     public static void BindWorker(SqliteCommand c, WorkerRow w)
@@ -106,6 +116,7 @@ internal static class SqlStatements
         Add(c, "$rows", w.Rows);
         Add(c, "$created", w.CreatedAt);
         Add(c, "$exited", w.ExitedAt);
+        Add(c, "$resume", w.Resume ? 1 : 0);
     }
 
     public static void Add(SqliteCommand c, string name, object? value) =>

@@ -30,7 +30,7 @@ public sealed class WriteContext
 
     public void InsertSession(SessionRow s)
     {
-        using var c = Command($"INSERT INTO sessions ({SqlStatements.SessionColumns}) VALUES ($id, $key, $workspace, $provider, $model, $task, $kind, $status, $reason, $title, $created, $updated, $ended, $from, $to, $agent, 0, $opid, $ostart, $osocket, $cols, $rows, $activity)");
+        using var c = Command($"INSERT INTO sessions ({SqlStatements.SessionColumns}) VALUES ($id, $key, $workspace, $provider, $model, $task, $kind, $status, $reason, $title, $created, $updated, $ended, $from, $to, $agent, 0, $opid, $ostart, $osocket, $cols, $rows, $activity, $wtpath, $wtbranch, $wtbase, $wtstate)");
         SqlStatements.BindSession(c, s);
         c.ExecuteNonQuery();
     }
@@ -42,7 +42,8 @@ public sealed class WriteContext
             UPDATE sessions SET session_key = $key, workspace = $workspace, provider = $provider, model = $model, task_id = $task,
               kind = $kind, status = $status, status_reason = $reason, title = $title, created_at = $created, updated_at = $updated,
               ended_at = $ended, transitioned_from = $from, transitioned_to = $to, agent_session_id = $agent, owner_pid = $opid,
-              owner_start = $ostart, owner_socket = $osocket, cols = $cols, rows = $rows, last_activity_at = $activity
+              owner_start = $ostart, owner_socket = $osocket, cols = $cols, rows = $rows, last_activity_at = $activity,
+              worktree_path = $wtpath, worktree_branch = $wtbranch, worktree_base = $wtbase, worktree_state = $wtstate
             WHERE id = $id
             """);
         SqlStatements.BindSession(c, s);
@@ -71,9 +72,9 @@ public sealed class WriteContext
     public void UpsertWorker(WorkerRow w)
     {
         using var c = Command($"""
-            INSERT INTO workers ({SqlStatements.WorkerColumns}) VALUES ($id, $session, $kind, $name, $command, $args, $cwd, $status, $pid, $pidstart, $exit, $signal, $cols, $rows, $created, $exited)
+            INSERT INTO workers ({SqlStatements.WorkerColumns}) VALUES ($id, $session, $kind, $name, $command, $args, $cwd, $status, $pid, $pidstart, $exit, $signal, $cols, $rows, $created, $exited, $resume)
             ON CONFLICT (id) DO UPDATE SET session_id = $session, name = $name, command = $command, args = $args, cwd = $cwd, status = $status,
-              pid = $pid, pid_start = $pidstart, exit_code = $exit, signal = $signal, cols = $cols, rows = $rows, exited_at = $exited
+              pid = $pid, pid_start = $pidstart, exit_code = $exit, signal = $signal, cols = $cols, rows = $rows, exited_at = $exited, resume = $resume
             """);
         SqlStatements.BindWorker(c, w);
         c.ExecuteNonQuery();

@@ -211,7 +211,8 @@ public sealed class TransitionTests : IDisposable
         await using var again = await SidecarProcess.StartAsync(_dir, initializationOptions: Options(receiver), environment: new Dictionary<string, string> { ["METRICS_TOKEN"] = "Bearer x" });
         var flushed = await again.Client.RequestAsync("metrics/flush", null);
         Assert.Equal(0, flushed.GetProperty("pending").GetInt64());
-        Assert.Equal(["start", "usage"], receiver.KindsOf(sid));
+        // The restarted sidecar found the session's owner dead: it is suspended (END "suspend"), resumable.
+        Assert.Equal(["start", "usage", "end:suspend"], receiver.KindsOf(sid));
         Assert.Equal(0, receiver.Duplicates);
     }
 }

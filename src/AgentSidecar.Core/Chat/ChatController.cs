@@ -67,6 +67,11 @@ internal sealed partial class ChatController : IAsyncDisposable
     private readonly List<string> _finishedUnrecorded = [];
     private Turn? _turn;
 
+    /// <summary>Set by <see cref="TryHoldTurns"/>: the session is being stopped.</summary>
+    private volatile bool _held;
+
+    private static readonly TimeSpan HoldWait = TimeSpan.FromSeconds(1);
+
     /// <summary>The turn the transcript's items are being applied to (null: ignore them).</summary>
     private Turn? _transcriptTurn;
     private string? _knownAgentSessionId;
@@ -119,6 +124,11 @@ internal sealed partial class ChatController : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_held)
+            {
+                throw new SidecarException(SidecarError.InvalidState, "the session is being stopped (reset, cleanup or suspend); no new turn starts");
+            }
+
             if (_turn is { } running)
             {
                 throw new SidecarException(SidecarError.SessionBusy, $"a turn is already running ({running.Id}); wait for it or cancel it (chat/cancel)", new Dictionary<string, object?> { ["turnId"] = running.Id });
@@ -145,6 +155,35 @@ internal sealed partial class ChatController : IAsyncDisposable
             return await turn.Result.Task.ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Closes the session to new turns if none runs (reset and cleanup must see every session idle at
+    /// once); false if a turn is running.
+    /// </summary>
+    public bool TryHoldTurns()
+    {
+        if (!_gate.Wait(HoldWait))
+        {
+            return false;
+        }
+
+        try
+        {
+            if (_turn is not null)
+            {
+                return false;
+            }
+
+            _held = true;
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void ReleaseTurns() => _held = false;
 
     /// <summary>Interrupts the running turn (the provider's interrupt key); the turn ends <c>cancelled</c>.</summary>
     public Task CancelAsync()

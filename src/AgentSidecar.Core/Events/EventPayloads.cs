@@ -61,12 +61,16 @@ public sealed record ResizeData(int Cols, int Rows);
 
 public sealed record ErrorData(string Message, string? Source, string? Tail);
 
+/// <summary>A worktree session's worktree: <c>created</c>, <c>removed</c> or <c>kept</c> (with the reason).</summary>
+public sealed record WorktreeData(string Action, string Path, string? Branch, string? Reason);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StatusData))]
 [JsonSerializable(typeof(WorkerEventData))]
 [JsonSerializable(typeof(ExitData))]
 [JsonSerializable(typeof(ResizeData))]
 [JsonSerializable(typeof(ErrorData))]
+[JsonSerializable(typeof(WorktreeData))]
 internal sealed partial class EventJsonContext : JsonSerializerContext;
 
 /// <summary>Builders for the events the core writes (channel, type and payload in one place).</summary>
@@ -83,6 +87,9 @@ public static class Events
 
     public static EventDraft Resize(string sessionId, string workerId, int cols, int rows) =>
         new(sessionId, "pty", "resize", workerId, JsonSerializer.SerializeToUtf8Bytes(new ResizeData(cols, rows), EventJsonContext.Default.ResizeData));
+
+    public static EventDraft Worktree(string sessionId, string action, string path, string? branch, string? reason) =>
+        new(sessionId, "system", "worktree", null, JsonSerializer.SerializeToUtf8Bytes(new WorktreeData(action, path, branch, reason), EventJsonContext.Default.WorktreeData));
 
     public static EventDraft Error(string sessionId, string? workerId, string message, string? source = null, string? tail = null) =>
         new(sessionId, "system", "error", workerId, JsonSerializer.SerializeToUtf8Bytes(new ErrorData(message, source, tail), EventJsonContext.Default.ErrorData));

@@ -50,6 +50,7 @@ public static class BuiltInProviders
             Interrupt = "\u001b",
             Clear = new ProviderClear { Command = "/new", Enters = 2 },
             Quit = "/quit",
+            QuitEnters = 2,
             Transcript = new ProviderTranscript { Reader = "auggie-session", Dir = "~/.augment/sessions" },
             AnswerPattern = @"^● ",
             ChromePatterns = [@"^\s*›", @"esc to interrupt", @"^\s*─+\s*$"],

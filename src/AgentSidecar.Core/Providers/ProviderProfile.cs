@@ -56,6 +56,9 @@ public sealed record ProviderProfile
     /// <summary>What makes the agent quit gracefully (typed as a message); null: SIGHUP.</summary>
     public string? Quit { get; set; }
 
+    /// <summary>How many submit keys the quit command needs (Auggie's menu takes two).</summary>
+    public int QuitEnters { get; set; } = 1;
+
     public ProviderTranscript? Transcript { get; set; }
 
     /// <summary>Where the answer starts on the screen (regex on a line), for the screen fallback.</summary>

@@ -297,6 +297,11 @@ public sealed partial class ProviderRegistry
             return "field 'clear' needs a 'command' and 'enters' between 1 and 5";
         }
 
+        if (p.QuitEnters is < 1 or > 5)
+        {
+            return "field 'quitEnters' must be between 1 and 5";
+        }
+
         if (p.Transcript is { } t && Array.IndexOf(Readers, t.Reader) < 0)
         {
             return $"field 'transcript.reader' must be one of {string.Join(", ", Readers.Skip(1))}, got '{t.Reader}'";

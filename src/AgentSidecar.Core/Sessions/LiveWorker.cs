@@ -45,6 +45,11 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
     /// <summary>When input was last typed into the worker (unix ms), by chat or by the user.</summary>
     public long LastInputAt { get; set; }
 
+    /// <summary>When the worker last printed something (unix ms): a session with output is not idle.</summary>
+    public long LastOutputAt => Volatile.Read(ref _lastOutputAt);
+
+    private long _lastOutputAt;
+
     /// <summary>The worker's emulated terminal (fed from its committed output).</summary>
     public WorkerScreen? Screen { get; set; }
 
@@ -72,6 +77,7 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
 
     public void OnOutput(ReadOnlySpan<byte> data)
     {
+        Volatile.Write(ref _lastOutputAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         // Problem: a read can end inside a UTF-8 sequence; decoding each part alone would make two
         // U+FFFD. Solution: hold the incomplete tail back until the next read completes it.
         if (_partialLength > 0)

@@ -88,7 +88,8 @@ public sealed partial class SessionManager
             var old = live.Row;
             var now = Now();
             var newId = NewId();
-            ended = old with { Status = "completed", StatusReason = "clear", EndedAt = now, UpdatedAt = now, TransitionedTo = newId };
+            // A worktree goes on with the conversation after the clear: the new session owns it.
+            ended = old with { Status = "completed", StatusReason = "clear", EndedAt = now, UpdatedAt = now, TransitionedTo = newId, WorktreeState = old.WorktreeState == "active" ? "moved" : old.WorktreeState };
             fresh = old with
             {
                 Id = newId,

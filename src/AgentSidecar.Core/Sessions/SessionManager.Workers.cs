@@ -15,7 +15,7 @@ public sealed partial class SessionManager
         var command = request.Command ?? _providers.Expand("${SHELL:-/bin/bash}");
         var resolved = _providers.Resolve(command)
             ?? throw new SidecarException(SidecarError.InvalidArgument, $"command '{command}' was not found in PATH", new Dictionary<string, object?> { ["field"] = "command" });
-        var cwd = request.Cwd ?? live.Row.Workspace;
+        var cwd = request.Cwd ?? AgentCwd(live.Row);
         if (!Path.IsPathFullyQualified(cwd) || !Directory.Exists(cwd))
         {
             throw new SidecarException(SidecarError.InvalidArgument, $"cwd '{cwd}' is not an absolute path to an existing directory", new Dictionary<string, object?> { ["field"] = "cwd" });
@@ -130,11 +130,12 @@ public sealed partial class SessionManager
         }
     }
 
-    private async Task<LiveWorker> SpawnWorkerAsync(LiveSession live, string kind, string name, string command, IReadOnlyList<string> args, string cwd, int cols, int rows, IReadOnlyDictionary<string, string>? extraEnv)
+    private async Task<LiveWorker> SpawnWorkerAsync(LiveSession live, string kind, string name, string command, IReadOnlyList<string> args, string cwd, int cols, int rows, IReadOnlyDictionary<string, string>? extraEnv, string? id = null)
     {
+        // A resumed worker keeps its id, so clients' terminals for it carry on.
         var row = new WorkerRow
         {
-            Id = NewId(),
+            Id = id ?? NewId(),
             SessionId = live.Id,
             Kind = kind,
             Name = name,
@@ -265,7 +266,7 @@ public sealed partial class SessionManager
     /// The one stop path (exit, end, failure, suspend, reset, cleanup): stop every worker, wait for
     /// their exits in the log, then the final status, its event and the END metric in one commit.
     /// </summary>
-    private async Task StopSessionAsync(LiveSession live, string status, string reason, string endReason)
+    private async Task StopSessionAsync(LiveSession live, string status, string reason, string endReason, bool graceful = false)
     {
         await live.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -277,6 +278,12 @@ public sealed partial class SessionManager
 
             live.Stopping = true;
             var workers = live.Workers;
+            var running = workers.Where(w => w.Process is { HasExited: false }).Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+            if (graceful)
+            {
+                await QuitAgentAsync(live).ConfigureAwait(false);
+            }
+
             await Task.WhenAll(workers.Select(w => w.Process?.StopAsync(_options.StopGrace) ?? Task.FromResult(default(PtyExit)))).ConfigureAwait(false);
             await Task.WhenAll(workers.Select(w => w.ExitRecorded.Task)).ConfigureAwait(false);
             if (live.Chat is { } chat)
@@ -299,8 +306,20 @@ public sealed partial class SessionManager
                 UpdatedAt = Now(),
             };
             var row = live.Row;
+            // Suspended: the workers that were running start again on resume.
+            var resumable = status == "suspended" ? workers.Where(w => running.Contains(w.Id)).ToList() : [];
+            foreach (var w in resumable)
+            {
+                w.Row = w.Row with { Resume = true };
+            }
+
             await _writer.WriteAsync(ctx =>
             {
+                foreach (var w in resumable)
+                {
+                    ctx.UpsertWorker(w.Row);
+                }
+
                 ctx.UpdateSession(row);
                 ctx.Append(Events.Events.Status(row.Id, status, reason, previous));
                 MetricsRecords.End(ctx, row with { EndedAt = row.EndedAt ?? ctx.Now }, endReason);
@@ -315,12 +334,58 @@ public sealed partial class SessionManager
 
             _hub.TryGet(live.Id)?.Wake();
             SessionChanged?.Invoke(ViewStored(GetRow(live.Id)));
+            if (ended && row.WorktreeState == "active")
+            {
+                await FinishWorktreeAsync(live.Id).ConfigureAwait(false);
+            }
         }
         finally
         {
             live.Gate.Release();
         }
     }
+
+    /// <summary>
+    /// Asks the agent to quit the way a user would (its quit command; a running turn is interrupted
+    /// first), so it saves its conversation; <see cref="StopSessionAsync"/> then sends SIGHUP and SIGKILL
+    /// to whatever is still running.
+    /// </summary>
+    private async Task QuitAgentAsync(LiveSession live)
+    {
+        if (live.Profile is not { Quit: { } quit } profile || live.Agent is not { Process: { HasExited: false } process })
+        {
+            return;
+        }
+
+        try
+        {
+            if (live.Chat is { Busy: true } chat)
+            {
+                await chat.CancelAsync().ConfigureAwait(false);
+                var deadline = DateTime.UtcNow + QuitCancelWait;
+                while (chat.Busy && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(20).ConfigureAwait(false);
+                }
+            }
+
+            process.Write(Encoding.UTF8.GetBytes(quit));
+            for (var i = 0; i < profile.QuitEnters; i++)
+            {
+                await Task.Delay(i == 0 ? TimeSpan.FromMilliseconds(profile.Input.SubmitDelayMs) : ClearEnterGap).ConfigureAwait(false);
+                process.Write(Encoding.UTF8.GetBytes(profile.Input.Submit));
+            }
+
+            await Task.WhenAny(process.Exited, Task.Delay(_options.QuitTimeout)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The agent went away meanwhile: the signals below find nothing to do.
+        }
+    }
+
+    /// <summary>How long a running turn may take to stop before the agent is asked to quit anyway.</summary>
+    private static readonly TimeSpan QuitCancelWait = TimeSpan.FromSeconds(2);
 
     private async Task SetStatusAsync(LiveSession live, string status, string? reason)
     {

@@ -57,9 +57,9 @@ public sealed partial class SessionManager : IAsyncDisposable
             ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"unknown provider '{request.Provider}'; known: {string.Join(", ", _providers.All.Select(p => p.Id))}");
         var provider = entry.Profile
             ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{request.Provider}' is unusable: {entry.Error}");
-        if (request.Kind != "quick")
+        if (request.Kind is not ("quick" or "worktree"))
         {
-            throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is not supported yet; use 'quick'", new Dictionary<string, object?> { ["field"] = "kind" });
+            throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is unknown; use 'quick' or 'worktree'", new Dictionary<string, object?> { ["field"] = "kind" });
         }
 
         var command = _providers.Expand(provider.Command);
@@ -71,7 +71,8 @@ public sealed partial class SessionManager : IAsyncDisposable
         await _startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (request.Reuse && _live.Values.FirstOrDefault(s => s.Row.Key == key && !s.Stopping) is { } existing)
+            // A worktree session is a new worktree each time; a quick one is shared per key.
+            if (request.Reuse && request.Kind == "quick" && _live.Values.FirstOrDefault(s => s.Row.Key == key && s.Row.Kind == "quick" && !s.Stopping) is { } existing)
             {
                 return View(existing);
             }
@@ -97,11 +98,22 @@ public sealed partial class SessionManager : IAsyncDisposable
                 Rows = request.Rows ?? _options.DefaultRows,
                 LastActivityAt = now,
             };
+            if (request.Kind == "worktree")
+            {
+                var worktree = await Worktrees.CreateAsync(workspace, Path.Combine(_options.DataDir, "worktrees"), row.Id, cancellationToken).ConfigureAwait(false);
+                row = row with { WorktreePath = worktree.Path, WorktreeBranch = worktree.Branch, WorktreeBase = worktree.BaseCommit, WorktreeState = "active" };
+            }
+
             // The one start path: the row, its first event and the START metric in one commit.
             await _writer.WriteAsync(ctx =>
             {
                 ctx.InsertSession(row);
                 ctx.Append(Events.Events.Status(row.Id, "created", null, null));
+                if (row.WorktreePath is { } wt)
+                {
+                    ctx.Append(Events.Events.Worktree(row.Id, "created", wt, row.WorktreeBranch, null));
+                }
+
                 Metrics.MetricsRecords.Start(ctx, row);
                 return 0;
             }).ConfigureAwait(false);
@@ -109,42 +121,10 @@ public sealed partial class SessionManager : IAsyncDisposable
             var live = new LiveSession(row);
             _hub.Stream(row.Id, 1);
             _live[row.Id] = live;
-
-            var args = provider.Args.Select(_providers.Expand).ToList();
-            if (request.Model is { } model && provider.ModelArgs.Count > 0)
+            var launched = await LaunchAsync(live, provider, resolved, command, null, null).ConfigureAwait(false);
+            if (launched is null)
             {
-                args.AddRange(provider.ModelArgs.Select(a => a.Replace("{model}", model, StringComparison.Ordinal)));
-            }
-
-            live.Profile = provider;
-            LiveWorker agent;
-            try
-            {
-                agent = await SpawnWorkerAsync(live, "agent", provider.Id, resolved, args, workspace, row.Cols, row.Rows, provider.Env).ConfigureAwait(false);
-            }
-            catch (PtyStartException ex)
-            {
-                await FailAsync(live, $"cannot start '{command}': {ex.Message}").ConfigureAwait(false);
-                throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{provider.Id}' could not start '{command}': {ex.Message}", new Dictionary<string, object?> { ["command"] = command });
-            }
-
-            if (provider.IsAgent)
-            {
-                var transcript = CreateTranscriptWatcher(live, agent, provider, null);
-                var chat = new Chat.ChatController(live, agent, agent.Screen!, provider, _writer, _clock, transcript, () => SessionChanged?.Invoke(View(live)), id => _ = SetAgentSessionIdAsync(live, id), _logger);
-                live.Chat = chat;
-                var timeout = TimeSpan.FromSeconds(provider.ReadyTimeoutSeconds);
-                if (!await chat.WaitReadyAsync(timeout).ConfigureAwait(false))
-                {
-                    if (_live.ContainsKey(live.Id))
-                    {
-                        // Not ready in time (or it exited first): the session fails with what the agent showed.
-                        await _writer.AppendAsync(Events.Events.Error(live.Id, agent.Id, $"the {provider.DisplayName} agent was not ready within {timeout.TotalSeconds:0} s", "start", ScreenTail(agent))).ConfigureAwait(false);
-                        await StopSessionAsync(live, "failed", $"not ready within {timeout.TotalSeconds:0} s", Metrics.MetricsRecords.Failed).ConfigureAwait(false);
-                    }
-
-                    return ViewStored(GetRow(live.Id));
-                }
+                return ViewStored(GetRow(live.Id));
             }
 
             await SetStatusAsync(live, "active", null).ConfigureAwait(false);
@@ -182,6 +162,11 @@ public sealed partial class SessionManager : IAsyncDisposable
         {
             var row = GetRow(sessionId);
             EnsureNotForeign(row);
+            if (row.Status is "created" or "active" && await RecoverOrphanAsync(row).ConfigureAwait(false))
+            {
+                row = GetRow(sessionId);
+            }
+
             if (row.Status is "completed" or "failed")
             {
                 throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} has already ended ({row.Status})");
@@ -195,17 +180,17 @@ public sealed partial class SessionManager : IAsyncDisposable
                 ctx.Append(Events.Events.Status(row.Id, "completed", "ended", row.Status));
                 return 0;
             }).ConfigureAwait(false);
-            var view = ViewStored(GetRow(sessionId));
-            SessionChanged?.Invoke(view);
-            return view;
+            SessionChanged?.Invoke(ViewStored(GetRow(sessionId)));
+            await FinishWorktreeAsync(sessionId).ConfigureAwait(false);
+            return ViewStored(GetRow(sessionId));
         }
 
-        await StopSessionAsync(live, "completed", "ended", Metrics.MetricsRecords.Exit).ConfigureAwait(false);
+        await StopSessionAsync(live, "completed", "ended", Metrics.MetricsRecords.Exit, graceful: true).ConfigureAwait(false);
         return ViewStored(GetRow(sessionId));
     }
 
-    /// <summary>Deletes a session that does not run (its events and workers go too).</summary>
-    public async Task DeleteAsync(string sessionId)
+    /// <summary>Deletes a session that does not run (its events and workers go too; its worktree if clean).</summary>
+    public async Task<WorktreeOutcome?> DeleteAsync(string sessionId)
     {
         if (_live.ContainsKey(sessionId))
         {
@@ -214,23 +199,14 @@ public sealed partial class SessionManager : IAsyncDisposable
 
         var row = GetRow(sessionId);
         EnsureNotForeign(row);
-        await _writer.WriteAsync(ctx =>
-        {
-            ctx.DeleteSession(sessionId);
-            return 0;
-        }).ConfigureAwait(false);
-        foreach (var a in _attachments.Values.Where(a => a.SessionId == sessionId))
-        {
-            a.Stop(DetachReasons.Deleted);
-        }
-
-        _hub.Remove(sessionId);
+        await RecoverOrphanAsync(row).ConfigureAwait(false); // no process of it may outlive its row
+        return await DeleteStoredAsync(sessionId).ConfigureAwait(false);
     }
 
     /// <summary>Stops every live session (sidecar shutdown): they become suspended.</summary>
     public async Task StopAllAsync(string status, string reason)
     {
-        await Task.WhenAll(_live.Values.Select(s => StopSessionAsync(s, status, reason, status == "suspended" ? Metrics.MetricsRecords.Suspend : Metrics.MetricsRecords.Exit))).ConfigureAwait(false);
+        await Task.WhenAll(_live.Values.Select(s => StopSessionAsync(s, status, reason, status == "suspended" ? Metrics.MetricsRecords.Suspend : Metrics.MetricsRecords.Exit, graceful: true))).ConfigureAwait(false);
         await _writer.FlushAsync().ConfigureAwait(false);
     }
 
@@ -259,7 +235,7 @@ public sealed partial class SessionManager : IAsyncDisposable
         return new Chat.TranscriptWatcher(
             t.Reader,
             _providers.Expand(t.Dir),
-            live.Row.Workspace,
+            AgentCwd(live.Row),
             DateTimeOffset.FromUnixTimeMilliseconds(agent.Row.CreatedAt),
             resumeAgentSessionId,
             _transcriptClaims,
@@ -268,6 +244,10 @@ public sealed partial class SessionManager : IAsyncDisposable
             () => Chat()?.Busy == true || Now() - agent.LastInputAt < TranscriptExpectMs,
             _clock);
     }
+
+    /// <summary>Where the session's agent runs: its worktree, else the workspace.</summary>
+    internal static string AgentCwd(SessionRow row) =>
+        row.WorktreePath is { } wt && row.WorktreeState is "active" && Directory.Exists(wt) ? wt : row.Workspace;
 
     internal static string NewId() => Guid.CreateVersion7().ToString("N");
 

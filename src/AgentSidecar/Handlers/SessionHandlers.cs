@@ -68,10 +68,42 @@ internal sealed class SessionHandlers(SidecarHost host)
     }
 
     [JsonRpcMethod(Methods.SessionDelete)]
-    public async Task<EmptyResult> DeleteAsync(SessionIdParams p, CancellationToken ct)
+    public async Task<SessionDeleteResult> DeleteAsync(SessionIdParams p, CancellationToken ct)
     {
-        await Sessions.DeleteAsync(p.SessionId!).ConfigureAwait(false);
-        return EmptyResult.Instance;
+        var outcome = await Sessions.DeleteAsync(p.SessionId!).ConfigureAwait(false);
+        return new SessionDeleteResult
+        {
+            Worktree = outcome is null ? null : new WorktreeInfo { Path = outcome.Path, Branch = outcome.Branch, State = outcome.Removed ? "removed" : "kept", Reason = outcome.Reason },
+        };
+    }
+
+    [JsonRpcMethod(Methods.SessionSuspend)]
+    public async Task<Session> SuspendAsync(SessionIdParams p, CancellationToken ct) =>
+        WireMapper.ToWire(await Sessions.SuspendAsync(p.SessionId!).ConfigureAwait(false));
+
+    [JsonRpcMethod(Methods.SessionResume)]
+    public async Task<Session> ResumeAsync(SessionIdParams p, CancellationToken ct) =>
+        WireMapper.ToWire(await Sessions.ResumeAsync(p.SessionId!, ct).ConfigureAwait(false));
+
+    [JsonRpcMethod(Methods.SessionReset)]
+    public async Task<SessionResetResult> ResetAsync(SessionResetParams p, CancellationToken ct) =>
+        new() { Ended = await Sessions.ResetAsync(p.Workspace!, p.Provider).ConfigureAwait(false) };
+
+    [JsonRpcMethod(Methods.SessionCleanup)]
+    public async Task<SessionCleanupResult> CleanupAsync(SessionCleanupParams p, CancellationToken ct)
+    {
+        var options = host.Cleanup;
+        var result = await Sessions.CleanupAsync(
+            TimeSpan.FromSeconds(p.IdleSeconds ?? options.IdleSeconds),
+            TimeSpan.FromDays(p.PurgeOlderThanDays ?? options.PurgeOlderThanDays)).ConfigureAwait(false);
+        return new SessionCleanupResult { Ended = result.Ended, Purged = result.Purged };
+    }
+
+    [JsonRpcMethod(Methods.SessionImport)]
+    public async Task<SessionImportResult> ImportAsync(SessionImportParams p, CancellationToken ct)
+    {
+        var views = await Sessions.ImportAsync(p.Workspace!, p.Provider!).ConfigureAwait(false);
+        return new SessionImportResult { Sessions = views.Select(WireMapper.ToWire).ToList() };
     }
 
     [JsonRpcMethod(Methods.SessionAttach)]

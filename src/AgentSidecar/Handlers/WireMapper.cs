@@ -30,7 +30,8 @@ internal static class WireMapper
         AgentSessionId = v.Row.AgentSessionId,
         Busy = v.Busy,
         LastSeq = v.Row.LastSeq,
-        Owner = v.Live && v.Row.OwnerPid is { } pid ? new Owner { Pid = pid, StartTime = v.Row.OwnerStart ?? 0, Socket = v.Row.OwnerSocket } : null,
+        Owner = (v.Live || v.Row.Status is "created" or "active") && v.Row.OwnerPid is { } pid ? new Owner { Pid = pid, StartTime = v.Row.OwnerStart ?? 0, Socket = v.Row.OwnerSocket } : null,
+        Worktree = v.Row.WorktreePath is { } wt ? new WorktreeInfo { Path = wt, Branch = v.Row.WorktreeBranch, State = v.Row.WorktreeState ?? "active" } : null,
         Workers = v.Workers.Select(ToWire).ToList(),
     };
 

@@ -47,6 +47,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<int> _exitRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopGate = new(1, 1);
+    private readonly CancellationTokenSource _housekeepingStop = new();
+    private Task _housekeeping = Task.CompletedTask;
     private UnixSocketListener? _listener;
     private JsonRpcConnection? _primary;
     private bool _sessionsStopped;
@@ -79,6 +81,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         Clients = new ClientConnections();
         Metrics = new MetricsSync(Store, Writer, TimeProvider.System, name => environment.GetValueOrDefault(name), loggerFactory.CreateLogger<MetricsSync>());
         Metrics.Options = LoadMetricsOptions(settings.ConfigDir);
+        Cleanup = LoadCleanupOptions(settings.ConfigDir);
         Sessions.MetricsTrigger = Metrics.TriggerNow;
         Sessions.SessionTransitioned += (previous, current) => Clients.Broadcast(
             Notifications.SessionTransitioned,
@@ -121,12 +124,23 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     public string DefaultProvider { get; private set; } = "shell";
 
+    /// <summary>The background cleanup's settings and <c>session/cleanup</c>'s defaults.</summary>
+    public CleanupOptions Cleanup { get; private set; } = new();
+
     public static SidecarHost Create(HostSettings settings, ILoggerFactory loggerFactory) => new(settings, loggerFactory);
 
     /// <summary>Serves until the primary client (stdio) ends or sends <c>exit</c>, or <paramref name="stop"/> fires; returns the exit code.</summary>
     public async Task<int> RunAsync(HostSettings settings, CancellationToken stop)
     {
+        // Sessions of sidecars that died (crash, SIGKILL): their leftover processes go, they become resumable.
+        var recovered = await Sessions.RecoverOrphansAsync().ConfigureAwait(false);
+        if (recovered.Count > 0)
+        {
+            LogRecovered(_logger, recovered.Count);
+        }
+
         Metrics.Start();
+        _housekeeping = Task.Run(() => HousekeepingAsync(_housekeepingStop.Token), CancellationToken.None);
         _listener = new UnixSocketListener(SocketPath!, ServeSocketAsync);
         _listener.Start();
         Sessions.OwnerSocket = SocketPath;
@@ -215,6 +229,18 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             }
         }
 
+        if (o.TryGetProperty("cleanup", out var cleanup))
+        {
+            try
+            {
+                Cleanup = CleanupOptions.Parse(cleanup, Cleanup);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new RpcException(ErrorCodes.InvalidParams, $"initializationOptions: {ex.Message}", new System.Text.Json.Nodes.JsonObject { ["field"] = "initializationOptions.cleanup" });
+            }
+        }
+
         if (o.TryGetProperty("providers", out var providers))
         {
             foreach (var error in Providers.Apply(providers, "initializationOptions"))
@@ -226,6 +252,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _housekeepingStop.CancelAsync().ConfigureAwait(false);
+        await _housekeeping.ConfigureAwait(false);
+        _housekeepingStop.Dispose();
         _listener?.Dispose();
         await StopSessionsAsync().ConfigureAwait(false);
         if (_primary is not null)
@@ -269,6 +298,61 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         Writer.Committed += _otlp.OnCommitted;
     }
 
+    /// <summary>
+    /// Every <c>cleanup.intervalSeconds</c>: recovers sessions of sidecars that died meanwhile, suspends
+    /// idle sessions and purges old ended ones. A failure is logged and the next round goes on.
+    /// </summary>
+    private async Task HousekeepingAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var interval = Cleanup.IntervalSeconds;
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(interval > 0 ? interval : 60), stop).ConfigureAwait(false);
+                if (Cleanup.IntervalSeconds <= 0 || _sessionsStopped)
+                {
+                    continue;
+                }
+
+                await Sessions.RecoverOrphansAsync().ConfigureAwait(false);
+                var result = await Sessions.CleanupAsync(TimeSpan.FromSeconds(Cleanup.IdleSeconds), TimeSpan.FromDays(Cleanup.PurgeOlderThanDays)).ConfigureAwait(false);
+                if (result.Ended.Count + result.Purged.Count > 0)
+                {
+                    LogCleanup(_logger, result.Ended.Count, result.Purged.Count);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogHousekeepingFailed(_logger, ex);
+            }
+        }
+    }
+
+    private CleanupOptions LoadCleanupOptions(string configDir)
+    {
+        var path = Path.Combine(configDir, "config.json");
+        if (!File.Exists(path))
+        {
+            return new CleanupOptions();
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return doc.RootElement.TryGetProperty("cleanup", out var c) ? CleanupOptions.Parse(c) : new CleanupOptions();
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or ArgumentException)
+        {
+            LogProviderRejected(_logger, $"{path}: cleanup: {ex.Message}");
+            return new CleanupOptions();
+        }
+    }
+
     private MetricsOptions LoadMetricsOptions(string configDir)
     {
         var path = Path.Combine(configDir, "config.json");
@@ -309,6 +393,15 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "serving more clients on {Socket} (data in {DataDir})")]
     private static partial void LogListening(ILogger logger, string socket, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "recovered {Count} session(s) whose sidecar had died: they are suspended and can be resumed")]
+    private static partial void LogRecovered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "cleanup: {Suspended} idle session(s) suspended, {Purged} old session(s) purged")]
+    private static partial void LogCleanup(ILogger logger, int suspended, int purged);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "housekeeping (orphans, cleanup) failed; it runs again at the next interval")]
+    private static partial void LogHousekeepingFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "provider profile rejected: {Error}")]
     private static partial void LogProviderRejected(ILogger logger, string error);

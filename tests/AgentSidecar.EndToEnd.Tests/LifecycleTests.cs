@@ -1,0 +1,394 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace AgentSidecar.EndToEnd.Tests;
+
+/// <summary>Suspend and resume (also across a SIGKILL of the sidecar), reset, cleanup, task ids and worktrees, with bash and the scripted fake agent.</summary>
+public sealed class LifecycleTests : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-life-").FullName;
+
+    public LifecycleTests()
+    {
+        Workspace = Path.Combine(_dir, "ws");
+        Directory.CreateDirectory(Workspace);
+    }
+
+    private string Workspace { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    internal static JsonObject Options()
+    {
+        var fake = ChatTests.FakeProfile();
+        fake["quit"] = "/quit";
+        return new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } };
+    }
+
+    private Task<SidecarProcess> StartSidecarAsync() => SidecarProcess.StartAsync(_dir, initializationOptions: Options());
+
+    private static string Output(IEnumerable<JsonElement> events, string? workerId = null) =>
+        string.Concat(events
+            .Where(e => e.GetProperty("channel").GetString() == "pty" && e.GetProperty("type").GetString() == "output"
+                && (workerId is null || e.GetProperty("workerId").GetString() == workerId))
+            .Select(e => e.GetProperty("data").GetProperty("data").GetString()));
+
+    private static async Task<string> AttachAsync(RpcClient c, string sessionId, long afterSeq = 0) =>
+        (await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sessionId, ["afterSeq"] = afterSeq })).GetProperty("attachId").GetString()!;
+
+    private static async Task<int> ErrorCodeAsync(RpcClient c, string method, JsonNode? p)
+    {
+        var ex = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync(method, p));
+        Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+        return ex.Code;
+    }
+
+    private static async Task<JsonElement> StartAsync(RpcClient c, string workspace, string provider, string? taskId = null, string kind = "quick")
+    {
+        var p = new JsonObject { ["workspace"] = workspace, ["provider"] = provider, ["kind"] = kind, ["reuse"] = false };
+        if (taskId is not null)
+        {
+            p["taskId"] = taskId;
+        }
+
+        return await c.RequestAsync("session/start", p, Wait);
+    }
+
+    private static JsonObject Id(string sessionId) => new() { ["sessionId"] = sessionId };
+
+    private static string Status(JsonElement session) => session.GetProperty("status").GetString()!;
+
+    private static async Task<string> RunInShellAsync(RpcClient c, string sessionId, string workerId, string command, string marker)
+    {
+        var attach = await AttachAsync(c, sessionId);
+        await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = workerId, ["data"] = command + "\r" });
+        var events = await c.WaitForEventsAsync(attach, e => Output(e, workerId).Contains(marker, StringComparison.Ordinal), Wait);
+        await c.RequestAsync("session/detach", new JsonObject { ["attachId"] = attach });
+        return Output(events, workerId);
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Suspend_ThenResume_StartsTheAgentAndItsShellsAgain_WithTheSameWorkerIds()
+    {
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var s = await StartAsync(c, Workspace, "fake", taskId: "TASK-7");
+        var sid = s.GetProperty("id").GetString()!;
+        var agentId = s.GetProperty("workers")[0].GetProperty("id").GetString()!;
+        var sub = Path.Combine(Workspace, "sub");
+        Directory.CreateDirectory(sub);
+        var shell = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["kind"] = "terminal", ["cwd"] = sub });
+        var shellId = shell.GetProperty("id").GetString()!;
+        var agentPid = s.GetProperty("workers")[0].GetProperty("pid").GetInt32();
+        Assert.Equal("completed", (await c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "before" }, Wait)).GetProperty("status").GetString());
+
+        var suspended = await c.RequestAsync("session/suspend", Id(sid), Wait);
+        Assert.Equal("suspended", Status(suspended));
+        Assert.All(suspended.GetProperty("workers").EnumerateArray(), w => Assert.Equal("exited", w.GetProperty("status").GetString()));
+        Assert.False(Directory.Exists($"/proc/{agentPid}") && File.ReadAllText($"/proc/{agentPid}/stat").Contains("fake-agent", StringComparison.Ordinal));
+
+        // The agent quit by its own command (exit code 0), not by a signal.
+        var agentAfter = suspended.GetProperty("workers").EnumerateArray().Single(w => w.GetProperty("id").GetString() == agentId);
+        Assert.Equal(0, agentAfter.GetProperty("exitCode").GetInt32());
+
+        Assert.Equal(1004, await ErrorCodeAsync(c, "session/suspend", Id(sid)));
+        Assert.Equal(1004, await ErrorCodeAsync(c, "chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "x" }));
+
+        var resumed = await c.RequestAsync("session/resume", Id(sid), Wait);
+        Assert.Equal("active", Status(resumed));
+        Assert.Equal("TASK-7", resumed.GetProperty("taskId").GetString());
+        var workers = resumed.GetProperty("workers").EnumerateArray().ToList();
+        var ids = workers.Select(w => w.GetProperty("id").GetString()).ToList();
+        Assert.Equal(2, ids.Count);
+        Assert.Contains(agentId, ids);
+        Assert.Contains(shellId, ids);
+        Assert.All(workers, w => Assert.Equal("running", w.GetProperty("status").GetString()));
+        Assert.NotEqual(agentPid, workers.Single(w => w.GetProperty("id").GetString() == agentId).GetProperty("pid").GetInt32());
+
+        // The shell runs again where it ran; the agent answers again.
+        var text = await RunInShellAsync(c, sid, shellId, "echo cwd=$(pwd)", $"cwd={sub}");
+        Assert.Contains($"cwd={sub}", text, StringComparison.Ordinal);
+        var answer = await c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "after" }, Wait);
+        Assert.Equal("completed", answer.GetProperty("status").GetString());
+        Assert.Contains("after", answer.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1004, await ErrorCodeAsync(c, "session/resume", Id(sid)));
+
+        // The log tells the story: suspended, then active again with a new START; the metrics carry the task id.
+        var events = (await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = sid, ["channels"] = new JsonArray("system", "metrics"), ["limit"] = 1000 })).GetProperty("events").EnumerateArray().ToList();
+        var statuses = events.Where(e => e.GetProperty("type").GetString() == "status").Select(e => e.GetProperty("data").GetProperty("status").GetString()).ToList();
+        Assert.Equal(["created", "active", "suspended", "active"], statuses);
+        var metrics = events.Where(e => e.GetProperty("channel").GetString() == "metrics").ToList();
+        Assert.Equal(["start", "end", "start"], metrics.Where(e => e.GetProperty("type").GetString() != "usage").Select(e => e.GetProperty("type").GetString()).ToList());
+        Assert.Equal("suspend", metrics.First(e => e.GetProperty("type").GetString() == "end").GetProperty("data").GetProperty("reason").GetString());
+        Assert.All(metrics, m => Assert.Equal("TASK-7", m.GetProperty("data").GetProperty("taskId").GetString()));
+
+        // Ending it now ends it for good.
+        Assert.Equal("completed", Status(await c.RequestAsync("session/end", Id(sid), Wait)));
+        Assert.Equal(1004, await ErrorCodeAsync(c, "session/resume", Id(sid)));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Suspend_DuringATurn_Is1003_AndChangesNothing()
+    {
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var sid = (await StartAsync(c, Workspace, "fake")).GetProperty("id").GetString()!;
+        var turn = c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "slow one" }, Wait);
+        await c.WaitForNotificationAsync(n => n.GetProperty("method").GetString() == "session/changed" && n.GetProperty("params").GetProperty("session").GetProperty("busy").GetBoolean(), Wait);
+        var ex = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/suspend", Id(sid)));
+        Assert.Equal(1003, ex.Code);
+        Assert.Contains("chat/cancel", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("completed", (await turn).GetProperty("status").GetString());
+        Assert.Equal("active", Status(await c.RequestAsync("session/get", Id(sid))));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task SigkillOfTheSidecar_LeavesNoProcess_AndTheSessionsComeBackResumable()
+    {
+        var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var shellSession = await StartAsync(c, Workspace, "shell");
+        var shellSid = shellSession.GetProperty("id").GetString()!;
+        var extra = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = shellSid, ["kind"] = "terminal" });
+        var agentSession = await StartAsync(c, Workspace, "fake");
+        var agentSid = agentSession.GetProperty("id").GetString()!;
+
+        // A background job in the shell's session must go too (the whole session and group are killed).
+        var bgMarker = $"bg-{Guid.NewGuid():N}";
+        await RunInShellAsync(c, shellSid, shellSession.GetProperty("workers")[0].GetProperty("id").GetString()!, $"(exec -a {bgMarker} sleep 300) & echo started-bg", "started-bg\r\n");
+        var pids = new[] { shellSession, agentSession }.SelectMany(s => s.GetProperty("workers").EnumerateArray()).Select(w => w.GetProperty("pid").GetInt32())
+            .Append(extra.GetProperty("pid").GetInt32()).ToList();
+        var starts = pids.ToDictionary(p => p, StartTime);
+        Assert.All(starts.Values, v => Assert.NotNull(v));
+        Assert.NotEmpty(ProcessesNamed(bgMarker));
+
+        sidecar.Kill();
+        await sidecar.WaitForExitAsync(Wait);
+        await sidecar.DisposeAsync();
+
+        await using var second = await StartSidecarAsync();
+        var c2 = second.Client;
+        foreach (var pid in pids)
+        {
+            Assert.True(StartTime(pid) != starts[pid], $"process {pid} of the killed sidecar is still alive");
+        }
+
+        Assert.Empty(ProcessesNamed(bgMarker));
+        foreach (var sid in new[] { shellSid, agentSid })
+        {
+            var s = await c2.RequestAsync("session/get", Id(sid));
+            Assert.Equal("suspended", Status(s));
+            Assert.Equal("owner-lost", s.GetProperty("statusReason").GetString());
+            Assert.All(s.GetProperty("workers").EnumerateArray(), w => Assert.Equal("exited", w.GetProperty("status").GetString()));
+        }
+
+        var resumed = await c2.RequestAsync("session/resume", Id(shellSid), Wait);
+        Assert.Equal("active", Status(resumed));
+        Assert.Equal(2, resumed.GetProperty("workers").GetArrayLength());
+        Assert.Equal("active", Status(await c2.RequestAsync("session/resume", Id(agentSid), Wait)));
+        Assert.Equal("completed", (await c2.RequestAsync("chat/send", new JsonObject { ["sessionId"] = agentSid, ["text"] = "hi again" }, Wait)).GetProperty("status").GetString());
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Reset_WithABusySession_Is1003AndEndsNone_ThenEndsAllOfTheWorkspace()
+    {
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var other = Path.Combine(_dir, "other");
+        Directory.CreateDirectory(other);
+        var fake = (await StartAsync(c, Workspace, "fake")).GetProperty("id").GetString()!;
+        var shell = (await StartAsync(c, Workspace, "shell")).GetProperty("id").GetString()!;
+        var elsewhere = (await StartAsync(c, other, "shell")).GetProperty("id").GetString()!;
+
+        var turn = c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = fake, ["text"] = "slow please" }, Wait);
+        await c.WaitForNotificationAsync(n => n.GetProperty("method").GetString() == "session/changed" && n.GetProperty("params").GetProperty("session").GetProperty("busy").GetBoolean(), Wait);
+        var ex = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/reset", new JsonObject { ["workspace"] = Workspace }));
+        Assert.Equal(1003, ex.Code);
+        Assert.Contains(fake, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(fake, ex.ErrorData!.Value.GetProperty("busy")[0].GetString());
+        foreach (var sid in new[] { fake, shell, elsewhere })
+        {
+            Assert.Equal("active", Status(await c.RequestAsync("session/get", Id(sid))));
+        }
+
+        Assert.Equal("completed", (await turn).GetProperty("status").GetString());
+
+        // Only one provider first, then the rest; the other workspace is untouched.
+        var shellOnly = await c.RequestAsync("session/reset", new JsonObject { ["workspace"] = Workspace, ["provider"] = "shell" }, Wait);
+        Assert.Equal([shell], shellOnly.GetProperty("ended").EnumerateArray().Select(e => e.GetString()).ToList());
+        var all = await c.RequestAsync("session/reset", new JsonObject { ["workspace"] = Workspace }, Wait);
+        Assert.Equal([fake], all.GetProperty("ended").EnumerateArray().Select(e => e.GetString()).ToList());
+        var ended = await c.RequestAsync("session/get", Id(fake));
+        Assert.Equal("completed", Status(ended));
+        Assert.Equal("reset", ended.GetProperty("statusReason").GetString());
+        Assert.Equal("active", Status(await c.RequestAsync("session/get", Id(elsewhere))));
+        var endMetric = (await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = fake, ["channels"] = new JsonArray("metrics") })).GetProperty("events").EnumerateArray()
+            .Single(e => e.GetProperty("type").GetString() == "end");
+        Assert.Equal("reset", endMetric.GetProperty("data").GetProperty("reason").GetString());
+        Assert.Equal(-32602, await ErrorCodeAsync(c, "session/reset", new JsonObject()));
+        Assert.Equal(1006, await ErrorCodeAsync(c, "session/reset", new JsonObject { ["workspace"] = "relative" }));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Cleanup_SuspendsIdleSessions_AndPurgesOldEndedOnes()
+    {
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var idle = await StartAsync(c, Workspace, "shell");
+        var idleSid = idle.GetProperty("id").GetString()!;
+        var done = (await StartAsync(c, Workspace, "shell")).GetProperty("id").GetString()!;
+        await c.RequestAsync("session/end", Id(done), Wait);
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+
+        // A session that just printed something is not idle.
+        var busy = await StartAsync(c, Workspace, "shell");
+        var busySid = busy.GetProperty("id").GetString()!;
+        await RunInShellAsync(c, busySid, busy.GetProperty("workers")[0].GetProperty("id").GetString()!, "echo still-$((2+3))", "still-5");
+
+        var result = await c.RequestAsync("session/cleanup", new JsonObject { ["idleSeconds"] = 1, ["purgeOlderThanDays"] = 0 }, Wait);
+        Assert.Equal([idleSid], result.GetProperty("ended").EnumerateArray().Select(e => e.GetString()).ToList());
+        Assert.Equal([done], result.GetProperty("purged").EnumerateArray().Select(e => e.GetString()).ToList());
+        var s = await c.RequestAsync("session/get", Id(idleSid));
+        Assert.Equal("suspended", Status(s));
+        Assert.Equal("idle", s.GetProperty("statusReason").GetString());
+        Assert.Equal("active", Status(await c.RequestAsync("session/get", Id(busySid))));
+        Assert.Equal(1001, await ErrorCodeAsync(c, "session/get", Id(done)));
+        var end = (await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = idleSid, ["channels"] = new JsonArray("metrics") })).GetProperty("events").EnumerateArray()
+            .Single(e => e.GetProperty("type").GetString() == "end");
+        Assert.Equal("cleanup", end.GetProperty("data").GetProperty("reason").GetString());
+        Assert.Equal(-32602, await ErrorCodeAsync(c, "session/cleanup", new JsonObject { ["idleSeconds"] = -1 }));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task TaskIds_FilterTheList_AndStayAcrossAClear()
+    {
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var a = (await StartAsync(c, Workspace, "fake", taskId: "JIRA-1")).GetProperty("id").GetString()!;
+        _ = await StartAsync(c, Workspace, "shell", taskId: "JIRA-2");
+        var cleared = await c.RequestAsync("session/clear", Id(a), Wait);
+        var current = cleared.GetProperty("current");
+        Assert.Equal("JIRA-1", current.GetProperty("taskId").GetString());
+        var list = await c.RequestAsync("session/list", new JsonObject { ["taskId"] = "JIRA-1" });
+        var ids = list.GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
+        Assert.Equal(2, ids.Count);
+        Assert.Contains(a, ids);
+        Assert.Contains(current.GetProperty("id").GetString(), ids);
+        var start = (await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = current.GetProperty("id").GetString(), ["channels"] = new JsonArray("metrics") })).GetProperty("events")[0];
+        Assert.Equal("JIRA-1", start.GetProperty("data").GetProperty("taskId").GetString());
+    }
+
+    [Fact(Timeout = 90000)]
+    public async Task WorktreeSession_RunsInItsOwnWorktree_RemovedWhenClean_KeptWhenNot()
+    {
+        var repo = Path.Combine(_dir, "repo");
+        Directory.CreateDirectory(repo);
+        Git(repo, "init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(repo, "README"), "hello\n");
+        Git(repo, "add", "README");
+        Git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "first");
+
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        Assert.Equal(1006, await ErrorCodeAsync(c, "session/start", new JsonObject { ["workspace"] = Workspace, ["provider"] = "shell", ["kind"] = "worktree" }));
+
+        var s = await StartAsync(c, repo, "shell", kind: "worktree");
+        var sid = s.GetProperty("id").GetString()!;
+        var wt = s.GetProperty("worktree");
+        var path = wt.GetProperty("path").GetString()!;
+        var branch = wt.GetProperty("branch").GetString()!;
+        Assert.Equal("worktree", s.GetProperty("kind").GetString());
+        Assert.Equal(repo, s.GetProperty("workspace").GetString());
+        Assert.NotEqual(repo, path);
+        Assert.True(File.Exists(Path.Combine(path, "README")));
+        Assert.Contains(branch, Git(repo, "branch", "--list"), StringComparison.Ordinal);
+        var wid = s.GetProperty("workers")[0].GetProperty("id").GetString()!;
+        Assert.Contains($"in={path}", await RunInShellAsync(c, sid, wid, "echo in=$(pwd)", $"in={path}"), StringComparison.Ordinal);
+
+        var ended = await c.RequestAsync("session/end", Id(sid), Wait);
+        Assert.Equal("removed", ended.GetProperty("worktree").GetProperty("state").GetString());
+        Assert.False(Directory.Exists(path));
+        Assert.DoesNotContain(branch, Git(repo, "branch", "--list"), StringComparison.Ordinal);
+
+        // A worktree with the agent's uncommitted work is kept, and the end says so.
+        var dirty = await StartAsync(c, repo, "shell", kind: "worktree");
+        var dirtyPath = dirty.GetProperty("worktree").GetProperty("path").GetString()!;
+        File.WriteAllText(Path.Combine(dirtyPath, "work.txt"), "unsaved\n");
+        var dirtySid = dirty.GetProperty("id").GetString()!;
+        var kept = await c.RequestAsync("session/end", Id(dirtySid), Wait);
+        Assert.Equal("kept", kept.GetProperty("worktree").GetProperty("state").GetString());
+        Assert.True(File.Exists(Path.Combine(dirtyPath, "work.txt")));
+        var ev = (await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = dirtySid, ["channels"] = new JsonArray("system") })).GetProperty("events").EnumerateArray()
+            .Last(e => e.GetProperty("type").GetString() == "worktree");
+        Assert.Equal("kept", ev.GetProperty("data").GetProperty("action").GetString());
+        Assert.Contains("uncommitted", ev.GetProperty("data").GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    internal static string Git(string cwd, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
+        return output;
+    }
+
+    /// <summary>The start time of <paramref name="pid"/> (field 22 of /proc/PID/stat), or null if it is gone or a zombie.</summary>
+    internal static long? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] == "Z" ? null : long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    internal static List<int> ProcessesNamed(string marker)
+    {
+        var result = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal) && StartTime(pid) is not null)
+                    {
+                        result.Add(pid);
+                    }
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+
+        return result;
+    }
+}
