@@ -11,21 +11,25 @@ namespace AgentSidecar.Tests;
 internal sealed class AgentRun : IAsyncDisposable
 {
     private readonly string _sidecarDir;
+    private readonly Dictionary<string, string> _env;
+    private readonly JsonObject _options;
 
-    private AgentRun(string dir, string workspace, SidecarProcess sidecar, AgentHome home, string sidecarDir)
+    private AgentRun(string dir, string workspace, SidecarProcess sidecar, AgentHome home, string sidecarDir, Dictionary<string, string> env, JsonObject options)
     {
         Dir = dir;
         Workspace = workspace;
         Sidecar = sidecar;
         Home = home;
         _sidecarDir = sidecarDir;
+        _env = env;
+        _options = options;
     }
 
     public string Dir { get; }
 
     public string Workspace { get; }
 
-    public SidecarProcess Sidecar { get; }
+    public SidecarProcess Sidecar { get; private set; }
 
     public AgentHome Home { get; }
 
@@ -67,6 +71,23 @@ internal sealed class AgentRun : IAsyncDisposable
     public Task<System.Text.Json.JsonElement> SendAsync(string sessionId, string text) =>
         Client.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sessionId, ["text"] = text }, TimeSpan.FromSeconds(60));
 
+    /// <summary>Stops the sidecar (SIGKILL if <paramref name="kill"/>, else a graceful shutdown) and starts a new one on the same data.</summary>
+    public async Task RestartAsync(bool kill)
+    {
+        if (kill)
+        {
+            Sidecar.Kill();
+            await Sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+        else
+        {
+            await Sidecar.ShutdownAsync();
+        }
+
+        await Sidecar.DisposeAsync();
+        Sidecar = await SidecarProcess.StartAsync(_sidecarDir, home: _env["HOME"], initializationOptions: (JsonObject)_options.DeepClone(), environment: _env);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Sidecar.DisposeAsync();
@@ -93,8 +114,8 @@ internal sealed class AgentRun : IAsyncDisposable
         var sidecarDir = Directory.CreateTempSubdirectory("as-agent-").FullName;
         var env = new Dictionary<string, string>(home.Environment);
         env.TryAdd("HOME", Path.Combine(dir, "home"));
-        var sidecar = await SidecarProcess.StartAsync(sidecarDir, home: env["HOME"], initializationOptions: options, environment: env);
-        return new AgentRun(dir, ws, sidecar, home, sidecarDir);
+        var sidecar = await SidecarProcess.StartAsync(sidecarDir, home: env["HOME"], initializationOptions: (JsonObject)options.DeepClone(), environment: env);
+        return new AgentRun(dir, ws, sidecar, home, sidecarDir, env, options);
     }
 
     private static string NewDir(string name)

@@ -169,9 +169,9 @@ public sealed class LifecycleTests : IDisposable
         await RunInShellAsync(c, shellSid, shellSession.GetProperty("workers")[0].GetProperty("id").GetString()!, $"(exec -a {bgMarker} sleep 300) & echo started-bg", "started-bg\r\n");
         var pids = new[] { shellSession, agentSession }.SelectMany(s => s.GetProperty("workers").EnumerateArray()).Select(w => w.GetProperty("pid").GetInt32())
             .Append(extra.GetProperty("pid").GetInt32()).ToList();
-        var starts = pids.ToDictionary(p => p, StartTime);
+        var starts = pids.ToDictionary(p => p, ProcFs.StartTime);
         Assert.All(starts.Values, v => Assert.NotNull(v));
-        Assert.NotEmpty(ProcessesNamed(bgMarker));
+        Assert.NotEmpty(ProcFs.ProcessesNamed(bgMarker));
 
         sidecar.Kill();
         await sidecar.WaitForExitAsync(Wait);
@@ -181,10 +181,10 @@ public sealed class LifecycleTests : IDisposable
         var c2 = second.Client;
         foreach (var pid in pids)
         {
-            Assert.True(StartTime(pid) != starts[pid], $"process {pid} of the killed sidecar is still alive");
+            Assert.True(ProcFs.StartTime(pid) != starts[pid], $"process {pid} of the killed sidecar is still alive");
         }
 
-        Assert.Empty(ProcessesNamed(bgMarker));
+        Assert.Empty(ProcFs.ProcessesNamed(bgMarker));
         foreach (var sid in new[] { shellSid, agentSid })
         {
             var s = await c2.RequestAsync("session/get", Id(sid));
@@ -349,46 +349,5 @@ public sealed class LifecycleTests : IDisposable
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
         return output;
-    }
-
-    /// <summary>The start time of <paramref name="pid"/> (field 22 of /proc/PID/stat), or null if it is gone or a zombie.</summary>
-    internal static long? StartTime(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields[0] == "Z" ? null : long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    internal static List<int> ProcessesNamed(string marker)
-    {
-        var result = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                try
-                {
-                    if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal) && StartTime(pid) is not null)
-                    {
-                        result.Add(pid);
-                    }
-                }
-                catch (IOException)
-                {
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
-            }
-        }
-
-        return result;
     }
 }

@@ -113,6 +113,8 @@ internal sealed class TranscriptWatcher : ITranscriptSource
             path = TranscriptLocator.FindById(_kind, _baseDir, _cwd, id)?.Path;
         }
 
+        var resumed = path is not null;
+
         path ??= ClaudeCurrent();
         path ??= OpenByAgent();
         if (path is null && _expecting())
@@ -129,6 +131,12 @@ internal sealed class TranscriptWatcher : ITranscriptSource
 
         _claimedAs = sessionId;
         _reader = TranscriptReaders.Open(_kind, path);
+        if (resumed)
+        {
+            // A resumed conversation: what the file holds is already in the session's log.
+            _ = _reader.ReadNew();
+        }
+
         return true;
     }
 
