@@ -19,10 +19,11 @@ internal static class Program
         var printProviders = new Option<bool>("--print-providers") { Description = "Print the effective provider profiles (built-ins plus the config directory's) as JSON, and exit." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
 
-        var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio).")
+        var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio), and drives them from a terminal (sessions, chat, attach).")
         {
             stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, printProviders, logLevel,
         };
+        Cli.CliCommands.AddTo(root, dataDir, configDir);
         root.SetAction(async (parse, ct) =>
         {
             using var loggerFactory = LoggerFactory.Create(b => b
@@ -71,6 +72,18 @@ internal static class Program
                 return await host.RunAsync(settings, ct).ConfigureAwait(false);
             }
         });
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // Usage errors: one line each that says what to do, exit code 2 (docs/cli.md).
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync($"agent-sidecar: {error.Message} (see: agent-sidecar {string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? [] : new[] { parsed.CommandResult.Command.Name })} --help)".Replace("  ", " ", StringComparison.Ordinal)).ConfigureAwait(false);
+            }
+
+            return 2;
+        }
+
+        return await parsed.InvokeAsync().ConfigureAwait(false);
     }
 }
