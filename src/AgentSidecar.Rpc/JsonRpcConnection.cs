@@ -180,7 +180,17 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
 
         using (doc)
         {
-            await HandleDocumentAsync(doc.RootElement).ConfigureAwait(false);
+            try
+            {
+                await HandleDocumentAsync(doc.RootElement).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Problem: valid JSON whose envelope names or strings escape a lone surrogate
+                // ("\ud800") throws when read, which ended the connection without a word (found
+                // by fuzzing). Solution: it is not readable text, so it is a parse error.
+                SendError(null, new RpcException(ErrorCodes.ParseError, $"parse error: the message has an escape that is not valid UTF-16 ({Shorten(ex.Message)})"));
+            }
         }
     }
 

@@ -14,6 +14,7 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
     private readonly object _gateLock = new();
     private readonly byte[] _partial = new byte[4];
     private List<byte[]>? _gated = [];
+    private PtyExit? _pendingExit;
     private int _partialLength;
     private string _sessionId;
 
@@ -59,6 +60,7 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
     /// <summary>Starts passing output to the log; output that came earlier is passed now, in order.</summary>
     public void Open()
     {
+        PtyExit? exit;
         lock (_gateLock)
         {
             if (_gated is null)
@@ -72,6 +74,13 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
             }
 
             _gated = null;
+            exit = _pendingExit;
+            _pendingExit = null;
+        }
+
+        if (exit is { } e)
+        {
+            _onExit(this, e);
         }
     }
 
@@ -110,7 +119,18 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
             _partialLength = 0;
         }
 
-        Open();
+        // Problem: a worker that exits at once (`true`) could report its exit before the spawn had
+        // recorded it as started; the spawn then wrote "running" over "exited", for good (found by
+        // the 1,000-spawn fault test). Solution: an exit before Open() waits for Open() to report it.
+        lock (_gateLock)
+        {
+            if (_gated is not null)
+            {
+                _pendingExit = exit;
+                return;
+            }
+        }
+
         _onExit(this, exit);
     }
 

@@ -163,6 +163,13 @@ public sealed partial class SessionManager
             }
         }
 
+        // What is recorded and shown never holds the values of the profile's secret variables.
+        if (Providers.SecretRedactor.Values(live.Profile, env) is { Count: > 0 } secrets)
+        {
+            row = row with { Command = Providers.SecretRedactor.Redact(command, secrets), Args = args.Select(a => Providers.SecretRedactor.Redact(a, secrets)).ToList() };
+            worker.Row = row;
+        }
+
         // The screen reads this worker's events from the session's current head on.
         var screen = new WorkerScreen(row.Id, cols, rows);
         worker.Screen = screen;

@@ -54,6 +54,34 @@ public static class ProcessInfo
         }
     }
 
+    /// <summary>
+    /// Signals what is left of a terminal session whose leader was <paramref name="leader"/>, started
+    /// at <paramref name="leaderStart"/>; returns how many processes were signalled. Problem: after a
+    /// sidecar is killed, its workers' pids may have been reused. Solution: the group is signalled
+    /// only while the leader is the same process; members are looked up by session id only while the
+    /// leader is alive and the same, or its pid is free (then nobody new can hold that session id).
+    /// </summary>
+    public static int SignalOrphanedSession(int leader, long leaderStart, int signal)
+    {
+        var start = TryGetStartTime(leader);
+        if (start is not null && start != leaderStart)
+        {
+            return 0;
+        }
+
+        var members = SessionMembers(leader);
+        foreach (var pid in members)
+        {
+            _ = Libc.Kill(pid, signal);
+        }
+
+        return members.Count;
+    }
+
+    public const int SigHup = Libc.SIGHUP;
+
+    public const int SigKill = Libc.SIGKILL;
+
     private static bool IsZombie(int pid) => TryReadStat(pid) is { } f && f[0] == "Z";
 
     private static string[]? TryReadStat(int pid)

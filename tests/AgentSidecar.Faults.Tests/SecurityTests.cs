@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentSidecar.EndToEnd.Tests;
+
+namespace AgentSidecar.Faults.Tests;
+
+/// <summary>Who can reach the sidecar, and what it writes down.</summary>
+public sealed class SecurityTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-sec-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Socket_Is0600InA0700Directory_AndNoTcpSocketIsOpen()
+    {
+        var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
+        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+        await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });
+        using var second = await LeanClient.ConnectAsync(socket);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(socket)!));
+        Assert.True((File.GetAttributes(socket) & FileAttributes.Directory) == 0);
+
+        // Every socket the sidecar holds, against every TCP socket of the system (v4 and v6).
+        var sockets = Procs.FdTargets(sidecar.Pid).Where(t => t.StartsWith("socket:[", StringComparison.Ordinal)).Select(t => t[8..^1]).ToHashSet(StringComparer.Ordinal);
+        Assert.NotEmpty(sockets); // the unix listener and its connection at least
+        var tcp = Procs.TcpInodes();
+        Assert.Empty(sockets.Intersect(tcp));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task SecretEnv_ValuesNeverAppearInLogsEventsMessagesOrTheDatabase()
+    {
+        var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
+        var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
+        var providers = new JsonObject
+        {
+            ["vault"] = new JsonObject
+            {
+                ["command"] = "bash",
+                ["args"] = new JsonArray("--norc", "-c", "echo token-length-$(printf %s \"$API_TOKEN\" | wc -c); exec bash --norc", "--token=${SIDECAR_TEST_SECRET}"),
+                ["env"] = new JsonObject { ["API_TOKEN"] = "${SIDECAR_TEST_SECRET}" },
+                ["secretEnv"] = new JsonArray("API_TOKEN"),
+            },
+        };
+        var seen = new StringBuilder();
+        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--log-level", "Trace"], initializationOptions: new JsonObject { ["providers"] = providers }, environment: new Dictionary<string, string> { ["SIDECAR_TEST_SECRET"] = secret });
+        var c = sidecar.Client;
+        var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "vault" });
+        seen.Append(s.GetRawText());
+        var sid = s.GetProperty("id").GetString()!;
+        var wid = s.GetProperty("workers")[0].GetProperty("id").GetString()!;
+        var attach = (await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid })).GetProperty("attachId").GetString()!;
+
+        // The agent got the secret (it prints its length, not the value).
+        await c.WaitForEventsAsync(attach, e => OutputOf(e).Contains($"token-length-{secret.Length}", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = wid, ["data"] = "echo done-$((40+2))\r" });
+        await c.WaitForEventsAsync(attach, e => OutputOf(e).Contains("done-42", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        seen.Append((await c.RequestAsync("worker/list", new JsonObject { ["sessionId"] = sid })).GetRawText());
+        seen.Append((await c.RequestAsync("session/list", new JsonObject())).GetRawText());
+        seen.Append((await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid })).GetRawText());
+        seen.Append((await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = sid, ["limit"] = 10000 })).GetRawText());
+        seen.Append((await c.RequestAsync("metrics/status", new JsonObject())).GetRawText());
+        foreach (var n in c.Notifications)
+        {
+            seen.Append(n.GetRawText());
+        }
+
+        await sidecar.ShutdownAsync();
+        Assert.DoesNotContain(secret, seen.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, sidecar.Stderr, StringComparison.Ordinal);
+
+        // Nor anywhere in the data directory: the database, its WAL, the metrics outbox in it.
+        var needle = Encoding.UTF8.GetBytes(secret);
+        foreach (var file in Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.StartsWith(workspace, StringComparison.Ordinal)))
+        {
+            var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
+            Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"the secret is in {file}");
+        }
+    }
+
+    private static string OutputOf(List<JsonElement> events) =>
+        string.Concat(events.Where(e => e.GetProperty("type").GetString() == "output").Select(e => e.GetProperty("data").GetProperty("data").GetString()));
+}
