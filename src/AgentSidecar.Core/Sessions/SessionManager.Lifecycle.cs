@@ -11,8 +11,6 @@ public sealed record CleanupResult(IReadOnlyList<string> Ended, IReadOnlyList<st
 
 public sealed partial class SessionManager
 {
-    private const int SigKill = 9;
-
     /// <summary>Sessions purged per cleanup call at most (the next run takes the rest).</summary>
     private const int PurgeBatch = 500;
 
@@ -363,8 +361,8 @@ public sealed partial class SessionManager
 
             foreach (var w in workers.Where(w => w.Status == "running"))
             {
-                ctx.UpsertWorker(w with { Status = "exited", Signal = killed.Contains(w.Id) ? SigKill : null, ExitedAt = now, Resume = true });
-                ctx.Append(Events.Events.Exit(row.Id, w.Id, null, killed.Contains(w.Id) ? SigKill : null));
+                ctx.UpsertWorker(w with { Status = "exited", Signal = killed.Contains(w.Id) ? ProcessInfo.SigKill : null, ExitedAt = now, Resume = true });
+                ctx.Append(Events.Events.Exit(row.Id, w.Id, null, killed.Contains(w.Id) ? ProcessInfo.SigKill : null));
             }
 
             var suspended = current with { Status = "suspended", StatusReason = "owner-lost", UpdatedAt = now };
@@ -385,16 +383,19 @@ public sealed partial class SessionManager
         return recovered;
     }
 
-    /// <summary>Kills a leftover worker (its group and session) if it is still the same process; true if it was there.</summary>
+    /// <summary>
+    /// Kills what is left of a worker's terminal session: its leader if it is still the same process
+    /// (pid and start time), and any process still in that session (also after the leader died, e.g.
+    /// a background job that ignored SIGHUP; a reused pid never matches). True if anything was there.
+    /// </summary>
     private static bool KillLeftover(int pid, long startTime)
     {
-        if (!ProcessInfo.IsAlive(pid, startTime))
+        if (ProcessInfo.SignalOrphanedSession(pid, startTime, ProcessInfo.SigKill) == 0)
         {
             return false;
         }
 
-        ProcessInfo.SignalSession(pid, SigKill);
-        for (var i = 0; i < 100 && ProcessInfo.IsAlive(pid, startTime); i++)
+        for (var i = 0; i < 100 && ProcessInfo.SignalOrphanedSession(pid, startTime, ProcessInfo.SigKill) > 0; i++)
         {
             Thread.Sleep(10);
         }

@@ -145,7 +145,6 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         _listener.Start();
         Sessions.OwnerSocket = SocketPath;
         LogListening(_logger, SocketPath!, Options.DataDir);
-        _ = Task.Run(() => Core.Sessions.OrphanReaper.ReapAsync(Store, TimeSpan.FromSeconds(2), _logger), CancellationToken.None);
 
         Task primaryDone;
         if (settings.Stdio)
