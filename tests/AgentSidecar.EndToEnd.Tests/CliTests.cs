@@ -190,9 +190,49 @@ public sealed class CliTests : IDisposable
     {
         var (editor, sid) = await EditorWithSessionAsync("shell");
         await using var _ = editor;
-        var run = await CliAsync("echo attached-$((40+2))\r\u0001\u001d", "attach", sid);
+        var psi = new ProcessStartInfo(SidecarProcess.Executable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "attach", sid, "--data-dir", DataDir })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var output = new StringBuilder();
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pump = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await p.StandardOutput.ReadAsync(buffer)) > 0)
+            {
+                lock (output)
+                {
+                    output.Append(buffer, 0, n);
+                    if (output.ToString().Contains("attached-42", StringComparison.Ordinal))
+                    {
+                        seen.TrySetResult();
+                    }
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        // Keys go in, the shell's output comes out; only then Ctrl+] detaches.
+        await p.StandardInput.WriteAsync("echo attached-$((40+2))\r");
+        await p.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+        await seen.Task.WaitAsync(Wait, TestContext.Current.CancellationToken);
+        await p.StandardInput.WriteAsync("\u001d");
+        await p.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+        await p.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait, TestContext.Current.CancellationToken);
+        await pump;
+        var run = new CliResult(p.ExitCode, output.ToString(), await stderr);
         Assert.True(run.Code == 0, run.Stderr);
-        Assert.Contains("attached-42", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("detached", run.Stderr, StringComparison.Ordinal);
         var session = await editor.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
         Assert.Equal("running", session.GetProperty("workers")[0].GetProperty("status").GetString());
