@@ -139,6 +139,24 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Resume_WhenTheWorkspaceIsGone_Is1006_AndTheSessionStaysSuspended()
+    {
+        await using var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var gone = Path.Combine(_dir, "gone");
+        Directory.CreateDirectory(gone);
+        var sid = (await StartAsync(c, gone, "shell")).GetProperty("id").GetString()!;
+        await c.RequestAsync("session/suspend", Id(sid), Wait);
+        Directory.Delete(gone);
+        var ex = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/resume", Id(sid), Wait));
+        Assert.Equal(1006, ex.Code);
+        Assert.Contains(gone, ex.Message, StringComparison.Ordinal);
+        Assert.Equal("suspended", Status(await c.RequestAsync("session/get", Id(sid))));
+        Assert.Equal(1001, await ErrorCodeAsync(c, "session/resume", Id("no-such-session")));
+        Assert.Equal(-32602, await ErrorCodeAsync(c, "session/resume", new JsonObject()));
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task Suspend_DuringATurn_Is1003_AndChangesNothing()
     {
         await using var sidecar = await StartSidecarAsync();

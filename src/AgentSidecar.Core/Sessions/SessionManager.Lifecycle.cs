@@ -74,7 +74,7 @@ public sealed partial class SessionManager
         await _writer.AppendAsync(Events.Events.Error(live.Id, agent?.Id, message, resuming ? "resume" : "start", agent is null ? null : ScreenTail(agent))).ConfigureAwait(false);
         if (resuming)
         {
-            await StopSessionAsync(live, "suspended", $"resume failed: {message}", MetricsRecords.Suspend).ConfigureAwait(false);
+            await StopSessionAsync(live, "suspended", $"resume failed: {message}", null).ConfigureAwait(false);
         }
         else
         {

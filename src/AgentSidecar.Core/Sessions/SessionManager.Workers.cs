@@ -271,9 +271,10 @@ public sealed partial class SessionManager
 
     /// <summary>
     /// The one stop path (exit, end, failure, suspend, reset, cleanup): stop every worker, wait for
-    /// their exits in the log, then the final status, its event and the END metric in one commit.
+    /// their exits in the log, then the final status, its event and the END metric in one commit
+    /// (no END when <paramref name="endReason"/> is null: a resume that failed never STARTed).
     /// </summary>
-    private async Task StopSessionAsync(LiveSession live, string status, string reason, string endReason, bool graceful = false)
+    private async Task StopSessionAsync(LiveSession live, string status, string reason, string? endReason, bool graceful = false)
     {
         await live.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -329,7 +330,11 @@ public sealed partial class SessionManager
 
                 ctx.UpdateSession(row);
                 ctx.Append(Events.Events.Status(row.Id, status, reason, previous));
-                MetricsRecords.End(ctx, row with { EndedAt = row.EndedAt ?? ctx.Now }, endReason);
+                if (endReason is not null)
+                {
+                    MetricsRecords.End(ctx, row with { EndedAt = row.EndedAt ?? ctx.Now }, endReason);
+                }
+
                 return 0;
             }).ConfigureAwait(false);
             MetricsTrigger?.Invoke();
