@@ -258,6 +258,8 @@ export class SidecarClient implements Disposable {
       this.options.logger.error(`the sidecar did not start: ${err.message}`);
       // Still alive but initialize failed (e.g. a bad setting): restarting would fail the same way.
       if (err instanceof ExitedEarly) return;
+      // The connection closed under us: the process is exiting, and its exit handler decides.
+      if (this.process && !(err instanceof ResponseError)) return;
       this.fatal = err.message;
       if (this.process) {
         this.process.kill('SIGKILL');
