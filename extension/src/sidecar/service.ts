@@ -1,6 +1,7 @@
 // The sidecar as the extension sees it: one SidecarClient, its stderr in a LogOutputChannel, the
 // settings as initializationOptions, and a notification with a retry when the restart policy gives up.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { Logger, SidecarClient } from './client';
 import { RestartPolicy, defaultRestartPolicy } from './restartPolicy';
@@ -26,6 +27,7 @@ export function createSidecar(context: vscode.ExtensionContext, log: vscode.LogO
     spawn: () => {
       const server = resolveServer(context.extensionPath, config().get<string>('serverPath') ?? '');
       if (!server) throw new Error('no sidecar found: set agentSidecar.serverPath');
+      if (server.origin === 'bundled') ensureExecutable(server.command, log);
       const args = [...server.args, ...serverArgs(config().get<string>('dataDir') ?? '')];
       log.info(`spawning ${server.command} ${args.join(' ')} (${server.origin})`);
       const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -42,4 +44,17 @@ export function createSidecar(context: vscode.ExtensionContext, log: vscode.LogO
     client.onDidRestart((r) => log.info(`sidecar restarted (pid ${r.serverInfo.pid ?? '?'}); terminals and chat re-attached`)),
   );
   return client;
+}
+
+/** A .vsix is a zip: some installers drop the executable bit of the shipped sidecar. */
+function ensureExecutable(file: string, log: vscode.LogOutputChannel): void {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    try {
+      fs.chmodSync(file, 0o755);
+    } catch (err) {
+      log.warn(`could not make ${file} executable: ${(err as Error).message}`);
+    }
+  }
 }

@@ -49,8 +49,9 @@ function render(): void {
       r = { html: '', el: document.createElement('div') };
       rendered.set(item.key, r);
     }
+    const cls = itemClass(item);
+    if (r.el.className !== cls) r.el.className = cls;
     if (r.html !== html) {
-      r.el.className = itemClass(item);
       r.el.innerHTML = html; // only markdown-it output (raw HTML disabled) or escaped text
       r.html = html;
     }
