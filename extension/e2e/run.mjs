@@ -195,8 +195,11 @@ async function main() {
     await chat.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).waitFor({ timeout: 10_000 });
     await chat.locator('.message.user', { hasText: `hello ${nonce}` }).waitFor({ timeout: 10_000 });
     await chat.locator('.divider').first().waitFor({ timeout: 10_000 });
-    // The sessions view lists the sessions again, from the new sidecar.
-    await page.locator('.monaco-list-row[aria-label*="codex session"]').first().waitFor({ timeout: 30_000 });
+    // The sessions view lists the sessions again, from the new sidecar: the crash took the agent with it.
+    await page.locator('.monaco-list-row[aria-label*="codex session"][aria-label*="not running"]').first().waitFor({ timeout: 30_000 });
+    // The agent's terminal re-attached, found its process gone, and says so.
+    const term = page.locator('.editor-instance .xterm-rows').first();
+    await waitFor(async () => (await term.innerText()).includes('no longer running'), 30_000, 'the agent terminal to say its process is gone');
   });
 }
 

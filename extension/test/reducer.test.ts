@@ -87,3 +87,11 @@ test('pty and metrics events change nothing; the draft is kept and cleared on se
   assert.equal(typed.draft, 'hello');
   assert.equal(reduce(typed, { type: 'sending' }).draft, '');
 });
+
+test('a live session that no sidecar runs (its sidecar crashed) is shown as not running', async () => {
+  const { summarize } = await import('../src/chat/reducer');
+  const base = { id: 's', workspace: '/w', provider: 'codex', kind: 'quick', createdAt: '', updatedAt: '', busy: false, lastSeq: 1, workers: [] };
+  assert.equal(summarize({ ...base, status: 'active', owner: { pid: 1 } }).status, 'active');
+  assert.equal(summarize({ ...base, status: 'active' }).status, 'not running');
+  assert.equal(summarize({ ...base, status: 'completed' }).status, 'completed');
+});

@@ -40,7 +40,9 @@ export type LocalAction = { type: 'draft'; text: string } | { type: 'sending' };
 export const initialState: ChatState = { items: [], draft: '' };
 
 export function summarize(s: Session): SessionSummary {
-  return { id: s.id, provider: s.provider, status: s.status, taskId: s.taskId, model: s.model, workspace: s.workspace };
+  // Live in the log but run by no sidecar (its sidecar crashed): say so rather than "active".
+  const status = (s.status === 'active' || s.status === 'created') && !s.owner ? 'not running' : s.status;
+  return { id: s.id, provider: s.provider, status, taskId: s.taskId, model: s.model, workspace: s.workspace };
 }
 
 const clearedLabel = 'conversation cleared';

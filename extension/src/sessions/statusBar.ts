@@ -20,7 +20,7 @@ export function createStatusBar(client: SidecarClient, current: CurrentSession):
       item.text = '$(hubot) Agent Sidecar';
       item.command = 'agentSidecar.startSession';
     } else {
-      const state = s.busy ? 'working' : s.status;
+      const state = (s.status === 'active' || s.status === 'created') && !s.owner ? 'not running' : s.busy ? 'working' : s.status;
       item.text = `${s.busy ? '$(sync~spin)' : '$(hubot)'} ${s.provider}${s.taskId ? ` · ${s.taskId}` : ''}: ${state}`;
     }
     item.tooltip = `Agent Sidecar (${client.state}${client.pid ? `, pid ${client.pid}` : ''})${s ? `\nSession ${s.id}` : ''}`;

@@ -39,7 +39,7 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     const s = node.session;
     const item = new vscode.TreeItem(s.title ?? s.taskId ?? s.provider, vscode.TreeItemCollapsibleState.None);
     item.id = s.id;
-    const state = s.busy ? 'busy' : s.status;
+    const state = orphaned(s) ? 'not running' : s.busy ? 'busy' : s.status;
     item.description = [s.title || s.taskId ? s.provider : undefined, s.model, state, s.id.slice(0, 8)].filter(Boolean).join(' · ');
     item.iconPath = statusIcon(s);
     item.contextValue = `session.${s.status}`;
@@ -76,7 +76,13 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
   }
 }
 
+/** Live in the log, but no sidecar runs its processes (its sidecar crashed): resume or end it. */
+export function orphaned(s: Session): boolean {
+  return (s.status === 'active' || s.status === 'created') && !s.owner;
+}
+
 export function statusIcon(s: Session): vscode.ThemeIcon {
+  if (orphaned(s)) return new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground'));
   if (s.busy) return new vscode.ThemeIcon('sync~spin');
   switch (s.status) {
     case 'active': return new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('testing.iconPassed'));

@@ -3,7 +3,7 @@
 // and the worker's exit closes the terminal with its exit code.
 import * as vscode from 'vscode';
 import { ErrorCodes, Methods } from '../protocol/methods';
-import type { ScreenResult, SessionEvent, Worker } from '../protocol/types';
+import type { ScreenResult, Session, SessionEvent, Worker } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
 
 /** Resizes while the user drags a split are many; the last one wins. */
@@ -56,13 +56,16 @@ export class WorkerPty implements vscode.Pseudoterminal {
     }, resizeDebounceMs);
   }
 
-  /** After a sidecar restart: the attachment re-attached by itself; say so if the process is gone. */
+  /**
+   * After a sidecar restart the attachment re-attached by itself; but a crashed sidecar takes its
+   * processes with it. A live session whose processes no sidecar runs has no `owner`.
+   */
   async checkAlive(): Promise<void> {
     if (!this.opened || this.exited) return;
     try {
-      const r = await this.client.request<{ workers: Worker[] }>(Methods.workerList, { sessionId: this.attachment?.cursor.sessionId ?? this.worker.sessionId });
-      const w = r.workers.find((x) => x.id === this.worker.id);
-      if (!w || w.status === 'exited') this.gone('the sidecar restarted and this process is no longer running');
+      const s = await this.client.request<Session>(Methods.sessionGet, { sessionId: this.attachment?.cursor.sessionId ?? this.worker.sessionId });
+      const w = s.workers.find((x) => x.id === this.worker.id);
+      if (!s.owner || !w || w.status === 'exited') this.gone('the sidecar restarted and this process is no longer running');
     } catch (err) {
       this.gone(`the sidecar restarted and this process is no longer running (${(err as Error).message})`);
     }
@@ -120,7 +123,8 @@ export class WorkerPty implements vscode.Pseudoterminal {
   private gone(why: string): void {
     if (this.exited) return;
     this.exited = true;
-    this.writeEmitter.fire(`\r\n\x1b[2m[agent-sidecar] ${why}. Press any key to close.\x1b[0m\r\n`);
+    // Leave the agent's alternate screen (if any) so the note is not painted over its UI.
+    this.writeEmitter.fire(`\x1b[0m\x1b[?1049l\r\n\x1b[2m[agent-sidecar] ${why}. Press any key to close.\x1b[0m\r\n`);
     this.attachment?.dispose();
   }
 }
