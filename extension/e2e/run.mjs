@@ -201,6 +201,33 @@ async function main() {
     const term = page.locator('.editor-instance .xterm-rows').first();
     await waitFor(async () => (await term.innerText()).includes('no longer running'), 30_000, 'the agent terminal to say its process is gone');
   });
+
+  await check('5 chat in an editor: a fresh chat loads the history from the restarted sidecar', 'chat-editor', page, async () => {
+    const before = (await ui.chatFrames()).length;
+    await ui.command('Agent Sidecar: Open Chat in Editor');
+    let frames = [];
+    await waitFor(async () => (frames = await ui.chatFrames()).length > before, 30_000, 'a second chat webview');
+    const chats = await Promise.all(frames.map(async (f) => ({ f, n: await f.locator('.message').count() })));
+    // Any chat that shows the conversation; the new one loads it with chat/history (nothing retained).
+    await waitFor(async () => {
+      let full = 0;
+      for (const { f } of chats) {
+        if ((await f.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).count()) > 0 && (await f.locator('.divider').count()) > 0) full++;
+      }
+      return full === frames.length;
+    }, 30_000, 'every chat (side bar and editor) to show the history and the divider');
+  });
+
+  await check('6 the shell terminal kept its output after the restart and says its process is gone', 'shell-after-restart', page, async () => {
+    await page.locator('.tabs-container .tab', { hasText: 'shell' }).first().click();
+    await waitFor(async () => {
+      for (const rows of await page.locator('.editor-instance .xterm-rows').all()) {
+        const text = await rows.innerText();
+        if (text.includes('shell-42-ok') && text.includes('no longer running')) return true;
+      }
+      return false;
+    }, 30_000, 'the shell terminal to show both its old output and the note');
+  });
 }
 
 class Ui {
@@ -237,6 +264,16 @@ class Ui {
     await this.page.waitForTimeout(200);
     await input.fill(text);
     await input.press('Enter');
+  }
+
+  /** Every chat webview's content frame. */
+  async chatFrames() {
+    const found = [];
+    for (const f of this.page.frames()) {
+      if (f.isDetached()) continue;
+      if ((await f.locator('#messages').count().catch(() => 0)) > 0 && (await f.locator('#input').count().catch(() => 0)) > 0) found.push(f);
+    }
+    return found;
   }
 
   /** The chat webview's content frame (VS Code nests it: iframe.webview → #active-frame). */

@@ -162,6 +162,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       }
       await chat.show();
     },
+    openChatInEditor: async () => chat.openInEditor(),
     flushMetrics: async () => {
       const r = await client.request<MetricsFlushResult>(Methods.metricsFlush);
       void vscode.window.showInformationMessage(`Agent Sidecar: sent ${r.sent} metrics record(s), ${r.pending} pending.`);

@@ -19,11 +19,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const client = (sidecar = createSidecar(context, log));
   const current = new CurrentSession(context.workspaceState, client);
   const terminals = new TerminalManager(client, log);
-  const chat = new ChatViewProvider(context.extensionUri, client, current, log);
+  const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log });
   const tree = new SessionsTreeProvider(client);
   context.subscriptions.push(
     log, current, terminals, chat, tree,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.window.registerWebviewPanelSerializer(ChatViewProvider.panelType, chat),
     vscode.window.registerTreeDataProvider(SessionsTreeProvider.viewId, tree),
     createStatusBar(client, current),
     ...registerCommands({ client, current, terminals, chat, tree, log }),

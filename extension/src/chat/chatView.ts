@@ -11,43 +11,29 @@ import { HostMessage, WebviewMessage, summarize } from './reducer';
 /** How many sessions before the current one (across /clear) show their history. */
 const previousSessionsShown = 3;
 
-export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
-  static readonly viewId = 'agentSidecar.chat';
-  private view: vscode.WebviewView | undefined;
-  private attachment: Attachment | undefined;
-  private shownId: string | undefined;
-  private loading = 0;
-  private readonly disposables: vscode.Disposable[] = [];
+interface Deps { extensionUri: vscode.Uri; client: SidecarClient; current: CurrentSession; log: vscode.LogOutputChannel }
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly client: SidecarClient,
-    private readonly current: CurrentSession,
-    private readonly log: vscode.LogOutputChannel,
-  ) {
-    this.disposables.push(
-      current.onDidChange((s) => {
-        if (s?.id !== this.shownId && !this.follows(s)) void this.load();
-        else if (s) this.post({ type: 'session', session: summarize(s) });
-      }),
-    );
-  }
+/** The chat view in the side bar (movable to the panel), plus any number of chat editors. */
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
+  static readonly viewId = 'agentSidecar.chat';
+  static readonly panelType = 'agentSidecar.chatEditor';
+  private readonly controllers = new Set<ChatController>();
+
+  constructor(private readonly deps: Deps) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.view = view;
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    view.webview.options = { enableScripts: true, localResourceRoots: [media, dist] };
-    view.webview.html = this.html(view.webview);
-    this.disposables.push(
-      view.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
-      view.onDidDispose(() => {
-        this.view = undefined;
-        this.attachment?.dispose();
-        this.attachment = undefined;
-        this.shownId = undefined;
-      }),
-    );
+    this.adopt(view.webview, view.onDidDispose);
+  }
+
+  /** A chat in an editor tab (the same content; it follows the current session too). */
+  openInEditor(): void {
+    const panel = vscode.window.createWebviewPanel(ChatViewProvider.panelType, 'Agent Chat', vscode.ViewColumn.Beside, { retainContextWhenHidden: true });
+    this.adopt(panel.webview, panel.onDidDispose);
+  }
+
+  /** Chat editors come back after a window reload. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.adopt(panel.webview, panel.onDidDispose);
   }
 
   async show(): Promise<void> {
@@ -55,7 +41,51 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
+    for (const c of this.controllers) c.dispose();
+    this.controllers.clear();
+  }
+
+  private adopt(webview: vscode.Webview, onDidDispose: vscode.Event<void>): void {
+    const controller = new ChatController(webview, this.deps);
+    this.controllers.add(controller);
+    onDidDispose(() => {
+      controller.dispose();
+      this.controllers.delete(controller);
+    });
+  }
+}
+
+/** One chat webview: loads the current session's conversation, then streams its events. */
+class ChatController implements vscode.Disposable {
+  private attachment: Attachment | undefined;
+  private shownId: string | undefined;
+  private loading = 0;
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly extensionUri: vscode.Uri;
+  private readonly client: SidecarClient;
+  private readonly current: CurrentSession;
+  private readonly log: vscode.LogOutputChannel;
+
+  constructor(private readonly webview: vscode.Webview, deps: Deps) {
+    ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log } = deps);
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    webview.options = { enableScripts: true, localResourceRoots: [media, dist] };
+    webview.html = this.html(webview);
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
+      this.current.onDidChange((s) => {
+        if (s?.id !== this.shownId && !this.follows(s)) void this.load();
+        else if (s) this.post({ type: 'session', session: summarize(s) });
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.disposed = true;
     this.attachment?.dispose();
+    this.attachment = undefined;
     for (const d of this.disposables) d.dispose();
   }
 
@@ -65,11 +95,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private post(message: HostMessage): void {
-    void this.view?.webview.postMessage(message);
+    if (!this.disposed) void this.webview.postMessage(message);
   }
 
   private async load(): Promise<void> {
-    if (!this.view) return;
+    if (this.disposed) return;
     const generation = ++this.loading;
     this.attachment?.dispose();
     this.attachment = undefined;
@@ -102,7 +132,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
           if (event.sessionId !== this.shownId && event.channel === 'system' && event.type === 'transition') this.shownId = event.sessionId;
         },
       });
-      if (generation !== this.loading) attachment.dispose();
+      if (generation !== this.loading || this.disposed) attachment.dispose();
       else this.attachment = attachment;
     } catch (err) {
       this.log.warn(`chat: could not load session ${id}: ${(err as Error).message}`);

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { ErrorCodes, Methods } from '../protocol/methods';
 import type { ScreenResult, Session, SessionEvent, Worker } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
+import { alternateScreenAfter } from './ansi';
 
 /** Resizes while the user drags a split are many; the last one wins. */
 const resizeDebounceMs = 50;
@@ -19,6 +20,8 @@ export class WorkerPty implements vscode.Pseudoterminal {
   private closed = false;
   private exited = false;
   private opened = false;
+  /** Whether the program is on the alternate screen (full-screen TUIs like Codex are). */
+  private alternateScreen = false;
 
   constructor(
     readonly worker: Worker,
@@ -83,6 +86,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
     try {
       const screen = await this.client.request<ScreenResult>(Methods.workerScreen, { workerId: this.worker.id });
       this.writeEmitter.fire(screen.ansi);
+      this.alternateScreen = screen.alternateScreen ?? false;
       afterSeq = screen.seq;
     } catch (err) {
       if (err instanceof SidecarError && err.code === ErrorCodes.InvalidState) {
@@ -112,6 +116,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
     if (e.workerId !== this.worker.id) return;
     if (e.type === 'output' && typeof e.data.data === 'string') {
       this.writeEmitter.fire(e.data.data);
+      this.alternateScreen = alternateScreenAfter(e.data.data, this.alternateScreen);
     } else if (e.type === 'exit') {
       this.exited = true;
       const code = typeof e.data.exitCode === 'number' ? e.data.exitCode : typeof e.data.signal === 'number' ? 128 + e.data.signal : undefined;
@@ -123,8 +128,8 @@ export class WorkerPty implements vscode.Pseudoterminal {
   private gone(why: string): void {
     if (this.exited) return;
     this.exited = true;
-    // Leave the agent's alternate screen (if any) so the note is not painted over its UI.
-    this.writeEmitter.fire(`\x1b[0m\x1b[?1049l\r\n\x1b[2m[agent-sidecar] ${why}. Press any key to close.\x1b[0m\r\n`);
+    // Leave the agent's alternate screen (if it is on it) so the note is not painted over its UI.
+    this.writeEmitter.fire(`\x1b[0m${this.alternateScreen ? '\x1b[?1049l' : ''}\r\n\x1b[2m[agent-sidecar] ${why}. Press any key to close.\x1b[0m\r\n`);
     this.attachment?.dispose();
   }
 }
