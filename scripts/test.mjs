@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: builds everything from nothing, runs every suite (.NET and extension), and ends
+// `npm test`: builds everything from nothing, runs every suite (.NET, extension unit, extension
+// end-to-end in code-server), and ends
 // with one line "N passed, N failed" summing them all. Exits non-zero if anything failed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -79,9 +80,22 @@ async function extensionSuite() {
   count('extension', pass, fail || (code !== 0 ? 1 : 0));
 }
 
+// The extension in a real VS Code (code-server + Chromium; installs them into ~/.cache/agent-sidecar
+// when missing): each check counts as one test. extension/e2e/run.mjs bounds itself to 10 minutes.
+async function e2eSuite() {
+  log('running the extension end-to-end tests (code-server + Chromium + real Codex)');
+  const { code, out } = await run('node', [join(root, 'extension', 'e2e', 'run.mjs')], { capture: true });
+  const pass = Number((out.match(/^# pass (\d+)/m) ?? [])[1] ?? 0);
+  const fail = Number((out.match(/^# fail (\d+)/m) ?? [])[1] ?? 0);
+  count('extension e2e', pass, fail || (code !== 0 ? 1 : 0));
+}
+
+// AGENT_SIDECAR_TEST_SUITES=extension,e2e (a comma list of dotnet, extension, e2e) runs only those.
+const only = (process.env.AGENT_SIDECAR_TEST_SUITES ?? 'dotnet,extension,e2e').split(',').map((s) => s.trim());
 mkdirSync(results, { recursive: true });
-await dotnetSuites();
-await extensionSuite();
+if (only.includes('dotnet')) await dotnetSuites();
+if (only.includes('extension')) await extensionSuite();
+if (only.includes('e2e')) await e2eSuite();
 log('done');
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(totals.failed === 0 ? 0 : 1);

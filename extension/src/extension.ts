@@ -1,7 +1,48 @@
-// The VS Code extension is built in its own issue; this entry point exists so that the package
-// builds and its protocol constants are tested from the start.
-import type * as vscode from 'vscode';
+// Entry point: wires the sidecar client to the terminals, the chat view, the sessions view, the
+// status bar and the commands. Everything that is not UI happens in the sidecar.
+import * as vscode from 'vscode';
+import { ChatViewProvider } from './chat/chatView';
+import { registerCommands } from './commands';
+import { Methods } from './protocol/methods';
+import type { Session } from './protocol/types';
+import { CurrentSession } from './sessions/current';
+import { createStatusBar } from './sessions/statusBar';
+import { SessionsTreeProvider } from './sessions/tree';
+import type { SidecarClient } from './sidecar/client';
+import { createSidecar } from './sidecar/service';
+import { TerminalManager } from './terminals/terminals';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+let sidecar: SidecarClient | undefined;
 
-export function deactivate(): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Agent Sidecar', { log: true });
+  const client = (sidecar = createSidecar(context, log));
+  const current = new CurrentSession(context.workspaceState, client);
+  const terminals = new TerminalManager(client, log);
+  const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log });
+  const tree = new SessionsTreeProvider(client);
+  context.subscriptions.push(
+    log, current, terminals, chat, tree,
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.window.registerWebviewPanelSerializer(ChatViewProvider.panelType, chat),
+    vscode.window.registerTreeDataProvider(SessionsTreeProvider.viewId, tree),
+    createStatusBar(client, current),
+    ...registerCommands({ client, current, terminals, chat, tree, log }),
+    client.onDidChangeState((state) => {
+      if (state === 'running' && current.sessionId) void refreshCurrent(client, current);
+    }),
+  );
+  client.start().catch((err: Error) => log.error(`the sidecar did not start: ${err.message}`));
+}
+
+async function refreshCurrent(client: SidecarClient, current: CurrentSession): Promise<void> {
+  try {
+    current.update(await client.request<Session>(Methods.sessionGet, { sessionId: current.sessionId }));
+  } catch {
+    await current.set(undefined);
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await sidecar?.stop();
+}

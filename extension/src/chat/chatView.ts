@@ -1,0 +1,197 @@
+// The chat webview view: loads the current session's conversation (chat/history, including the
+// sessions before each /clear), then streams its chat and system events to the webview.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { Methods } from '../protocol/methods';
+import type { ChatHistoryMessage, Session } from '../protocol/types';
+import type { Attachment, SidecarClient } from '../sidecar/client';
+import type { CurrentSession } from '../sessions/current';
+import { HostMessage, WebviewMessage, summarize } from './reducer';
+
+/** How many sessions before the current one (across /clear) show their history. */
+const previousSessionsShown = 3;
+
+interface Deps { extensionUri: vscode.Uri; client: SidecarClient; current: CurrentSession; log: vscode.LogOutputChannel }
+
+/** The chat view in the side bar (movable to the panel), plus any number of chat editors. */
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
+  static readonly viewId = 'agentSidecar.chat';
+  static readonly panelType = 'agentSidecar.chatEditor';
+  private readonly controllers = new Set<ChatController>();
+
+  constructor(private readonly deps: Deps) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.adopt(view.webview, view.onDidDispose);
+  }
+
+  /** A chat in an editor tab (the same content; it follows the current session too). */
+  openInEditor(): void {
+    const panel = vscode.window.createWebviewPanel(ChatViewProvider.panelType, 'Agent Chat', vscode.ViewColumn.Beside, { retainContextWhenHidden: true });
+    this.adopt(panel.webview, panel.onDidDispose);
+  }
+
+  /** Chat editors come back after a window reload. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.adopt(panel.webview, panel.onDidDispose);
+  }
+
+  async show(): Promise<void> {
+    await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
+  }
+
+  dispose(): void {
+    for (const c of this.controllers) c.dispose();
+    this.controllers.clear();
+  }
+
+  private adopt(webview: vscode.Webview, onDidDispose: vscode.Event<void>): void {
+    const controller = new ChatController(webview, this.deps);
+    this.controllers.add(controller);
+    onDidDispose(() => {
+      controller.dispose();
+      this.controllers.delete(controller);
+    });
+  }
+}
+
+/** One chat webview: loads the current session's conversation, then streams its events. */
+class ChatController implements vscode.Disposable {
+  private attachment: Attachment | undefined;
+  private shownId: string | undefined;
+  private loading = 0;
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly extensionUri: vscode.Uri;
+  private readonly client: SidecarClient;
+  private readonly current: CurrentSession;
+  private readonly log: vscode.LogOutputChannel;
+
+  constructor(private readonly webview: vscode.Webview, deps: Deps) {
+    ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log } = deps);
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    webview.options = { enableScripts: true, localResourceRoots: [media, dist] };
+    webview.html = this.html(webview);
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
+      this.current.onDidChange((s) => {
+        if (s?.id !== this.shownId && !this.follows(s)) void this.load();
+        else if (s) this.post({ type: 'session', session: summarize(s) });
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.attachment?.dispose();
+    this.attachment = undefined;
+    for (const d of this.disposables) d.dispose();
+  }
+
+  /** The attachment already follows /clear: a current session it reached by a transition needs no reload. */
+  private follows(s: Session | undefined): boolean {
+    return !!s && !!this.attachment && this.attachment.cursor.sessionId === s.id;
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.disposed) void this.webview.postMessage(message);
+  }
+
+  private async load(): Promise<void> {
+    if (this.disposed) return;
+    const generation = ++this.loading;
+    this.attachment?.dispose();
+    this.attachment = undefined;
+    const id = this.current.sessionId;
+    this.shownId = id;
+    if (!id) {
+      this.post({ type: 'reset', history: [] });
+      return;
+    }
+    try {
+      const session = await this.client.request<Session>(Methods.sessionGet, { sessionId: id });
+      const chain: Session[] = [session];
+      while (chain.length <= previousSessionsShown && chain[0].transitionedFrom) {
+        chain.unshift(await this.client.request<Session>(Methods.sessionGet, { sessionId: chain[0].transitionedFrom }));
+      }
+      const history = [];
+      for (const s of chain) {
+        const r = await this.client.request<{ messages: ChatHistoryMessage[] }>(Methods.chatHistory, { sessionId: s.id });
+        history.push({ sessionId: s.id, messages: r.messages });
+      }
+      if (generation !== this.loading) return;
+      this.post({ type: 'reset', session: summarize(session), history, busy: session.busy });
+      // Live from the session's last event as of session/get; the reducer drops anything the history already had.
+      const attachment = await this.client.attach({
+        sessionId: session.id,
+        afterSeq: session.lastSeq,
+        channels: ['chat', 'system'],
+        onEvent: (event) => {
+          this.post({ type: 'event', event });
+          if (event.sessionId !== this.shownId && event.channel === 'system' && event.type === 'transition') this.shownId = event.sessionId;
+        },
+      });
+      if (generation !== this.loading || this.disposed) attachment.dispose();
+      else this.attachment = attachment;
+    } catch (err) {
+      this.log.warn(`chat: could not load session ${id}: ${(err as Error).message}`);
+      this.post({ type: 'notice', level: 'error', text: `Could not load the session: ${(err as Error).message}` });
+    }
+  }
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    const sessionId = this.attachment?.cursor.sessionId ?? this.current.sessionId;
+    try {
+      switch (m.type) {
+        case 'ready':
+          await this.load();
+          return;
+        case 'send':
+          if (!sessionId) return;
+          await this.client.request(Methods.chatSend, { sessionId, text: m.text });
+          return;
+        case 'cancel':
+          if (sessionId) await this.client.request(Methods.chatCancel, { sessionId });
+          return;
+        case 'clear':
+          if (sessionId) await this.client.request(Methods.sessionClear, { sessionId });
+          return;
+        case 'copy':
+          await vscode.env.clipboard.writeText(m.text);
+          return;
+        case 'startSession':
+          await vscode.commands.executeCommand('agentSidecar.startSession');
+          return;
+      }
+    } catch (err) {
+      this.post({ type: 'notice', level: 'error', text: (err as Error).message });
+    }
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'chat.css'));
+    const csp = `default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource} data:; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';`;
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${style}" rel="stylesheet">
+<title>Agent Chat</title>
+</head>
+<body>
+<div class="chat">
+  <header><span id="session"></span><button id="new" class="secondary" type="button">New Session</button><button id="clear" class="secondary" type="button" title="Clear the conversation (/clear)">Clear</button></header>
+  <div id="messages" role="log" aria-live="polite"></div>
+  <div id="busy" hidden><span class="spinner"></span><span>Working…</span><button id="cancel" class="secondary" type="button">Cancel</button></div>
+  <footer><textarea id="input" rows="2" placeholder="Message the agent (Enter sends, Shift+Enter adds a line)"></textarea><button id="send" type="button">Send</button></footer>
+</div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+}

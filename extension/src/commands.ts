@@ -1,0 +1,192 @@
+// The palette commands (category "Agent Sidecar"). Each is a thin call to one protocol method.
+import * as vscode from 'vscode';
+import { Methods } from './protocol/methods';
+import type { MetricsFlushResult, ProviderInfo, ResetResult, Session, StartSessionParams, Worker } from './protocol/types';
+import type { SidecarClient } from './sidecar/client';
+import type { ChatViewProvider } from './chat/chatView';
+import type { CurrentSession } from './sessions/current';
+import type { SessionsTreeProvider } from './sessions/tree';
+import type { TerminalManager } from './terminals/terminals';
+
+export interface Services {
+  client: SidecarClient;
+  current: CurrentSession;
+  terminals: TerminalManager;
+  chat: ChatViewProvider;
+  tree: SessionsTreeProvider;
+  log: vscode.LogOutputChannel;
+}
+
+const live = (s: Session) => s.status === 'active' || s.status === 'created';
+
+export function registerCommands(services: Services): vscode.Disposable[] {
+  const { client, current, terminals, chat, tree, log } = services;
+
+  /** The session a command acts on: the one passed (from the tree), else the current one if it fits, else a pick. */
+  async function pickSession(arg: unknown, fits: (s: Session) => boolean, placeHolder: string): Promise<Session | undefined> {
+    if (isSession(arg)) return client.request<Session>(Methods.sessionGet, { sessionId: arg.id });
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const lists = await Promise.all(
+      (folders.length ? folders : [undefined]).map((workspace) => client.request<{ sessions: Session[] }>(Methods.sessionList, workspace ? { workspace, limit: 100 } : { limit: 100 })),
+    );
+    const candidates = lists.flatMap((l) => l.sessions).filter(fits);
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(`Agent Sidecar: no session to pick (${placeHolder.toLowerCase()}).`);
+      return undefined;
+    }
+    if (candidates.length === 1) return candidates[0];
+    const cur = candidates.find((s) => s.id === current.sessionId);
+    const items = candidates.map((s) => ({
+      label: `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''}`,
+      description: `${s.status}${s.busy ? ' (working)' : ''} · ${s.id.slice(0, 8)}`,
+      detail: `${s.workspace} · started ${new Date(s.createdAt).toLocaleString()}`,
+      session: s,
+    }));
+    if (cur) items.sort((a, b) => (a.session === cur ? -1 : b.session === cur ? 1 : 0));
+    return (await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true }))?.session;
+  }
+
+  async function pickWorkspace(): Promise<string | undefined> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 1) return folders[0].uri.fsPath;
+    if (folders.length === 0) {
+      void vscode.window.showWarningMessage('Agent Sidecar: open a folder first.');
+      return undefined;
+    }
+    return (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the session' }))?.uri.fsPath;
+  }
+
+  async function startSession(): Promise<void> {
+    const workspace = await pickWorkspace();
+    if (!workspace) return;
+    const providers = (await client.request<{ providers: ProviderInfo[] }>(Methods.providerList)).providers;
+    const preferred = vscode.workspace.getConfiguration('agentSidecar').get<string>('defaultProvider');
+    const items = providers
+      .map((p) => ({ label: p.displayName, description: p.id + (p.version ? ` · ${p.version}` : ''), detail: p.available ? undefined : `unavailable: ${p.reason ?? ''}`, provider: p }))
+      .sort((a, b) => Number(b.provider.available) - Number(a.provider.available) || Number(b.provider.id === preferred) - Number(a.provider.id === preferred));
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Agent to start' });
+    if (!picked) return;
+    if (!picked.provider.available) {
+      void vscode.window.showErrorMessage(`${picked.provider.displayName} is not available: ${picked.provider.reason ?? 'unknown reason'}`);
+      return;
+    }
+    const params: StartSessionParams = { workspace, provider: picked.provider.id };
+    if (picked.provider.features.includes('model')) {
+      const model = await vscode.window.showInputBox({ prompt: `Model for ${picked.provider.displayName} (empty: its default)`, placeHolder: 'default model' });
+      if (model === undefined) return;
+      if (model.trim()) params.model = model.trim();
+    }
+    const taskId = await vscode.window.showInputBox({ prompt: 'Task id (optional)', placeHolder: 'e.g. JIRA-123' });
+    if (taskId === undefined) return;
+    if (taskId.trim()) params.taskId = taskId.trim();
+    const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${picked.provider.displayName}…` }, () =>
+      client.request<Session>(Methods.sessionStart, params),
+    );
+    await current.set(session);
+    if (session.status === 'failed') {
+      void vscode.window.showErrorMessage(`${picked.provider.displayName} failed to start${session.statusReason ? `: ${session.statusReason}` : ''}. See its terminal.`);
+    }
+    const agent = session.workers.find((w) => w.kind === 'agent');
+    if (agent) terminals.show(session, agent);
+    if (picked.provider.features.includes('chat')) await chat.show();
+    tree.refresh();
+  }
+
+  async function openTerminal(arg: unknown): Promise<void> {
+    const s = await pickSession(arg, live, 'Session whose agent terminal to open');
+    if (!s) return;
+    const worker = s.workers.find((w) => w.kind === 'agent' && w.status === 'running') ?? s.workers.find((w) => w.status === 'running');
+    if (!worker) return void vscode.window.showInformationMessage('That session has no running process.');
+    terminals.show(s, worker);
+    for (const w of s.workers) if (w !== worker && w.status === 'running') terminals.show(s, w, true);
+  }
+
+  const handlers: Record<string, (arg?: unknown) => Promise<unknown>> = {
+    startSession,
+    sendMessage: async (arg) => {
+      const s = await pickSession(arg, (x) => live(x) && x.provider !== 'shell', 'Session to send a message to');
+      if (!s) return;
+      const text = await vscode.window.showInputBox({ prompt: `Message to ${s.provider}` });
+      if (!text?.trim()) return;
+      await current.set(s);
+      await chat.show();
+      const r = await client.request<{ status: string; reason?: string }>(Methods.chatSend, { sessionId: s.id, text });
+      if (r.status !== 'completed') void vscode.window.showWarningMessage(`The turn ended ${r.status}${r.reason ? `: ${r.reason}` : ''}.`);
+    },
+    clearConversation: async (arg) => {
+      const s = await pickSession(arg, (x) => live(x) && x.provider !== 'shell', 'Session to clear');
+      if (!s) return;
+      const r = await client.request<{ previous: Session; current: Session }>(Methods.sessionClear, { sessionId: s.id });
+      if (current.sessionId === s.id || !current.sessionId) await current.set(r.current);
+    },
+    cancelTurn: async (arg) => {
+      const s = await pickSession(arg, (x) => live(x) && x.busy, 'Session whose turn to cancel');
+      if (s) await client.request(Methods.chatCancel, { sessionId: s.id });
+    },
+    suspendSession: async (arg) => {
+      const s = await pickSession(arg, live, 'Session to suspend');
+      if (s) current.update(await client.request<Session>(Methods.sessionSuspend, { sessionId: s.id }));
+    },
+    resumeSession: async (arg) => {
+      const s = await pickSession(arg, (x) => x.status === 'suspended', 'Session to resume');
+      if (!s) return;
+      const resumed = await client.request<Session>(Methods.sessionResume, { sessionId: s.id });
+      await current.set(resumed);
+      const agent = resumed.workers.find((w) => w.kind === 'agent' && w.status === 'running');
+      if (agent) terminals.show(resumed, agent);
+    },
+    endSession: async (arg) => {
+      const s = await pickSession(arg, live, 'Session to end');
+      if (s) current.update(await client.request<Session>(Methods.sessionEnd, { sessionId: s.id }));
+    },
+    resetWorkspaceSessions: async () => {
+      const workspace = await pickWorkspace();
+      if (!workspace) return;
+      const ok = await vscode.window.showWarningMessage(`End every live agent session in ${workspace}?`, { modal: true }, 'Reset');
+      if (ok !== 'Reset') return;
+      const r = await client.request<ResetResult>(Methods.sessionReset, { workspace });
+      void vscode.window.showInformationMessage(`Agent Sidecar: ended ${r.ended.length} session(s).`);
+    },
+    newShellTerminal: async (arg) => {
+      const s = await pickSession(arg, live, 'Session to add a shell to');
+      if (!s) return;
+      const worker = await client.request<Worker>(Methods.workerStart, { sessionId: s.id, kind: 'terminal', name: 'shell' });
+      terminals.show(s, worker);
+    },
+    openAgentTerminal: openTerminal,
+    showChat: async (arg) => {
+      if (isSession(arg)) await current.set(arg);
+      else if (!current.sessionId) {
+        const s = await pickSession(undefined, (x) => x.provider !== 'shell', 'Session to chat with');
+        if (s) await current.set(s);
+      }
+      await chat.show();
+    },
+    openChatInEditor: async () => chat.openInEditor(),
+    flushMetrics: async () => {
+      const r = await client.request<MetricsFlushResult>(Methods.metricsFlush);
+      void vscode.window.showInformationMessage(`Agent Sidecar: sent ${r.sent} metrics record(s), ${r.pending} pending.`);
+    },
+    restartSidecar: async () => {
+      if (client.state === 'running') await client.stop();
+      await client.start();
+    },
+    showLog: async () => log.show(),
+    refreshSessions: async () => tree.refresh(),
+  };
+
+  return Object.entries(handlers).map(([name, handler]) =>
+    vscode.commands.registerCommand(`agentSidecar.${name}`, async (arg?: unknown) => {
+      try {
+        await handler(arg);
+      } catch (err) {
+        log.error(`${name}: ${(err as Error).message}`);
+        void vscode.window.showErrorMessage(`Agent Sidecar: ${(err as Error).message}`);
+      }
+    }),
+  );
+}
+
+function isSession(x: unknown): x is Session {
+  return typeof x === 'object' && x !== null && typeof (x as Session).id === 'string' && typeof (x as Session).provider === 'string';
+}
