@@ -82,9 +82,8 @@ async function main() {
     'extensions.autoUpdate': false,
     'telemetry.telemetryLevel': 'off',
     'agentSidecar.dataDir': dataDir,
-    // transcript.dir too: the sidecar expands the built-in ${CODEX_HOME:-~/.codex}/sessions from its own
-    // environment, not from the profile's env.
-    'agentSidecar.providers': { codex: { command: codexBin, env: { CODEX_HOME: codexHome, FAKE_API_KEY: 'dummy', ...loopbackOnly }, transcript: { dir: join(codexHome, 'sessions') } } },
+    // CODEX_HOME only in the profile's env: the sidecar finds the transcripts there too.
+    'agentSidecar.providers': { codex: { command: codexBin, env: { CODEX_HOME: codexHome, FAKE_API_KEY: 'dummy', ...loopbackOnly } } },
   }, null, 2));
 
   const csEnv = { ...process.env, XDG_CONFIG_HOME: join(cs, 'xdg-config'), XDG_DATA_HOME: join(cs, 'xdg-data'), TMPDIR: join(cs, 'tmp'), AGENT_SIDECAR_DATA_DIR: dataDir };

@@ -108,7 +108,24 @@ public sealed partial class ProviderRegistry
     }
 
     /// <summary>Expands <c>${VAR}</c>, <c>${VAR:-default}</c> and a leading <c>~</c>.</summary>
-    public string Expand(string value)
+    /// <summary>
+    /// Expands like <see cref="Expand(string)"/>, but the profile's own <c>env</c> wins over the
+    /// sidecar's environment (e.g. <c>CODEX_HOME</c> set only for the agent also moves its transcripts).
+    /// </summary>
+    public string Expand(string value, IReadOnlyDictionary<string, string>? profileEnv)
+    {
+        if (profileEnv is not { Count: > 0 })
+        {
+            return Expand(value);
+        }
+
+        var saved = _env;
+        return ExpandWith(value, name => profileEnv.TryGetValue(name, out var v) ? ExpandWith(v, saved) : saved(name));
+    }
+
+    public string Expand(string value) => ExpandWith(value, _env);
+
+    private static string ExpandWith(string value, Func<string, string?> env)
     {
         var start = value.IndexOf("${", StringComparison.Ordinal);
         while (start >= 0)
@@ -123,14 +140,14 @@ public sealed partial class ProviderRegistry
             var sep = expr.IndexOf(":-", StringComparison.Ordinal);
             var name = sep >= 0 ? expr[..sep] : expr;
             var fallback = sep >= 0 ? expr[(sep + 2)..] : string.Empty;
-            var replacement = _env(name) is { Length: > 0 } v ? v : fallback;
+            var replacement = env(name) is { Length: > 0 } v ? v : fallback;
             value = string.Concat(value.AsSpan(0, start), replacement, value.AsSpan(end + 1));
             start = value.IndexOf("${", start + replacement.Length, StringComparison.Ordinal);
         }
 
         if (value == "~" || value.StartsWith("~/", StringComparison.Ordinal))
         {
-            value = (_env("HOME") ?? "/") + value[1..];
+            value = (env("HOME") ?? "/") + value[1..];
         }
 
         return value;

@@ -476,7 +476,7 @@ public sealed partial class SessionManager
         }
 
         var result = new List<SessionView>();
-        foreach (var file in Transcripts.TranscriptLocator.ListForWorkspace(t.Reader, _providers.Expand(t.Dir), ws))
+        foreach (var file in Transcripts.TranscriptLocator.ListForWorkspace(t.Reader, _providers.Expand(t.Dir, provider.Env), ws))
         {
             if (file.AgentSessionId is not { Length: > 0 } agentId)
             {

@@ -234,7 +234,7 @@ public sealed partial class SessionManager : IAsyncDisposable
         Chat.ChatController? Chat() => live.Chat;
         return new Chat.TranscriptWatcher(
             t.Reader,
-            _providers.Expand(t.Dir),
+            _providers.Expand(t.Dir, provider.Env),
             AgentCwd(live.Row),
             DateTimeOffset.FromUnixTimeMilliseconds(agent.Row.CreatedAt),
             resumeAgentSessionId,
