@@ -4,7 +4,7 @@
 // artifacts/agent-sidecar.vsix with @vscode/vsce (installed locally in extension/).
 // Prints the .vsix path on stdout as its last line.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +28,8 @@ const flock = spawnSync('flock', ['--version']).status === 0 ? ['flock', '/tmp/d
 const publish = ['dotnet', 'publish', 'src/AgentSidecar/AgentSidecar.csproj', '-c', 'Release', '-r', rid, '--self-contained', 'false', '-p:DebugType=none', '--nologo', '-v', 'quiet', '-o', join(ext, 'server')];
 run(flock[0] ?? publish[0], [...flock.slice(1), ...(flock.length ? publish : publish.slice(1))]);
 
-if (!existsSync(join(ext, 'node_modules', '.package-lock.json'))) run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ext });
+const installed = join(ext, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || statSync(join(ext, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs) run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ext });
 mkdirSync(dirname(vsix), { recursive: true });
 rmSync(vsix, { force: true });
 run('npm', ['run', '--silent', 'package'], { cwd: ext });

@@ -3,7 +3,7 @@
 // end-to-end in code-server), and ends
 // with one line "N passed, N failed" summing them all. Exits non-zero if anything failed.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,9 +62,15 @@ async function dotnetSuites() {
   }
 }
 
+/** node_modules is missing, or older than package-lock.json (a pull changed the dependencies). */
+function needsInstall(dir) {
+  const installed = join(dir, 'node_modules', '.package-lock.json');
+  return !existsSync(installed) || statSync(join(dir, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs;
+}
+
 async function extensionSuite() {
   const ext = join(root, 'extension');
-  if (!existsSync(join(ext, 'node_modules', '.package-lock.json'))) {
+  if (needsInstall(ext)) {
     log('installing the extension\'s npm packages');
     const install = await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ext });
     if (install.code !== 0) {

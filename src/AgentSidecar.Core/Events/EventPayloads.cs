@@ -55,7 +55,8 @@ public sealed record StatusData(string Status, string? Reason, string? Previous)
 
 public sealed record WorkerEventData(string Action, WorkerSnapshot Worker);
 
-public sealed record ExitData(int? ExitCode, int? Signal);
+/// <summary>A worker's exit; <c>Reason</c> <c>owner-lost</c>: its sidecar died and the next one ended what was left.</summary>
+public sealed record ExitData(int? ExitCode, int? Signal, string? Reason = null);
 
 public sealed record ResizeData(int Cols, int Rows);
 
@@ -82,8 +83,8 @@ public static class Events
     public static EventDraft Worker(string sessionId, string action, WorkerRow worker) =>
         new(sessionId, "system", "worker", worker.Id, JsonSerializer.SerializeToUtf8Bytes(new WorkerEventData(action, WorkerSnapshot.From(worker)), EventJsonContext.Default.WorkerEventData));
 
-    public static EventDraft Exit(string sessionId, string workerId, int? exitCode, int? signal) =>
-        new(sessionId, "pty", "exit", workerId, JsonSerializer.SerializeToUtf8Bytes(new ExitData(exitCode, signal), EventJsonContext.Default.ExitData));
+    public static EventDraft Exit(string sessionId, string workerId, int? exitCode, int? signal, string? reason = null) =>
+        new(sessionId, "pty", "exit", workerId, JsonSerializer.SerializeToUtf8Bytes(new ExitData(exitCode, signal, reason), EventJsonContext.Default.ExitData));
 
     public static EventDraft Resize(string sessionId, string workerId, int cols, int rows) =>
         new(sessionId, "pty", "resize", workerId, JsonSerializer.SerializeToUtf8Bytes(new ResizeData(cols, rows), EventJsonContext.Default.ResizeData));

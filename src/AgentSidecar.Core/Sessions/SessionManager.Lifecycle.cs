@@ -362,7 +362,7 @@ public sealed partial class SessionManager
             foreach (var w in workers.Where(w => w.Status == "running"))
             {
                 ctx.UpsertWorker(w with { Status = "exited", Signal = killed.Contains(w.Id) ? ProcessInfo.SigKill : null, ExitedAt = now, Resume = true });
-                ctx.Append(Events.Events.Exit(row.Id, w.Id, null, killed.Contains(w.Id) ? ProcessInfo.SigKill : null));
+                ctx.Append(Events.Events.Exit(row.Id, w.Id, null, killed.Contains(w.Id) ? ProcessInfo.SigKill : null, "owner-lost"));
             }
 
             var suspended = current with { Status = "suspended", StatusReason = "owner-lost", UpdatedAt = now };
