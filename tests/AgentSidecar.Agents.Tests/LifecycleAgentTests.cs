@@ -107,4 +107,27 @@ public sealed class LifecycleAgentTests
         var turn = await server.WaitForTurnAsync(2, Wait, Ct);
         Assert.Equal(["user:an old conversation", "assistant:PONG:an old conversation", "user:back again"], turn.Conversation.Select(m => $"{m.Role}:{m.Text}").ToList());
     }
+
+    [Fact(Timeout = 240000)]
+    public async Task Auggie_SuspendQuitsItByItsOwnCommand_AndResumeContinuesTheConversation()
+    {
+        await using var server = await FakeAuggieServer.StartAsync();
+        await using var run = await AgentRun.AuggieAsync(server, "resume");
+        var s = await run.StartSessionAsync("auggie");
+        Assert.Equal("PONG:remember plum", (await run.SendAsync(s.Id, "remember plum")).GetProperty("text").GetString());
+
+        var suspended = await run.Client.RequestAsync("session/suspend", Id(s.Id), Wait);
+        Assert.Equal("suspended", suspended.GetProperty("status").GetString());
+
+        // Its quit command (/quit and two Enters) ended it with code 0, not a signal.
+        var agent = suspended.GetProperty("workers").EnumerateArray().Single(w => w.GetProperty("kind").GetString() == "agent");
+        Assert.Equal(0, agent.GetProperty("exitCode").GetInt32());
+
+        Assert.Equal("active", (await run.Client.RequestAsync("session/resume", Id(s.Id), Wait)).GetProperty("status").GetString());
+        Assert.Equal("PONG:what fruit", (await run.SendAsync(s.Id, "what fruit")).GetProperty("text").GetString());
+        var chat = await server.WaitForChatAsync(2, Wait, Ct);
+        Assert.Equal(["remember plum:PONG:remember plum"], chat.History.Select(h => $"{h.User}:{h.Assistant}").ToList());
+        var history = await run.Client.RequestAsync("chat/history", Id(s.Id));
+        Assert.Equal(4, history.GetProperty("messages").GetArrayLength());
+    }
 }
