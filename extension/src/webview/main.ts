@@ -17,6 +17,7 @@ const busy = $('busy');
 const sendButton = $<HTMLButtonElement>('send');
 const clearButton = $<HTMLButtonElement>('clear');
 const newButton = $<HTMLButtonElement>('new');
+const resumeButton = $<HTMLButtonElement>('resume');
 const rendered = new Map<string, { html: string; el: HTMLElement }>();
 
 function dispatch(msg: HostMessage | LocalAction): void {
@@ -31,11 +32,15 @@ function render(): void {
   header.dataset.sessionId = s?.id ?? '';
   header.dataset.status = s?.status ?? '';
   const live = !!s && (s.status === 'active' || s.status === 'created');
+  // A suspended session takes messages too: sending resumes it first.
+  const suspended = s?.status === 'suspended';
   busy.hidden = !state.busyTurn;
-  sendButton.disabled = !live || !!state.busyTurn;
+  sendButton.disabled = !(live || suspended) || !!state.busyTurn;
   clearButton.disabled = !live;
   newButton.hidden = live;
-  input.disabled = !live;
+  resumeButton.hidden = !suspended;
+  input.disabled = !(live || suspended);
+  input.placeholder = suspended ? 'The session is suspended: sending a message resumes it first' : 'Message the agent (Enter sends, Shift+Enter adds a line)';
   if (input.value !== state.draft && document.activeElement !== input) input.value = state.draft;
 
   const keep = new Set(state.items.map((i) => i.key));
@@ -107,6 +112,7 @@ sendButton.addEventListener('click', send);
 $('cancel').addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
 clearButton.addEventListener('click', () => vscode.postMessage({ type: 'clear' }));
 newButton.addEventListener('click', () => vscode.postMessage({ type: 'startSession' }));
+resumeButton.addEventListener('click', () => vscode.postMessage({ type: 'resume' }));
 list.addEventListener('click', (e) => {
   const button = (e.target as HTMLElement).closest('button.copy');
   const code = button?.closest('.code-block')?.querySelector('code');
