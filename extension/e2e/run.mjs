@@ -175,7 +175,7 @@ async function main() {
     const rows = page.locator('.monaco-list-row[aria-label*="codex session"]');
     await waitFor(async () => {
       const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
-      return labels.some((l) => l.includes(newId.slice(0, 8)) && l.includes('active')) && labels.some((l) => l.includes(firstSessionId.slice(0, 8)) && l.includes('completed'));
+      return labels.some((l) => l.includes(newId.slice(-8)) && l.includes('active')) && labels.some((l) => l.includes(firstSessionId.slice(-8)) && l.includes('completed'));
     }, 30_000, 'the old (completed) and new (active) codex sessions in the sessions view');
   });
 
@@ -200,7 +200,7 @@ async function main() {
     await chat.locator('.notice', { hasText: 'session resumed' }).waitFor({ timeout: 60_000 });
     await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'active' && (await chat.locator('#session').getAttribute('data-session-id')) === codexId, 30_000, 'the chat header to show the same session active');
     // The sessions view lists it active again (from the new sidecar).
-    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(0, 8)} active"]`).first().waitFor({ timeout: 30_000 });
+    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(-8)} active"]`).first().waitFor({ timeout: 30_000 });
     // The history is all there: before the /clear, the divider, after it.
     await chat.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).first().waitFor({ timeout: 10_000 });
     await chat.locator('.message.user', { hasText: `hello ${nonce}` }).waitFor({ timeout: 10_000 });
@@ -259,7 +259,7 @@ async function main() {
     const chat = await ui.chatFrame();
     await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'suspended', 30_000, 'the chat header to say suspended');
     await chat.locator('#resume').waitFor({ state: 'visible', timeout: 5_000 });
-    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(0, 8)} suspended"]`).first().waitFor({ timeout: 30_000 });
+    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(-8)} suspended"]`).first().waitFor({ timeout: 30_000 });
     await page.locator('.tabs-container .tab', { hasText: 'codex' }).first().click();
     await waitFor(async () => {
       for (const rows of await page.locator('.editor-instance .xterm-rows').all()) if ((await rows.innerText()).includes('the session was suspended')) return true;
@@ -268,7 +268,7 @@ async function main() {
     await page.screenshot({ path: join(results, 'suspended.png') });
     await ui.command('Agent Sidecar: Resume'); // one suspended session: no pick
     await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'active', 60_000, 'the chat header to say active');
-    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(0, 8)} active"]`).first().waitFor({ timeout: 30_000 });
+    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(-8)} active"]`).first().waitFor({ timeout: 30_000 });
     await sendFromChat(chat, `third ${nonce}`);
     await chat.locator('.message.assistant em', { hasText: `third ${nonce}` }).waitFor({ timeout: 60_000 });
     const request = fake.requests.find((users) => users.at(-1) === `third ${nonce}`);

@@ -1,7 +1,7 @@
 // The palette commands (category "Agent Sidecar"). Each is a thin call to one protocol method.
 import * as vscode from 'vscode';
 import { ErrorCodes, Methods } from './protocol/methods';
-import type { MetricsFlushResult, ProviderInfo, ResetResult, Session, StartSessionParams, Worker } from './protocol/types';
+import { MetricsFlushResult, ProviderInfo, ResetResult, Session, StartSessionParams, Worker, shortId } from './protocol/types';
 import { SidecarClient, SidecarError } from './sidecar/client';
 import type { ChatViewProvider } from './chat/chatView';
 import type { CurrentSession } from './sessions/current';
@@ -41,7 +41,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     const cur = candidates.find((s) => s.id === current.sessionId);
     const items = candidates.map((s) => ({
       label: `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''}`,
-      description: `${s.status}${s.busy ? ' (working)' : ''} · ${s.id.slice(0, 8)}`,
+      description: `${s.status}${s.busy ? ' (working)' : ''} · ${shortId(s.id)}`,
       detail: `${s.workspace} · started ${new Date(s.createdAt).toLocaleString()}`,
       session: s,
     }));

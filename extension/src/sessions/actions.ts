@@ -2,12 +2,12 @@
 // sidecar crash: progress where the user looks, readable errors.
 import * as vscode from 'vscode';
 import { Methods } from '../protocol/methods';
-import type { Session } from '../protocol/types';
+import { Session, shortId } from '../protocol/types';
 import type { SidecarClient } from '../sidecar/client';
 import type { CurrentSession } from './current';
 import { ResumeOutcome, crashSuspended, describeError, resumeSessions } from './resume';
 
-const label = (s: Pick<Session, 'provider' | 'taskId' | 'id'>) => `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''} session ${s.id.slice(0, 8)}`;
+const label = (s: Pick<Session, 'provider' | 'taskId' | 'id'>) => `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''} session ${shortId(s.id)}`;
 
 export class SessionActions {
   private readonly resuming = new Map<string, Promise<Session>>();
@@ -27,7 +27,7 @@ export class SessionActions {
       try {
         r = await this.client.request<Session>(Methods.sessionResume, { sessionId });
       } catch (err) {
-        throw new Error(`could not resume session ${sessionId.slice(0, 8)}: ${describeError(err)}`);
+        throw new Error(`could not resume session ${shortId(sessionId)}: ${describeError(err)}`);
       }
       if (r.status !== 'active' && r.status !== 'created') throw new Error(`could not resume the ${label(r)}: ${r.statusReason ?? r.status}`);
       this.current.update(r);
@@ -64,7 +64,7 @@ export class SessionActions {
         this.log.info(`resumed the ${label(o.session)}`);
         continue;
       }
-      const what = o.session ? `the ${label(o.session)}` : `session ${o.sessionId.slice(0, 8)}`;
+      const what = o.session ? `the ${label(o.session)}` : `session ${shortId(o.sessionId)}`;
       this.log.error(`could not resume ${what} ${when}: ${o.error}`);
       void vscode.window.showErrorMessage(`Agent Sidecar: could not resume ${what} ${when}: ${o.error}`, 'Retry', 'Show Log').then((choice) => {
         if (choice === 'Retry') this.resume(o.sessionId).catch((err: Error) => void vscode.window.showErrorMessage(`Agent Sidecar: ${err.message}`));

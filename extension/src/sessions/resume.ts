@@ -1,7 +1,7 @@
 // Resuming sessions, without `vscode` (unit-tested): which of the sessions the window has open a
 // sidecar crash suspended (`owner-lost`), and resuming them all with progress and per-session errors.
 import { ErrorCodes, Methods } from '../protocol/methods';
-import type { Session } from '../protocol/types';
+import { Session, shortId } from '../protocol/types';
 
 export interface Requester {
   request<R>(method: string, params?: unknown): Promise<R>;
@@ -59,7 +59,7 @@ export function describeError(err: unknown): string {
   const message = e?.message ?? String(err);
   switch (e?.code) {
     case ErrorCodes.SessionBusy: {
-      const busy = Array.isArray(e.data?.busy) ? ` (${(e.data!.busy as string[]).map((id) => id.slice(0, 8)).join(', ')})` : '';
+      const busy = Array.isArray(e.data?.busy) ? ` (${(e.data!.busy as string[]).map((id) => shortId(id)).join(', ')})` : '';
       return `${message}${busy}: a turn is running; cancel it or wait for it to end`;
     }
     case ErrorCodes.InvalidState: {

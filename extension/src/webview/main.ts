@@ -2,6 +2,7 @@
 // browser (dist/webview.js) and loaded with the page's nonce under a `default-src 'none'` CSP.
 import { ChatItem, ChatState, HostMessage, LocalAction, WebviewMessage, initialState, reduce } from '../chat/reducer';
 import { renderMarkdown } from '../chat/markdown';
+import { shortId } from '../protocol/types';
 
 interface VsCodeApi { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(state: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -28,7 +29,7 @@ function dispatch(msg: HostMessage | LocalAction): void {
 
 function render(): void {
   const s = state.session;
-  header.textContent = s ? `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''} · ${s.status} · ${s.id.slice(0, 8)}` : 'No session. Start one with "Agent Sidecar: Start Session".';
+  header.textContent = s ? `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''} · ${s.status} · ${shortId(s.id)}` : 'No session. Start one with "Agent Sidecar: Start Session".';
   header.dataset.sessionId = s?.id ?? '';
   header.dataset.status = s?.status ?? '';
   const live = !!s && (s.status === 'active' || s.status === 'created');
