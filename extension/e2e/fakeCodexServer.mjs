@@ -6,6 +6,8 @@ import http from 'node:http';
 
 export async function startFakeCodexServer(responder) {
   const turns = [];
+  /** Per model request (not title requests): every user message in its input, oldest first. */
+  const requests = [];
   let counter = 0;
   const server = http.createServer((req, res) => {
     let body = '';
@@ -28,7 +30,7 @@ export async function startFakeCodexServer(responder) {
       .filter((t) => !t.startsWith('<'));
     const lastUser = users.at(-1) ?? '';
     const reply = isTitle ? JSON.stringify({ title: 'E2E title' }) : responder(lastUser);
-    if (!isTitle) turns.push(lastUser);
+    if (!isTitle) (turns.push(lastUser), requests.push(users));
     const n = ++counter;
     const id = `resp_fake_${n}`;
     const itemId = `msg_fake_${n}`;
@@ -53,7 +55,7 @@ export async function startFakeCodexServer(responder) {
 
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { port, baseUrl: `http://127.0.0.1:${port}/v1`, turns, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return { port, baseUrl: `http://127.0.0.1:${port}/v1`, turns, requests, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
 /** A private CODEX_HOME pointing at the fake (Codex rewrites config.toml: write a fresh one per run). */

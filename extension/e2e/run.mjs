@@ -175,11 +175,18 @@ async function main() {
     const rows = page.locator('.monaco-list-row[aria-label*="codex session"]');
     await waitFor(async () => {
       const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
-      return labels.some((l) => l.includes(newId.slice(0, 8)) && l.includes('active')) && labels.some((l) => l.includes(firstSessionId.slice(0, 8)) && l.includes('completed'));
+      return labels.some((l) => l.includes(newId.slice(-8)) && l.includes('active')) && labels.some((l) => l.includes(firstSessionId.slice(-8)) && l.includes('completed'));
     }, 30_000, 'the old (completed) and new (active) codex sessions in the sessions view');
   });
 
-  await check('4 sidecar killed: the extension restarts it and the chat history is still shown', 'restart', page, async () => {
+  let codexId = '';
+  await check('4 sidecar killed: the extension restarts it, resumes the Codex session, the chat keeps its history and the resumed agent answers with the earlier conversation', 'restart', page, async () => {
+    const chat = await ui.chatFrame();
+    codexId = await chat.locator('#session').getAttribute('data-session-id');
+    // A message in the session after the /clear, so that its Codex conversation has something to continue.
+    await sendFromChat(chat, `before ${nonce}`);
+    await chat.locator('.message.assistant em', { hasText: `before ${nonce}` }).waitFor({ timeout: 60_000 });
+    await waitFor(async () => await chat.locator('#busy').isHidden(), 30_000, 'the busy indicator to go away');
     const before = sidecarPids(dataDir);
     if (before.length !== 1) throw new Error(`expected one sidecar for ${dataDir}, found ${JSON.stringify(before)}`);
     log(`killing the sidecar (pid ${before[0]})`);
@@ -188,17 +195,25 @@ async function main() {
       const now = sidecarPids(dataDir);
       return now.length === 1 && now[0] !== before[0];
     }, 30_000, 'a new sidecar process');
-    const chat = await ui.chatFrame();
-    const status = page.locator('.statusbar-item', { hasText: 'codex' });
-    await waitFor(async () => (await status.count()) > 0 && !(await status.first().innerText()).includes('starting'), 30_000, 'the status bar to show the session again');
-    await chat.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).waitFor({ timeout: 10_000 });
+    // The chat saw the session suspended by the crash, then resumed.
+    await chat.locator('.notice', { hasText: 'the sidecar stopped unexpectedly' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.notice', { hasText: 'session resumed' }).waitFor({ timeout: 60_000 });
+    await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'active' && (await chat.locator('#session').getAttribute('data-session-id')) === codexId, 30_000, 'the chat header to show the same session active');
+    // The sessions view lists it active again (from the new sidecar).
+    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(-8)} active"]`).first().waitFor({ timeout: 30_000 });
+    // The history is all there: before the /clear, the divider, after it.
+    await chat.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).first().waitFor({ timeout: 10_000 });
     await chat.locator('.message.user', { hasText: `hello ${nonce}` }).waitFor({ timeout: 10_000 });
+    await chat.locator('.message.user', { hasText: `before ${nonce}` }).waitFor({ timeout: 10_000 });
     await chat.locator('.divider').first().waitFor({ timeout: 10_000 });
-    // The sessions view lists the sessions again, from the new sidecar: the crash took the agent with it.
-    await page.locator('.monaco-list-row[aria-label*="codex session"][aria-label*="not running"]').first().waitFor({ timeout: 30_000 });
-    // The agent's terminal re-attached, found its process gone, and says so.
-    const term = page.locator('.editor-instance .xterm-rows').first();
-    await waitFor(async () => (await term.innerText()).includes('no longer running'), 30_000, 'the agent terminal to say its process is gone');
+    // A new message gets the fake model's answer from the resumed Codex, which sent the earlier conversation with it.
+    await sendFromChat(chat, `after ${nonce}`);
+    await chat.locator('.message.assistant em', { hasText: `after ${nonce}` }).waitFor({ timeout: 60_000 });
+    const request = fake.requests.find((users) => users.at(-1) === `after ${nonce}`);
+    if (!request) throw new Error(`the fake model never got "after ${nonce}" (requests: ${JSON.stringify(fake.requests)})`);
+    if (!request.includes(`before ${nonce}`)) throw new Error(`the resumed Codex did not send the earlier conversation: ${JSON.stringify(request)}`);
+    if (request.includes(`hello ${nonce}`)) throw new Error(`the conversation before the /clear came back: ${JSON.stringify(request)}`);
+    await waitFor(async () => await chat.locator('#busy').isHidden(), 30_000, 'the busy indicator to go away');
   });
 
   await check('5 chat in an editor: a fresh chat loads the history from the restarted sidecar', 'chat-editor', page, async () => {
@@ -211,22 +226,62 @@ async function main() {
     await waitFor(async () => {
       let full = 0;
       for (const { f } of chats) {
-        if ((await f.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).count()) > 0 && (await f.locator('.divider').count()) > 0) full++;
+        if ((await f.locator('.message.assistant strong', { hasText: `${nonce}-bold` }).count()) > 0 && (await f.locator('.divider').count()) > 0
+          && (await f.locator('.message.user', { hasText: `after ${nonce}` }).count()) > 0) full++;
       }
       return full === frames.length;
     }, 30_000, 'every chat (side bar and editor) to show the history and the divider');
   });
 
-  await check('6 the shell terminal kept its output after the restart and says its process is gone', 'shell-after-restart', page, async () => {
+  await check('6 the shell terminal kept its output, says the sidecar restarted, and its shell runs again after the resume', 'shell-after-restart', page, async () => {
     await page.locator('.tabs-container .tab', { hasText: 'shell' }).first().click();
+    let term;
     await waitFor(async () => {
       for (const rows of await page.locator('.editor-instance .xterm-rows').all()) {
         const text = await rows.innerText();
-        if (text.includes('shell-42-ok') && text.includes('no longer running')) return true;
+        if (text.includes('shell-42-ok') && text.includes('the sidecar restarted')) return (term = rows), true;
       }
       return false;
     }, 30_000, 'the shell terminal to show both its old output and the note');
+    // The resumed shell printed a new prompt after the note; a command runs in the same terminal.
+    await waitFor(async () => /sidecar restarted[\s\S]*[$#>]\s*$/.test((await term.innerText()).trim()), 30_000, 'a new prompt after the note');
+    await term.click({ force: true });
+    await page.keyboard.type('echo again-$((7*6))-ok');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await term.innerText()).includes('again-42-ok'), 20_000, 'the new command output in the same terminal');
+    const text = await term.innerText();
+    if (!text.includes('shell-42-ok')) throw new Error('the old output is gone');
   });
+
+  await check('7 Suspend and Resume from the palette: the chat, the sessions view and the agent terminal follow; the resumed agent answers', 'suspend-resume', page, async () => {
+    await ui.command('Agent Sidecar: Suspend');
+    await ui.pick('codex'); // two live sessions: the shell's and Codex's
+    const chat = await ui.chatFrame();
+    await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'suspended', 30_000, 'the chat header to say suspended');
+    await chat.locator('#resume').waitFor({ state: 'visible', timeout: 5_000 });
+    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(-8)} suspended"]`).first().waitFor({ timeout: 30_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'codex' }).first().click();
+    await waitFor(async () => {
+      for (const rows of await page.locator('.editor-instance .xterm-rows').all()) if ((await rows.innerText()).includes('the session was suspended')) return true;
+      return false;
+    }, 30_000, 'the agent terminal to say the session was suspended');
+    await page.screenshot({ path: join(results, 'suspended.png') });
+    await ui.command('Agent Sidecar: Resume'); // one suspended session: no pick
+    await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'active', 60_000, 'the chat header to say active');
+    await page.locator(`.monaco-list-row[aria-label*="codex session ${codexId.slice(-8)} active"]`).first().waitFor({ timeout: 30_000 });
+    await sendFromChat(chat, `third ${nonce}`);
+    await chat.locator('.message.assistant em', { hasText: `third ${nonce}` }).waitFor({ timeout: 60_000 });
+    const request = fake.requests.find((users) => users.at(-1) === `third ${nonce}`);
+    if (!request?.includes(`before ${nonce}`) || !request.includes(`after ${nonce}`)) throw new Error(`the resumed Codex lost the conversation: ${JSON.stringify(request)}`);
+  });
+}
+
+async function sendFromChat(chat, text) {
+  const input = chat.locator('#input');
+  await waitFor(async () => !(await input.isDisabled()), 30_000, 'the chat input to be enabled');
+  await input.click();
+  await input.fill(text);
+  await input.press('Enter');
 }
 
 class Ui {

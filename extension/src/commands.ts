@@ -1,12 +1,14 @@
 // The palette commands (category "Agent Sidecar"). Each is a thin call to one protocol method.
 import * as vscode from 'vscode';
-import { Methods } from './protocol/methods';
-import type { MetricsFlushResult, ProviderInfo, ResetResult, Session, StartSessionParams, Worker } from './protocol/types';
-import type { SidecarClient } from './sidecar/client';
+import { ErrorCodes, Methods } from './protocol/methods';
+import { MetricsFlushResult, ProviderInfo, ResetResult, Session, StartSessionParams, Worker, shortId } from './protocol/types';
+import { SidecarClient, SidecarError } from './sidecar/client';
 import type { ChatViewProvider } from './chat/chatView';
 import type { CurrentSession } from './sessions/current';
 import type { SessionsTreeProvider } from './sessions/tree';
 import type { TerminalManager } from './terminals/terminals';
+import type { SessionActions } from './sessions/actions';
+import { crashSuspended, describeError } from './sessions/resume';
 
 export interface Services {
   client: SidecarClient;
@@ -14,13 +16,14 @@ export interface Services {
   terminals: TerminalManager;
   chat: ChatViewProvider;
   tree: SessionsTreeProvider;
+  actions: SessionActions;
   log: vscode.LogOutputChannel;
 }
 
 const live = (s: Session) => s.status === 'active' || s.status === 'created';
 
 export function registerCommands(services: Services): vscode.Disposable[] {
-  const { client, current, terminals, chat, tree, log } = services;
+  const { client, current, terminals, chat, tree, actions, log } = services;
 
   /** The session a command acts on: the one passed (from the tree), else the current one if it fits, else a pick. */
   async function pickSession(arg: unknown, fits: (s: Session) => boolean, placeHolder: string): Promise<Session | undefined> {
@@ -38,7 +41,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     const cur = candidates.find((s) => s.id === current.sessionId);
     const items = candidates.map((s) => ({
       label: `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''}`,
-      description: `${s.status}${s.busy ? ' (working)' : ''} · ${s.id.slice(0, 8)}`,
+      description: `${s.status}${s.busy ? ' (working)' : ''} · ${shortId(s.id)}`,
       detail: `${s.workspace} · started ${new Date(s.createdAt).toLocaleString()}`,
       session: s,
     }));
@@ -124,27 +127,53 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       if (s) await client.request(Methods.chatCancel, { sessionId: s.id });
     },
     suspendSession: async (arg) => {
-      const s = await pickSession(arg, live, 'Session to suspend');
-      if (s) current.update(await client.request<Session>(Methods.sessionSuspend, { sessionId: s.id }));
+      const s = await pickSession(arg, (x) => live(x) && !!x.owner, 'Session to suspend');
+      if (!s) return;
+      try {
+        const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: suspending the ${s.provider} session…` }, () =>
+          client.request<Session>(Methods.sessionSuspend, { sessionId: s.id }));
+        current.update(r);
+      } catch (err) {
+        if (!(err instanceof SidecarError && err.code === ErrorCodes.SessionBusy)) throw new Error(describeError(err));
+        const choice = await vscode.window.showWarningMessage(`The ${s.provider} session is running a turn: cancel it first, or wait for it to end.`, 'Cancel Turn and Suspend');
+        if (choice !== 'Cancel Turn and Suspend') return;
+        await client.request(Methods.chatCancel, { sessionId: s.id });
+        current.update(await retryWhileBusy(() => client.request<Session>(Methods.sessionSuspend, { sessionId: s.id })));
+      }
     },
     resumeSession: async (arg) => {
-      const s = await pickSession(arg, (x) => x.status === 'suspended', 'Session to resume');
+      const s = await pickSession(arg, (x) => x.status === 'suspended' || crashSuspended(x), 'Session to resume');
       if (!s) return;
-      const resumed = await client.request<Session>(Methods.sessionResume, { sessionId: s.id });
-      await current.set(resumed);
+      const resumed = await actions.resume(s.id);
+      if (current.sessionId !== resumed.id) await current.set(resumed);
       const agent = resumed.workers.find((w) => w.kind === 'agent' && w.status === 'running');
-      if (agent) terminals.show(resumed, agent);
+      // An open terminal of the agent continues by itself; this shows it (or opens it if it was closed).
+      if (agent) terminals.show(resumed, agent, true);
     },
     endSession: async (arg) => {
-      const s = await pickSession(arg, live, 'Session to end');
-      if (s) current.update(await client.request<Session>(Methods.sessionEnd, { sessionId: s.id }));
+      const s = await pickSession(arg, (x) => live(x) || x.status === 'suspended', 'Session to end');
+      if (!s) return;
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: ending the ${s.provider} session…` }, () =>
+        client.request<Session>(Methods.sessionEnd, { sessionId: s.id }).catch((err: unknown) => { throw new Error(describeError(err)); }));
+      current.update(r);
     },
-    resetWorkspaceSessions: async () => {
-      const workspace = await pickWorkspace();
+    resetWorkspaceSessions: async (arg) => {
+      const workspace = isFolderNode(arg) ? arg.folder.uri.fsPath : await pickWorkspace();
       if (!workspace) return;
       const ok = await vscode.window.showWarningMessage(`End every live agent session in ${workspace}?`, { modal: true }, 'Reset');
       if (ok !== 'Reset') return;
-      const r = await client.request<ResetResult>(Methods.sessionReset, { workspace });
+      const reset = () => client.request<ResetResult>(Methods.sessionReset, { workspace });
+      let r: ResetResult;
+      try {
+        r = await reset();
+      } catch (err) {
+        const busy = err instanceof SidecarError && err.code === ErrorCodes.SessionBusy && Array.isArray((err.data as { busy?: unknown })?.busy) ? (err.data as { busy: string[] }).busy : undefined;
+        if (!busy) throw new Error(describeError(err));
+        const choice = await vscode.window.showWarningMessage(`${busy.length} session(s) in ${workspace} are running a turn; nothing was ended.`, 'Cancel Turns and Reset');
+        if (choice !== 'Cancel Turns and Reset') return;
+        await Promise.all(busy.map((sessionId) => client.request(Methods.chatCancel, { sessionId })));
+        r = await retryWhileBusy(reset);
+      }
       void vscode.window.showInformationMessage(`Agent Sidecar: ended ${r.ended.length} session(s).`);
     },
     newShellTerminal: async (arg) => {
@@ -168,8 +197,13 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       void vscode.window.showInformationMessage(`Agent Sidecar: sent ${r.sent} metrics record(s), ${r.pending} pending.`);
     },
     restartSidecar: async () => {
+      // A graceful stop suspends the live sessions (reason `shutdown`): the open ones resume after the start.
+      const open = [...terminals.sessionIds(), ...chat.sessionIds()];
       if (client.state === 'running') await client.stop();
       await client.start();
+      if (vscode.workspace.getConfiguration('agentSidecar').get<boolean>('resumeAfterCrash') !== false) {
+        await actions.resumeOpen(open, (s) => s.status === 'suspended' && s.statusReason === 'shutdown', 'after the restart');
+      }
     },
     showLog: async () => log.show(),
     refreshSessions: async () => tree.refresh(),
@@ -185,6 +219,24 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       }
     }),
   );
+}
+
+/** A request that answers 1003 (busy) while a cancelled turn winds down: tried again for up to 10 s. */
+async function retryWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof SidecarError && err.code === ErrorCodes.SessionBusy) || Date.now() > until) throw new Error(describeError(err));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+/** The workspace folder node of the sessions tree (its context menu passes it). */
+function isFolderNode(x: unknown): x is { kind: 'folder'; folder: vscode.WorkspaceFolder } {
+  return typeof x === 'object' && x !== null && (x as { kind?: string }).kind === 'folder' && !!(x as { folder?: unknown }).folder;
 }
 
 function isSession(x: unknown): x is Session {

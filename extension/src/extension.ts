@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { Methods } from './protocol/methods';
 import type { Session } from './protocol/types';
 import { CurrentSession } from './sessions/current';
+import { SessionActions } from './sessions/actions';
 import { createStatusBar } from './sessions/statusBar';
 import { SessionsTreeProvider } from './sessions/tree';
 import type { SidecarClient } from './sidecar/client';
@@ -18,8 +19,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Agent Sidecar', { log: true });
   const client = (sidecar = createSidecar(context, log));
   const current = new CurrentSession(context.workspaceState, client);
-  const terminals = new TerminalManager(client, log);
-  const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log });
+  const actions = new SessionActions(client, current, log);
+  const resumeFromTerminal = (id: string) => actions.resume(id).catch((err: Error) => void vscode.window.showErrorMessage(`Agent Sidecar: ${err.message}`));
+  const terminals = new TerminalManager(client, log, resumeFromTerminal);
+  const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log, resume: (id) => actions.resume(id) });
   const tree = new SessionsTreeProvider(client);
   context.subscriptions.push(
     log, current, terminals, chat, tree,
@@ -27,7 +30,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewPanelSerializer(ChatViewProvider.panelType, chat),
     vscode.window.registerTreeDataProvider(SessionsTreeProvider.viewId, tree),
     createStatusBar(client, current),
-    ...registerCommands({ client, current, terminals, chat, tree, log }),
+    ...registerCommands({ client, current, terminals, chat, tree, actions, log }),
+    // After a crash every attachment re-attached by itself; the sessions the crash suspended
+    // (`owner-lost`) that this window shows start again, and their terminals and chats continue.
+    client.onDidRestart(() => {
+      if (vscode.workspace.getConfiguration('agentSidecar').get<boolean>('resumeAfterCrash') === false) return;
+      void actions.resumeAfterCrash([...terminals.sessionIds(), ...chat.sessionIds()]);
+    }),
     client.onDidChangeState((state) => {
       if (state === 'running' && current.sessionId) void refreshCurrent(client, current);
     }),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatState, HostMessage, initialState, reduce } from '../src/chat/reducer';
+import { ChatState, HostMessage, initialState, reduce, statusNote } from '../src/chat/reducer';
 import type { SessionEvent } from '../src/protocol/types';
 
 let seq = 0;
@@ -94,4 +94,24 @@ test('a live session that no sidecar runs (its sidecar crashed) is shown as not 
   assert.equal(summarize({ ...base, status: 'active', owner: { pid: 1 } }).status, 'active');
   assert.equal(summarize({ ...base, status: 'active' }).status, 'not running');
   assert.equal(summarize({ ...base, status: 'completed' }).status, 'completed');
+});
+
+test('a session suspended by a crash, then resumed, says so once each and keeps its conversation', () => {
+  const history = [{ sessionId: 's1', messages: [{ turnId: 't1', role: 'user' as const, text: 'hi', ts: '' }] }];
+  const suspended = ev('s1', 'system', 'status', { status: 'suspended', reason: 'owner-lost', previous: 'active' });
+  let s = run([{ type: 'reset', session, history }, suspended, suspended]);
+  assert.equal(s.session?.status, 'suspended');
+  assert.equal(s.session?.statusReason, 'owner-lost');
+  assert.deepEqual(s.items.filter((i) => i.kind === 'notice').map((i) => i.kind === 'notice' && i.text), ['session suspended: the sidecar stopped unexpectedly']);
+  s = run([ev('s1', 'system', 'status', { status: 'active', reason: 'resumed', previous: 'suspended' })], s);
+  assert.equal(s.session?.status, 'active');
+  assert.equal(s.items.at(-1)?.kind === 'notice' && s.items.at(-1)?.kind === 'notice' ? (s.items.at(-1) as { text: string }).text : '', 'session resumed');
+  assert.equal(s.items.filter((i) => i.kind === 'message').length, 1);
+});
+
+test('status notes: suspend reasons, resume; other changes have none', () => {
+  assert.equal(statusNote('suspended', 'idle'), 'session suspended after being idle');
+  assert.equal(statusNote('suspended', 'suspended'), 'session suspended');
+  assert.equal(statusNote('active', 'resumed'), 'session resumed');
+  assert.equal(statusNote('completed', 'ended'), undefined);
 });

@@ -2,16 +2,23 @@
 // sessions before each /clear), then streams its chat and system events to the webview.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { Methods } from '../protocol/methods';
+import { ErrorCodes, Methods } from '../protocol/methods';
 import type { ChatHistoryMessage, Session } from '../protocol/types';
-import type { Attachment, SidecarClient } from '../sidecar/client';
+import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
 import type { CurrentSession } from '../sessions/current';
 import { HostMessage, WebviewMessage, summarize } from './reducer';
 
 /** How many sessions before the current one (across /clear) show their history. */
 const previousSessionsShown = 3;
 
-interface Deps { extensionUri: vscode.Uri; client: SidecarClient; current: CurrentSession; log: vscode.LogOutputChannel }
+interface Deps {
+  extensionUri: vscode.Uri;
+  client: SidecarClient;
+  current: CurrentSession;
+  log: vscode.LogOutputChannel;
+  /** Resumes a suspended session (throws a readable error if it cannot). */
+  resume: (sessionId: string) => Promise<Session>;
+}
 
 /** The chat view in the side bar (movable to the panel), plus any number of chat editors. */
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
@@ -40,6 +47,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
     await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
   }
 
+  /** The sessions the open chats show. */
+  sessionIds(): string[] {
+    return [...this.controllers].map((c) => c.sessionId).filter((id): id is string => !!id);
+  }
+
   dispose(): void {
     for (const c of this.controllers) c.dispose();
     this.controllers.clear();
@@ -66,9 +78,10 @@ class ChatController implements vscode.Disposable {
   private readonly client: SidecarClient;
   private readonly current: CurrentSession;
   private readonly log: vscode.LogOutputChannel;
+  private readonly resume: Deps['resume'];
 
   constructor(private readonly webview: vscode.Webview, deps: Deps) {
-    ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log } = deps);
+    ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log, resume: this.resume } = deps);
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     webview.options = { enableScripts: true, localResourceRoots: [media, dist] };
@@ -80,6 +93,11 @@ class ChatController implements vscode.Disposable {
         else if (s) this.post({ type: 'session', session: summarize(s) });
       }),
     );
+  }
+
+  /** The session shown (after a /clear: the new one). */
+  get sessionId(): string | undefined {
+    return this.attachment?.cursor.sessionId ?? this.shownId;
   }
 
   dispose(): void {
@@ -149,7 +167,10 @@ class ChatController implements vscode.Disposable {
           return;
         case 'send':
           if (!sessionId) return;
-          await this.client.request(Methods.chatSend, { sessionId, text: m.text });
+          await this.send(sessionId, m.text);
+          return;
+        case 'resume':
+          if (sessionId) await this.resume(sessionId);
           return;
         case 'cancel':
           if (sessionId) await this.client.request(Methods.chatCancel, { sessionId });
@@ -169,6 +190,21 @@ class ChatController implements vscode.Disposable {
     }
   }
 
+  /** Sends a message; to a suspended session, resumes it first (the agent continues the same conversation). */
+  private async send(sessionId: string, text: string): Promise<void> {
+    try {
+      await this.client.request(Methods.chatSend, { sessionId, text });
+      return;
+    } catch (err) {
+      if (!(err instanceof SidecarError && err.code === ErrorCodes.InvalidState)) throw err;
+      const s = await this.client.request<Session>(Methods.sessionGet, { sessionId }).catch(() => undefined);
+      if (s?.status !== 'suspended') throw err;
+    }
+    this.post({ type: 'notice', level: 'info', text: 'resuming the session to send the message…' });
+    await this.resume(sessionId);
+    await this.client.request(Methods.chatSend, { sessionId, text });
+  }
+
   private html(webview: vscode.Webview): string {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
@@ -185,7 +221,7 @@ class ChatController implements vscode.Disposable {
 </head>
 <body>
 <div class="chat">
-  <header><span id="session"></span><button id="new" class="secondary" type="button">New Session</button><button id="clear" class="secondary" type="button" title="Clear the conversation (/clear)">Clear</button></header>
+  <header><span id="session"></span><button id="resume" type="button" hidden title="Start the agent again; it continues the conversation">Resume</button><button id="new" class="secondary" type="button">New Session</button><button id="clear" class="secondary" type="button" title="Clear the conversation (/clear)">Clear</button></header>
   <div id="messages" role="log" aria-live="polite"></div>
   <div id="busy" hidden><span class="spinner"></span><span>Working…</span><button id="cancel" class="secondary" type="button">Cancel</button></div>
   <footer><textarea id="input" rows="2" placeholder="Message the agent (Enter sends, Shift+Enter adds a line)"></textarea><button id="send" type="button">Send</button></footer>

@@ -7,7 +7,7 @@ export interface DividerItem { kind: 'divider'; key: string; label: string }
 export interface NoticeItem { kind: 'notice'; key: string; level: 'info' | 'error'; text: string }
 export type ChatItem = MessageItem | DividerItem | NoticeItem;
 
-export interface SessionSummary { id: string; provider: string; status: string; taskId?: string; model?: string; workspace?: string }
+export interface SessionSummary { id: string; provider: string; status: string; statusReason?: string; taskId?: string; model?: string; workspace?: string }
 
 export interface ChatState {
   session?: SessionSummary;
@@ -31,6 +31,7 @@ export type WebviewMessage =
   | { type: 'send'; text: string }
   | { type: 'cancel' }
   | { type: 'clear' }
+  | { type: 'resume' }
   | { type: 'copy'; text: string }
   | { type: 'startSession' };
 
@@ -42,7 +43,7 @@ export const initialState: ChatState = { items: [], draft: '' };
 export function summarize(s: Session): SessionSummary {
   // Live in the log but run by no sidecar (its sidecar crashed): say so rather than "active".
   const status = (s.status === 'active' || s.status === 'created') && !s.owner ? 'not running' : s.status;
-  return { id: s.id, provider: s.provider, status, taskId: s.taskId, model: s.model, workspace: s.workspace };
+  return { id: s.id, provider: s.provider, status, statusReason: s.statusReason, taskId: s.taskId, model: s.model, workspace: s.workspace };
 }
 
 const clearedLabel = 'conversation cleared';
@@ -121,7 +122,12 @@ function onEvent(state: ChatState, e: SessionEvent): ChatState {
       case 'status': {
         const status = typeof d.status === 'string' ? d.status : undefined;
         if (!status || !state.session || state.session.id !== e.sessionId) return state;
-        return { ...state, session: { ...state.session, status }, busyTurn: isLive(status) ? state.busyTurn : undefined };
+        const reason = typeof d.reason === 'string' ? d.reason : undefined;
+        const next: ChatState = { ...state, session: { ...state.session, status, statusReason: reason }, busyTurn: isLive(status) ? state.busyTurn : undefined };
+        const note = statusNote(status, reason);
+        const key = `status:${e.sessionId}:${e.seq}`;
+        if (!note || state.items.some((i) => i.key === key)) return next;
+        return { ...next, items: [...next.items, { kind: 'notice', key, level: 'info', text: note }] };
       }
       case 'error': {
         const message = typeof d.message === 'string' ? d.message : 'error';
@@ -132,6 +138,19 @@ function onEvent(state: ChatState, e: SessionEvent): ChatState {
     }
   }
   return state;
+}
+
+/** A line in the conversation where the session was suspended or resumed. */
+export function statusNote(status: string, reason: string | undefined): string | undefined {
+  if (status === 'suspended') {
+    const why = reason === 'owner-lost' ? ': the sidecar stopped unexpectedly'
+      : reason === 'idle' ? ' after being idle'
+      : reason === 'shutdown' ? ': the sidecar shut down'
+      : reason?.startsWith('resume failed') ? ` (${reason})` : '';
+    return `session suspended${why}`;
+  }
+  if (status === 'active' && reason === 'resumed') return 'session resumed';
+  return undefined;
 }
 
 function isLive(status: string): boolean {

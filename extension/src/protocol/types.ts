@@ -115,3 +115,11 @@ export interface StartSessionParams {
 
 export interface MetricsFlushResult { sent: number; pending: number }
 export interface ResetResult { ended: string[] }
+
+/**
+ * A session's id as shown to people: its last 8 hex digits. Ids start with their creation time, so
+ * the first 8 are the same for every session of a day; the last ones are random.
+ */
+export function shortId(id: string): string {
+  return id.slice(-8);
+}

@@ -21,7 +21,8 @@ export function createStatusBar(client: SidecarClient, current: CurrentSession):
       item.command = 'agentSidecar.startSession';
     } else {
       const state = (s.status === 'active' || s.status === 'created') && !s.owner ? 'not running' : s.busy ? 'working' : s.status;
-      item.text = `${s.busy ? '$(sync~spin)' : '$(hubot)'} ${s.provider}${s.taskId ? ` · ${s.taskId}` : ''}: ${state}`;
+      item.text = `${s.busy ? '$(sync~spin)' : s.status === 'suspended' ? '$(debug-pause)' : '$(hubot)'} ${s.provider}${s.taskId ? ` · ${s.taskId}` : ''}: ${state}`;
+      if (s.status === 'suspended') item.command = { command: 'agentSidecar.resumeSession', title: 'Resume', arguments: [s] };
     }
     item.tooltip = `Agent Sidecar (${client.state}${client.pid ? `, pid ${client.pid}` : ''})${s ? `\nSession ${s.id}` : ''}`;
     item.show();

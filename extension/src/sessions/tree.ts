@@ -2,7 +2,7 @@
 // on every session/changed and session/transitioned notification.
 import * as vscode from 'vscode';
 import { Methods } from '../protocol/methods';
-import type { Session } from '../protocol/types';
+import { Session, shortId } from '../protocol/types';
 import type { SidecarClient } from '../sidecar/client';
 
 /** Sessions listed per workspace folder (newest first). */
@@ -39,16 +39,17 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     const s = node.session;
     const item = new vscode.TreeItem(s.title ?? s.taskId ?? s.provider, vscode.TreeItemCollapsibleState.None);
     item.id = s.id;
-    const state = orphaned(s) ? 'not running' : s.busy ? 'busy' : s.status;
-    item.description = [s.title || s.taskId ? s.provider : undefined, s.model, state, s.id.slice(0, 8)].filter(Boolean).join(' · ');
+    const state = stateLabel(s);
+    item.description = [s.title || s.taskId ? s.provider : undefined, s.model, state, shortId(s.id)].filter(Boolean).join(' · ');
     item.iconPath = statusIcon(s);
-    item.contextValue = `session.${s.status}`;
-    item.accessibilityInformation = { label: `${s.provider} session ${s.id.slice(0, 8)} ${state}${s.taskId ? ` task ${s.taskId}` : ''}` };
+    // A live session no sidecar runs (an older sidecar died) is resumable like a suspended one.
+    item.contextValue = orphaned(s) ? 'session.suspended' : `session.${s.status}`;
+    item.accessibilityInformation = { label: `${s.provider} session ${shortId(s.id)} ${state}${s.taskId ? ` task ${s.taskId}` : ''}` };
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${s.provider}** session \`${s.id}\`\n\n`);
     md.appendMarkdown(`Status: ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''}  \nCreated: ${new Date(s.createdAt).toLocaleString()}`);
     if (s.taskId) md.appendMarkdown(`  \nTask: ${s.taskId}`);
-    if (s.transitionedFrom) md.appendMarkdown(`  \nContinues \`${s.transitionedFrom.slice(0, 8)}\` after /clear`);
+    if (s.transitionedFrom) md.appendMarkdown(`  \nContinues \`${shortId(s.transitionedFrom)}\` after /clear`);
     item.tooltip = md;
     item.command = { command: 'agentSidecar.showChat', title: 'Show Chat', arguments: [s] };
     return item;
@@ -74,6 +75,14 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** What the tree says of a session: `suspended (idle)`, `suspended (owner-lost)`, `busy`, `not running`… */
+export function stateLabel(s: Session): string {
+  if (orphaned(s)) return 'not running';
+  if (s.busy) return 'busy';
+  if (s.status === 'suspended' && s.statusReason && s.statusReason !== 'suspended') return `suspended (${s.statusReason})`;
+  return s.status;
 }
 
 /** Live in the log, but no sidecar runs its processes (its sidecar crashed): resume or end it. */

@@ -9,7 +9,12 @@ export class TerminalManager implements vscode.Disposable {
   private readonly open = new Map<string, { terminal: vscode.Terminal; pty: WorkerPty }>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly client: SidecarClient, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly client: SidecarClient,
+    private readonly log: vscode.LogOutputChannel,
+    /** Enter in a terminal whose session is suspended resumes it. */
+    private readonly resume: (sessionId: string) => void,
+  ) {
     this.disposables.push(
       client.onDidRestart(() => {
         for (const { pty } of this.open.values()) void pty.checkAlive();
@@ -27,7 +32,7 @@ export class TerminalManager implements vscode.Disposable {
       existing.terminal.show(preserveFocus);
       return existing.terminal;
     }
-    const pty = new WorkerPty(worker, this.client, this.log, (p, byUser) => this.onClosed(p, byUser));
+    const pty = new WorkerPty(worker, this.client, this.log, (p, byUser) => this.onClosed(p, byUser), (id) => this.resume(id));
     const where = vscode.workspace.getConfiguration('agentSidecar').get<string>('terminal.location') === 'panel'
       ? vscode.TerminalLocation.Panel
       : { viewColumn: vscode.ViewColumn.Active, preserveFocus };
@@ -36,6 +41,11 @@ export class TerminalManager implements vscode.Disposable {
     this.open.set(worker.id, { terminal, pty });
     terminal.show(preserveFocus);
     return terminal;
+  }
+
+  /** The sessions the open terminals follow. */
+  sessionIds(): string[] {
+    return [...this.open.values()].map(({ pty }) => pty.sessionId);
   }
 
   dispose(): void {

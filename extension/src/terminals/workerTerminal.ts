@@ -1,11 +1,13 @@
-// One Pseudoterminal per worker: draws the worker's current screen (worker/screen), then streams its
-// pty events from exactly that point; keystrokes go to worker/input, size changes to worker/resize,
-// and the worker's exit closes the terminal with its exit code.
+// One Pseudoterminal per worker: draws the worker's current screen (worker/screen), then streams the
+// session's events from exactly that point (WorkerStream decides what they mean); keystrokes go to
+// worker/input, size changes to worker/resize. The worker's exit closes the terminal with its exit
+// code, unless its session was suspended or its sidecar died: then the terminal stays with a note,
+// Enter resumes the session, and the same worker continues here when it starts again.
 import * as vscode from 'vscode';
 import { ErrorCodes, Methods } from '../protocol/methods';
-import type { ScreenResult, Session, SessionEvent, Worker } from '../protocol/types';
+import type { ScreenResult, Session, Worker } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
-import { alternateScreenAfter } from './ansi';
+import { WorkerStream, suspendNote } from './workerStream';
 
 /** Resizes while the user drags a split are many; the last one wins. */
 const resizeDebounceMs = 50;
@@ -18,17 +20,34 @@ export class WorkerPty implements vscode.Pseudoterminal {
   private attachment: Attachment | undefined;
   private resizeTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private exited = false;
   private opened = false;
-  /** Whether the program is on the alternate screen (full-screen TUIs like Codex are). */
-  private alternateScreen = false;
+  private dimensions: vscode.TerminalDimensions | undefined;
+  readonly stream: WorkerStream;
 
   constructor(
     readonly worker: Worker,
     private readonly client: SidecarClient,
     private readonly log: vscode.LogOutputChannel,
     private readonly onClosed: (pty: WorkerPty, byUser: boolean) => void,
-  ) {}
+    /** Enter in a terminal whose session is suspended. */
+    private readonly onResumeRequested: (sessionId: string) => void,
+  ) {
+    this.stream = new WorkerStream(worker.id, worker.kind, {
+      write: (text) => this.writeEmitter.fire(text),
+      close: (code) => {
+        this.dispose();
+        this.closeEmitter.fire(code);
+      },
+      restarted: () => {
+        if (this.dimensions) this.setDimensions(this.dimensions);
+      },
+    });
+  }
+
+  /** The session this terminal follows now (it moves to the new session after a /clear). */
+  get sessionId(): string {
+    return this.attachment?.cursor.sessionId ?? this.worker.sessionId;
+  }
 
   open(dimensions: vscode.TerminalDimensions | undefined): void {
     this.opened = true;
@@ -37,20 +56,31 @@ export class WorkerPty implements vscode.Pseudoterminal {
 
   close(): void {
     // The user closed the terminal.
+    const running = this.stream.phase === 'running';
     this.dispose();
-    this.onClosed(this, !this.exited);
+    this.onClosed(this, running);
   }
 
   handleInput(data: string): void {
-    if (this.exited) {
-      this.closeEmitter.fire();
-      return;
+    switch (this.stream.phase) {
+      case 'running':
+        this.client.request(Methods.workerInput, { workerId: this.worker.id, data }).catch((err: Error) => this.log.warn(`input to ${this.worker.id}: ${err.message}`));
+        return;
+      case 'paused':
+        if (data.includes('\r')) this.onResumeRequested(this.sessionId);
+        return;
+      case 'ended':
+        this.dispose();
+        this.closeEmitter.fire();
+        return;
+      default:
+        return;
     }
-    this.client.request(Methods.workerInput, { workerId: this.worker.id, data }).catch((err: Error) => this.log.warn(`input to ${this.worker.id}: ${err.message}`));
   }
 
   setDimensions(d: vscode.TerminalDimensions): void {
-    if (this.exited) return;
+    this.dimensions = d;
+    if (!this.stream.running) return;
     if (this.resizeTimer) clearTimeout(this.resizeTimer);
     this.resizeTimer = setTimeout(() => {
       const cols = Math.min(1000, Math.max(2, d.columns));
@@ -60,17 +90,17 @@ export class WorkerPty implements vscode.Pseudoterminal {
   }
 
   /**
-   * After a sidecar restart the attachment re-attached by itself; but a crashed sidecar takes its
-   * processes with it. A live session whose processes no sidecar runs has no `owner`.
+   * After a sidecar restart the attachment re-attached by itself, and a sidecar that recovers its
+   * predecessor's sessions put their exits (`owner-lost`) in the log: the stream shows them. An older
+   * sidecar leaves such a session live without an `owner`: say so here.
    */
   async checkAlive(): Promise<void> {
-    if (!this.opened || this.exited) return;
+    if (!this.opened || !this.stream.running) return;
     try {
-      const s = await this.client.request<Session>(Methods.sessionGet, { sessionId: this.attachment?.cursor.sessionId ?? this.worker.sessionId });
-      const w = s.workers.find((x) => x.id === this.worker.id);
-      if (!s.owner || !w || w.status === 'exited') this.gone('the sidecar restarted and this process is no longer running');
+      const s = await this.client.request<Session>(Methods.sessionGet, { sessionId: this.sessionId });
+      if ((s.status === 'active' || s.status === 'created') && !s.owner) this.stream.pause(suspendNote('owner-lost'));
     } catch (err) {
-      this.gone(`the sidecar restarted and this process is no longer running (${(err as Error).message})`);
+      this.stream.end(`the sidecar restarted and this process is no longer running (${(err as Error).message})`);
     }
   }
 
@@ -78,6 +108,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
     if (this.closed) return;
     this.closed = true;
     if (this.resizeTimer) clearTimeout(this.resizeTimer);
+    this.stream.dispose();
     this.attachment?.dispose();
   }
 
@@ -86,11 +117,11 @@ export class WorkerPty implements vscode.Pseudoterminal {
     try {
       const screen = await this.client.request<ScreenResult>(Methods.workerScreen, { workerId: this.worker.id });
       this.writeEmitter.fire(screen.ansi);
-      this.alternateScreen = screen.alternateScreen ?? false;
+      this.stream.alternateScreen = screen.alternateScreen ?? false;
       afterSeq = screen.seq;
     } catch (err) {
       if (err instanceof SidecarError && err.code === ErrorCodes.InvalidState) {
-        this.gone('this process has exited');
+        this.stream.end('this process has exited');
         return;
       }
       this.writeEmitter.fire(`\x1b[31m[agent-sidecar] ${(err as Error).message}\x1b[0m\r\n`);
@@ -101,35 +132,15 @@ export class WorkerPty implements vscode.Pseudoterminal {
       this.attachment = await this.client.attach({
         sessionId: this.worker.sessionId,
         afterSeq,
-        channels: ['pty'],
-        onEvent: (e) => this.onEvent(e),
-        onEnded: (reason) => this.gone(`the session was ${reason}`),
+        // system: the status changes that explain an exit, and the worker starting again on resume.
+        channels: ['pty', 'system'],
+        onEvent: (e) => this.stream.onEvent(e),
+        onEnded: (reason) => this.stream.end(`the session was ${reason}`),
       });
       if (this.closed) this.attachment.dispose();
     } catch (err) {
       this.writeEmitter.fire(`\x1b[31m[agent-sidecar] ${(err as Error).message}\x1b[0m\r\n`);
     }
     if (dimensions) this.setDimensions(dimensions);
-  }
-
-  private onEvent(e: SessionEvent): void {
-    if (e.workerId !== this.worker.id) return;
-    if (e.type === 'output' && typeof e.data.data === 'string') {
-      this.writeEmitter.fire(e.data.data);
-      this.alternateScreen = alternateScreenAfter(e.data.data, this.alternateScreen);
-    } else if (e.type === 'exit') {
-      this.exited = true;
-      const code = typeof e.data.exitCode === 'number' ? e.data.exitCode : typeof e.data.signal === 'number' ? 128 + e.data.signal : undefined;
-      this.dispose();
-      this.closeEmitter.fire(code);
-    }
-  }
-
-  private gone(why: string): void {
-    if (this.exited) return;
-    this.exited = true;
-    // Leave the agent's alternate screen (if it is on it) so the note is not painted over its UI.
-    this.writeEmitter.fire(`\x1b[0m${this.alternateScreen ? '\x1b[?1049l' : ''}\r\n\x1b[2m[agent-sidecar] ${why}. Press any key to close.\x1b[0m\r\n`);
-    this.attachment?.dispose();
   }
 }

@@ -2,6 +2,7 @@
 // browser (dist/webview.js) and loaded with the page's nonce under a `default-src 'none'` CSP.
 import { ChatItem, ChatState, HostMessage, LocalAction, WebviewMessage, initialState, reduce } from '../chat/reducer';
 import { renderMarkdown } from '../chat/markdown';
+import { shortId } from '../protocol/types';
 
 interface VsCodeApi { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(state: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -17,6 +18,7 @@ const busy = $('busy');
 const sendButton = $<HTMLButtonElement>('send');
 const clearButton = $<HTMLButtonElement>('clear');
 const newButton = $<HTMLButtonElement>('new');
+const resumeButton = $<HTMLButtonElement>('resume');
 const rendered = new Map<string, { html: string; el: HTMLElement }>();
 
 function dispatch(msg: HostMessage | LocalAction): void {
@@ -27,15 +29,19 @@ function dispatch(msg: HostMessage | LocalAction): void {
 
 function render(): void {
   const s = state.session;
-  header.textContent = s ? `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''} · ${s.status} · ${s.id.slice(0, 8)}` : 'No session. Start one with "Agent Sidecar: Start Session".';
+  header.textContent = s ? `${s.provider}${s.taskId ? ` · ${s.taskId}` : ''} · ${s.status} · ${shortId(s.id)}` : 'No session. Start one with "Agent Sidecar: Start Session".';
   header.dataset.sessionId = s?.id ?? '';
   header.dataset.status = s?.status ?? '';
   const live = !!s && (s.status === 'active' || s.status === 'created');
+  // A suspended session takes messages too: sending resumes it first.
+  const suspended = s?.status === 'suspended';
   busy.hidden = !state.busyTurn;
-  sendButton.disabled = !live || !!state.busyTurn;
+  sendButton.disabled = !(live || suspended) || !!state.busyTurn;
   clearButton.disabled = !live;
   newButton.hidden = live;
-  input.disabled = !live;
+  resumeButton.hidden = !suspended;
+  input.disabled = !(live || suspended);
+  input.placeholder = suspended ? 'The session is suspended: sending a message resumes it first' : 'Message the agent (Enter sends, Shift+Enter adds a line)';
   if (input.value !== state.draft && document.activeElement !== input) input.value = state.draft;
 
   const keep = new Set(state.items.map((i) => i.key));
@@ -107,6 +113,7 @@ sendButton.addEventListener('click', send);
 $('cancel').addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
 clearButton.addEventListener('click', () => vscode.postMessage({ type: 'clear' }));
 newButton.addEventListener('click', () => vscode.postMessage({ type: 'startSession' }));
+resumeButton.addEventListener('click', () => vscode.postMessage({ type: 'resume' }));
 list.addEventListener('click', (e) => {
   const button = (e.target as HTMLElement).closest('button.copy');
   const code = button?.closest('.code-block')?.querySelector('code');
