@@ -14,7 +14,7 @@ public sealed record SidecarOptions
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long an agent gets to quit by its own quit command (suspend, shutdown) before SIGHUP.</summary>
-    public TimeSpan QuitTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan QuitTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     public int DefaultCols { get; init; } = 120;
 

@@ -119,7 +119,8 @@ public sealed class MetricsAgentTests
             Assert.Equal(0, (await again.Client.RequestAsync("metrics/flush", null)).GetProperty("pending").GetInt64());
         }
 
-        Assert.Equal(["start", "usage"], receiver.KindsOf(s.Id));
+        // The new sidecar found the session's owner dead: suspended (END "suspend"), resumable.
+        Assert.Equal(["start", "usage", "end:suspend"], receiver.KindsOf(s.Id));
         Assert.Equal(0, receiver.Duplicates);
         await run.DisposeAsync();
     }
