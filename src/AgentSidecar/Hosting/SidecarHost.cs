@@ -135,7 +135,14 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         _listener.Start();
         Sessions.OwnerSocket = SocketPath;
         LogListening(_logger, SocketPath!, Options.DataDir);
-        _ = Task.Run(() => Core.Sessions.OrphanReaper.ReapAsync(Store, TimeSpan.FromSeconds(2), _logger), CancellationToken.None);
+        _ = Task.Run(
+            async () =>
+            {
+                // After the first client is served: the reaper's queries need not slow the cold start.
+                await Task.Delay(OrphanReapDelay).ConfigureAwait(false);
+                await Core.Sessions.OrphanReaper.ReapAsync(Store, TimeSpan.FromSeconds(2), _logger).ConfigureAwait(false);
+            },
+            CancellationToken.None);
 
         Task primaryDone;
         if (settings.Stdio)
@@ -311,6 +318,8 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             await connection.RunAsync().ConfigureAwait(false);
         }
     }
+
+    private static readonly TimeSpan OrphanReapDelay = TimeSpan.FromMilliseconds(500);
 
     /// <summary>SIGXFSZ on Linux (x86-64 and arm64).</summary>
     private const int SigXfsz = 25;
