@@ -364,12 +364,22 @@ public sealed class StoreWriter : IDisposable
 
     private void WriteOutput(WriteContext ctx, string sessionId, PendingOutput pending)
     {
-        var text = Encoding.UTF8.GetString(pending.Buffer.GetBuffer(), 0, (int)pending.Buffer.Length);
-        using var ms = new MemoryStream(text.Length + 16);
+        // Valid UTF-8 (nearly always) is escaped straight from the bytes; anything else is decoded
+        // first, so undecodable bytes become U+FFFD (the writer refuses invalid UTF-8).
+        var bytes = pending.Buffer.GetBuffer().AsSpan(0, (int)pending.Buffer.Length);
+        using var ms = new MemoryStream(bytes.Length + 16);
         using (var w = new Utf8JsonWriter(ms, JsonOptions))
         {
             w.WriteStartObject();
-            w.WriteString("data"u8, text);
+            if (System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                w.WriteString("data"u8, bytes);
+            }
+            else
+            {
+                w.WriteString("data"u8, Encoding.UTF8.GetString(bytes));
+            }
+
             w.WriteEndObject();
         }
 
