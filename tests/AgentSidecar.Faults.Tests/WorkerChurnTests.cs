@@ -25,6 +25,13 @@ public sealed class WorkerChurnTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// SQLite's pooled connections (the database, its WAL and shared memory) grow with concurrent reads
+    /// up to the pool's size and are kept on purpose: not counted. A leak per spawn shows in the rest.
+    /// </summary>
+    private static List<string> NonPooled(IEnumerable<string> targets) =>
+        targets.Where(t => !t.EndsWith("sidecar.db", StringComparison.Ordinal) && !t.EndsWith("sidecar.db-wal", StringComparison.Ordinal) && !t.EndsWith("sidecar.db-shm", StringComparison.Ordinal)).ToList();
+
     [Fact(Timeout = 180000)]
     public async Task FloodingAndSighupIgnoringWorkers_AndAThousandSpawns_LeaveNoZombiesAndNoDescriptors()
     {
@@ -36,7 +43,7 @@ public sealed class WorkerChurnTests : IDisposable
 
         // Warm up every path once (pooled readers, threads), then count.
         await SpawnAndWaitAsync(c, sid, 20);
-        var fdsBefore = Procs.FdTargets(sidecar.Pid);
+        var fdsBefore = NonPooled(Procs.FdTargets(sidecar.Pid));
 
         // A worker that floods, stopped while it floods; one that ignores SIGHUP, stopped (SIGKILL after the grace).
         var flood = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "bash", ["args"] = new JsonArray("--norc", "-c", "while :; do head -c 1000000 /dev/zero | tr '\\0' f; done") });
@@ -58,7 +65,7 @@ public sealed class WorkerChurnTests : IDisposable
 
         Assert.True(await Procs.WaitUntilAsync(() => Procs.Children(sidecar.Pid).All(ch => ch.State != "Z"), TimeSpan.FromSeconds(10)),
             $"zombies: {string.Join(", ", Procs.Children(sidecar.Pid).Where(ch => ch.State == "Z").Select(ch => ch.Pid))}");
-        var fdsAfter = Procs.FdTargets(sidecar.Pid);
+        var fdsAfter = NonPooled(Procs.FdTargets(sidecar.Pid));
         var grown = fdsAfter.GroupBy(t => t.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : t.StartsWith("pipe:", StringComparison.Ordinal) ? "pipe" : t)
             .Select(g => $"{g.Key} x{g.Count()}");
         Assert.True(fdsAfter.Count <= fdsBefore.Count + FdSlack, $"descriptors {fdsBefore.Count} -> {fdsAfter.Count}: {string.Join(", ", grown)}");
