@@ -177,6 +177,12 @@ public sealed class TransitionTests : IDisposable
         Assert.True(down.GetProperty("pending").GetInt64() >= 6);
         Assert.Contains("503", down.GetProperty("lastError").GetString(), StringComparison.Ordinal);
 
+        // The editor is told too, as a warning (window/logMessage), without the header's secret value.
+        var log = await c.WaitForNotificationAsync(n => n.GetProperty("method").GetString() == "window/logMessage", Wait);
+        Assert.Equal(2, log.GetProperty("params").GetProperty("type").GetInt32());
+        Assert.Contains("503", log.GetProperty("params").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-token-123", log.GetRawText(), StringComparison.Ordinal);
+
         receiver.Down = false;
         try
         {

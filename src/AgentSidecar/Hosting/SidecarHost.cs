@@ -80,6 +80,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
         Sessions = new SessionManager(Options, Store, Writer, Hub, Providers, TimeProvider.System, loggerFactory.CreateLogger<SessionManager>(), environment);
         Clients = new ClientConnections();
+        loggerFactory.AddProvider(new ClientLogForwarder(Clients));
         Metrics = new MetricsSync(Store, Writer, TimeProvider.System, name => environment.GetValueOrDefault(name), loggerFactory.CreateLogger<MetricsSync>());
         Metrics.Options = LoadMetricsOptions(settings.ConfigDir);
         Cleanup = LoadCleanupOptions(settings.ConfigDir);
