@@ -189,6 +189,12 @@ public sealed class LifecycleTests : IDisposable
             .Append(extra.GetProperty("pid").GetInt32()).ToList();
         var starts = pids.ToDictionary(p => p, ProcFs.StartTime);
         Assert.All(starts.Values, v => Assert.NotNull(v));
+        // The subshell execs the marked sleep a moment after the echo: wait for it to be there.
+        for (var i = 0; i < 100 && ProcFs.ProcessesNamed(bgMarker).Count == 0; i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
         Assert.NotEmpty(ProcFs.ProcessesNamed(bgMarker));
 
         sidecar.Kill();
