@@ -20,15 +20,6 @@ public sealed partial class JsonRpcConnection
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_body;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_batch;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
     /// <summary>A message body to frame, or (<paramref name="Framed"/>) whole frames to copy as they are.</summary>
     private readonly record struct Outgoing(byte[] Buffer, int Length, bool Framed = false);
 
@@ -61,32 +52,45 @@ public sealed partial class JsonRpcConnection
     }
 
     /// <summary>
-    /// Writes <paramref name="count"/> messages (items <paramref name="start"/>…) with
-    /// <paramref name="write"/>, frames them into one buffer and queues that as one entry: all of
-    /// them or, when the connection is closed, none (false).
+    /// Queues <paramref name="count"/> messages (items <paramref name="start"/>…) framed into one
+    /// buffer, as one entry: all of them or, when the connection is closed, none (false).
+    /// <paramref name="length"/> gives a message's body length in bytes and
+    /// <paramref name="write"/> writes exactly that many bytes of JSON.
     /// </summary>
-    public bool SendMany<T>(IReadOnlyList<T> items, int start, int count, Action<Utf8JsonWriter, T> write)
+    public bool SendMany<T>(IReadOnlyList<T> items, int start, int count, Func<T, int> length, SpanAction<byte, T> write)
     {
         // Problem: a replay of small events paid per event for a Utf8JsonWriter, a rented buffer,
-        // a channel entry and a copy into the pipe. Solution: one reused writer and one framed
-        // buffer per batch.
-        var body = t_body ??= new ArrayBufferWriter<byte>(4096);
-        var batch = t_batch ??= new ArrayBufferWriter<byte>(64 * 1024);
-        batch.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(body, WriterOptions);
-        for (var i = start; i < start + count; i++)
+        // a channel entry and two copies. Solution: the bodies are measured, one buffer of the
+        // batch's exact size is rented, and each frame is written into it in place; the queue
+        // takes that buffer as it is.
+        var lengths = ArrayPool<int>.Shared.Rent(count);
+        var total = 0L;
+        for (var i = 0; i < count; i++)
         {
-            body.ResetWrittenCount();
-            writer.Reset(body);
-            write(writer, items[i]);
-            writer.Flush();
-            AppendFrame(batch, body.WrittenSpan);
+            lengths[i] = length(items[start + i]);
+            total += 32 + lengths[i];
         }
 
-        return Enqueue(batch.WrittenSpan, framed: true);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)total);
+        var pos = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var span = buffer.AsSpan(pos);
+            "Content-Length: "u8.CopyTo(span);
+            var at = 16;
+            Utf8Formatter.TryFormat(lengths[i], span[at..], out var digits);
+            at += digits;
+            "\r\n\r\n"u8.CopyTo(span[at..]);
+            at += 4;
+            write(span.Slice(at, lengths[i]), items[start + i]);
+            pos += at + lengths[i];
+        }
+
+        ArrayPool<int>.Shared.Return(lengths);
+        return EnqueueOwned(buffer, pos, framed: true);
     }
 
-    private static void AppendFrame(IBufferWriter<byte> output, ReadOnlySpan<byte> body)
+    private static void AppendFrame(System.IO.Pipelines.PipeWriter output, ReadOnlySpan<byte> body)
     {
         // "Content-Length: " + up to 10 digits + "\r\n\r\n"
         var span = output.GetSpan(32 + body.Length);
@@ -177,26 +181,39 @@ public sealed partial class JsonRpcConnection
             w.WriteEndObject();
         });
 
-    private bool Enqueue(ReadOnlySpan<byte> body, bool framed = false)
+    private bool Enqueue(ReadOnlySpan<byte> body)
     {
         if (State == ConnectionState.Closed)
         {
             return false;
         }
 
+        var rented = ArrayPool<byte>.Shared.Rent(body.Length);
+        body.CopyTo(rented);
+        return EnqueueOwned(rented, body.Length, framed: false);
+    }
+
+    /// <summary>Queues a rented buffer, which the queue returns to the pool (also when it fails).</summary>
+    private bool EnqueueOwned(byte[] rented, int length, bool framed)
+    {
+        if (State == ConnectionState.Closed)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            return false;
+        }
+
         if (QueuedBytes > Options.HardLimitBytes)
         {
+            ArrayPool<byte>.Shared.Return(rented);
             LogWriteFailed(_logger, Name, $"more than {Options.HardLimitBytes} bytes queued: the client is not reading");
             _ = CloseAsync();
             return false;
         }
 
-        var rented = ArrayPool<byte>.Shared.Rent(body.Length);
-        body.CopyTo(rented);
-        Interlocked.Add(ref _queuedBytes, body.Length);
-        if (!_outgoing.Writer.TryWrite(new Outgoing(rented, body.Length, framed)))
+        Interlocked.Add(ref _queuedBytes, length);
+        if (!_outgoing.Writer.TryWrite(new Outgoing(rented, length, framed)))
         {
-            Interlocked.Add(ref _queuedBytes, -body.Length);
+            Interlocked.Add(ref _queuedBytes, -length);
             ArrayPool<byte>.Shared.Return(rented);
             return false;
         }

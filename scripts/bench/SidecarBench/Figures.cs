@@ -45,7 +45,11 @@ internal static class Figures
                 var results = new JsonArray();
                 for (var i = 0; i < runs; i++)
                 {
-                    results.Add(await ReplayAsync(sock, sid, n));
+                    // The sidecar's CPU per replay is the figure to compare on a loaded machine.
+                    var cpu0 = CpuMs(rs.Pid);
+                    var r = await ReplayAsync(sock, sid, n);
+                    r["sidecarCpuSeconds"] = (CpuMs(rs.Pid) - cpu0) / 1000.0;
+                    results.Add(r);
                 }
 
                 report["replay"] = results;

@@ -61,19 +61,26 @@ internal sealed class ConnectionEventSink : IEventSink
 
     private const int BatchBytes = 64 * 1024;
 
+    private static readonly System.Text.Encodings.Web.JavaScriptEncoder Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
     private readonly JsonRpcConnection _connection;
-    private readonly JsonEncodedText _attachId;
-    private readonly Action<Utf8JsonWriter, StoredEvent> _write;
-    private readonly byte[] _tsUtf8 = new byte[32];
-    private string? _sessionId;
-    private JsonEncodedText _sessionIdText;
-    private long _ts = long.MinValue;
+
+    /// <summary><c>{"jsonrpc":"2.0","method":"session/event","params":{"attachId":"…","event":{"sessionId":</c></summary>
+    private readonly byte[] _prefix;
+    private readonly Func<StoredEvent, int> _length;
+    private readonly System.Buffers.SpanAction<byte, StoredEvent> _write;
+
+    /// <summary>Quoted, escaped JSON strings of the session ids, channels, types and worker ids seen.</summary>
+    private readonly Dictionary<string, byte[]> _encoded = new(StringComparer.Ordinal);
+    private readonly byte[] _ts = new byte[32];
+    private long _tsValue = long.MinValue;
     private int _tsLength;
 
     public ConnectionEventSink(JsonRpcConnection connection, string attachId)
     {
         _connection = connection;
-        _attachId = JsonEncodedText.Encode(attachId);
+        _prefix = Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"method\":{Quote(Notifications.SessionEvent)},\"params\":{{\"attachId\":{Quote(attachId)},\"event\":{{\"sessionId\":");
+        _length = Length;
         _write = Write;
     }
 
@@ -82,8 +89,9 @@ internal sealed class ConnectionEventSink : IEventSink
         // Problem: a replay of 1,000,000 small events spent a third of its time here, per event:
         // an await for room, a closure, a JSON writer, a timestamp string, a queue entry.
         // Solution: room is checked per batch (the queue may pass its high-water mark by at most
-        // one batch), a batch is framed into one buffer, and the per-event values that repeat
-        // (attach id, session id, the timestamp of the same millisecond) are encoded once.
+        // one batch), a batch is written into one buffer, and each event is assembled from
+        // pre-encoded parts (the envelope, the attach and session ids, channel, type, worker id,
+        // the timestamp of the same millisecond) around its stored data.
         var delivered = 0;
         while (delivered < events.Count)
         {
@@ -100,7 +108,7 @@ internal sealed class ConnectionEventSink : IEventSink
                 n++;
             }
 
-            if (!_connection.SendMany(events, delivered, n, _write))
+            if (!_connection.SendMany(events, delivered, n, _length, _write))
             {
                 return delivered;
             }
@@ -111,40 +119,81 @@ internal sealed class ConnectionEventSink : IEventSink
         return delivered;
     }
 
-    private void Write(Utf8JsonWriter w, StoredEvent e)
+    /// <summary>A JSON string literal, quoted and escaped.</summary>
+    private static string Quote(string value) => $"\"{JsonEncodedText.Encode(value, Encoder)}\"";
+
+    private byte[] Encoded(string value)
     {
-        if (!ReferenceEquals(e.SessionId, _sessionId))
+        if (!_encoded.TryGetValue(value, out var bytes))
         {
-            _sessionId = e.SessionId;
-            _sessionIdText = JsonEncodedText.Encode(e.SessionId);
+            if (_encoded.Count > 1024)
+            {
+                _encoded.Clear();
+            }
+
+            bytes = Encoding.UTF8.GetBytes(Quote(value));
+            _encoded[value] = bytes;
         }
 
-        if (e.Ts != _ts)
+        return bytes;
+    }
+
+    private ReadOnlySpan<byte> Ts(long ts)
+    {
+        if (ts != _tsValue)
         {
-            _ts = e.Ts;
-            Encoding.UTF8.TryGetBytes(WireMapper.Ts(e.Ts), _tsUtf8, out _tsLength);
+            _tsValue = ts;
+            Encoding.UTF8.TryGetBytes(WireMapper.Ts(ts), _ts, out _tsLength);
         }
 
-        w.WriteStartObject();
-        w.WriteString("jsonrpc"u8, "2.0"u8);
-        w.WriteString("method"u8, Notifications.SessionEvent);
-        w.WriteStartObject("params"u8);
-        w.WriteString("attachId"u8, _attachId);
-        w.WriteStartObject("event"u8);
-        w.WriteString("sessionId"u8, _sessionIdText);
-        w.WriteNumber("seq"u8, e.Seq);
-        w.WriteString("ts"u8, _tsUtf8.AsSpan(0, _tsLength));
-        w.WriteString("channel"u8, e.Channel);
-        w.WriteString("type"u8, e.Type);
+        return _ts.AsSpan(0, _tsLength);
+    }
+
+    // {prefix}"S","seq":N,"ts":"T","channel":"C","type":"Y"[,"workerId":"W"],"data":D}}}
+    private int Length(StoredEvent e)
+    {
+        System.Buffers.Text.Utf8Formatter.TryFormat(e.Seq, stackalloc byte[20], out var digits);
+        var n = _prefix.Length + Encoded(e.SessionId).Length + ",\"seq\":"u8.Length + digits
+            + ",\"ts\":\""u8.Length + Ts(e.Ts).Length + 1
+            + ",\"channel\":"u8.Length + Encoded(e.Channel).Length
+            + ",\"type\":"u8.Length + Encoded(e.Type).Length
+            + ",\"data\":"u8.Length + e.Data.Length + 3;
+        return e.WorkerId is null ? n : n + ",\"workerId\":"u8.Length + Encoded(e.WorkerId).Length;
+    }
+
+    private void Write(Span<byte> span, StoredEvent e)
+    {
+        var pos = 0;
+        void Put(Span<byte> span, ReadOnlySpan<byte> part, ref int pos)
+        {
+            part.CopyTo(span[pos..]);
+            pos += part.Length;
+        }
+
+        Put(span, _prefix, ref pos);
+        Put(span, Encoded(e.SessionId), ref pos);
+        Put(span, ",\"seq\":"u8, ref pos);
+        System.Buffers.Text.Utf8Formatter.TryFormat(e.Seq, span[pos..], out var digits);
+        pos += digits;
+        Put(span, ",\"ts\":\""u8, ref pos);
+        Put(span, Ts(e.Ts), ref pos);
+        Put(span, "\""u8, ref pos);
+        Put(span, ",\"channel\":"u8, ref pos);
+        Put(span, Encoded(e.Channel), ref pos);
+        Put(span, ",\"type\":"u8, ref pos);
+        Put(span, Encoded(e.Type), ref pos);
         if (e.WorkerId is not null)
         {
-            w.WriteString("workerId"u8, e.WorkerId);
+            Put(span, ",\"workerId\":"u8, ref pos);
+            Put(span, Encoded(e.WorkerId), ref pos);
         }
 
-        w.WritePropertyName("data"u8);
-        w.WriteRawValue(e.Data, skipInputValidation: true);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
+        Put(span, ",\"data\":"u8, ref pos);
+        Put(span, e.Data, ref pos);
+        Put(span, "}}}"u8, ref pos);
+        if (pos != span.Length)
+        {
+            throw new InvalidOperationException($"session/event framing: wrote {pos} bytes of {span.Length}");
+        }
     }
 }
