@@ -55,6 +55,14 @@ internal static class Figures
                 report["replay"] = results;
                 report["sidecarCpuMs"] = CpuMs(rs.Pid);
             }
+            else if (args[0] == "echo")
+            {
+                await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
+                var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+                using var c = await LeanClient.ConnectAsync(socket);
+                var ws = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
+                report["keystrokeEcho"] = await EchoAsync(c, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
+            }
             else
             {
                 await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
@@ -79,6 +87,48 @@ internal static class Figures
         var st = File.ReadAllText($"/proc/{pid}/stat");
         var f = st[(st.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10;
+    }
+
+    /// <summary>Keystroke echo through raw <c>cat</c>: worker/input of one byte → its output event, n times.</summary>
+    public static async Task<JsonObject> EchoAsync(LeanClient c, string workspace, int n)
+    {
+        var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+        var sid = session.GetProperty("id").GetString()!;
+        var signal = new SemaphoreSlim(0);
+        string? echoWorker = null;
+        c.OnMessage = m =>
+        {
+            if (m.TryGetProperty("params", out var p) && p.TryGetProperty("event", out var e) && e.TryGetProperty("workerId", out var w)
+                && w.GetString() == echoWorker && e.GetProperty("type").GetString() == "output")
+            {
+                signal.Release();
+            }
+        };
+        await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid, ["afterSeq"] = session.GetProperty("lastSeq").GetInt64() });
+        var wk = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", "stty raw -echo; exec cat") });
+        echoWorker = wk.GetProperty("id").GetString()!;
+        await Task.Delay(300);
+        while (signal.CurrentCount > 0) await signal.WaitAsync();
+        var lat = new List<double>();
+        for (var i = -1000; i < n; i++)
+        {
+            // The first 1,000 warm the path up (a fresh sidecar still jits it) and are not counted.
+            var sw = Stopwatch.StartNew();
+            await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = echoWorker, ["data"] = "k" });
+            await signal.WaitAsync();
+            if (i >= 0)
+            {
+                lat.Add(sw.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
+        if (Environment.GetEnvironmentVariable("BENCH_ECHO_DUMP") is { Length: > 0 } dump)
+        {
+            File.WriteAllLines(dump, lat.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)));
+        }
+
+        return new JsonObject { ["n"] = n, ["p50ms"] = P(lat, 0.5), ["p90ms"] = P(lat, 0.9), ["p99ms"] = P(lat, 0.99), ["goalP99ms"] = 1 };
     }
 
     /// <summary>

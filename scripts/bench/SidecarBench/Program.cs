@@ -18,11 +18,12 @@ if (args[0] == "seed-events")
     return;
 }
 
-if (args[0] is "replay" or "resume")
+if (args[0] is "replay" or "resume" or "echo")
 {
     // One figure alone, for before/after comparisons of a change ($AGENT_SIDECAR_BIN picks the build):
     //   SidecarBench replay DIR COUNT [RUNS]  (DIR is seeded with COUNT events once, then reused)
     //   SidecarBench resume N
+    //   SidecarBench echo N
     await Figures.RunAsync(args);
     return;
 }
