@@ -55,6 +55,14 @@ internal static class Figures
                 report["replay"] = results;
                 report["sidecarCpuMs"] = CpuMs(rs.Pid);
             }
+            else if (args[0] == "throughput")
+            {
+                await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
+                var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+                using var c = await LeanClient.ConnectAsync(socket);
+                var ws = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
+                report["throughput"] = await ThroughputAsync(c, socket, sidecar.Pid, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
+            }
             else if (args[0] == "echo")
             {
                 await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
@@ -87,6 +95,45 @@ internal static class Figures
         var st = File.ReadAllText($"/proc/{pid}/stat");
         var f = st[(st.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10;
+    }
+
+    /// <summary>PTY → client: MB megabytes of 'x' from a shell worker, read by a raw socket client that parses nothing.</summary>
+    public static async Task<JsonObject> ThroughputAsync(LeanClient c, string socket, int pid, string workspace, int mb)
+    {
+        var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+        var sid = session.GetProperty("id").GetString()!;
+        var cmd = $"head -c {mb}000000 /dev/zero | tr '\\0' x";
+        var from = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(socket));
+        using var stream = new NetworkStream(raw);
+        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sid}}}","channels":["pty"],"afterSeq":{{{from}}}}}""" })
+        {
+            var body = Encoding.UTF8.GetBytes(json);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
+        }
+
+        await Task.Delay(500);
+        var buffer = new byte[1 << 20];
+        while (raw.Available > 0) _ = await stream.ReadAsync(buffer);
+        var cpu0 = CpuMs(pid);
+        var sw = Stopwatch.StartNew();
+        await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", cmd) });
+        long xs = 0;
+        var exit = "\"type\":\"exit\""u8.ToArray();
+        while (true)
+        {
+            var n = await stream.ReadAsync(buffer);
+            var span = buffer.AsSpan(0, n);
+            var at = span.IndexOf(exit);
+            xs += (at < 0 ? span : span[..at]).Count((byte)'x');
+            if (at >= 0) break;
+        }
+
+        var seconds = sw.Elapsed.TotalSeconds;
+        var cpu = CpuMs(pid) - cpu0;
+        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
+        return new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(xs / 1e6 / seconds, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1) };
     }
 
     /// <summary>Keystroke echo through raw <c>cat</c>: worker/input of one byte → its output event, n times.</summary>

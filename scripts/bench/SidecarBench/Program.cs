@@ -18,12 +18,13 @@ if (args[0] == "seed-events")
     return;
 }
 
-if (args[0] is "replay" or "resume" or "echo")
+if (args[0] is "replay" or "resume" or "echo" or "throughput")
 {
     // One figure alone, for before/after comparisons of a change ($AGENT_SIDECAR_BIN picks the build):
     //   SidecarBench replay DIR COUNT [RUNS]  (DIR is seeded with COUNT events once, then reused)
     //   SidecarBench resume N
     //   SidecarBench echo N
+    //   SidecarBench throughput MB
     await Figures.RunAsync(args);
     return;
 }
