@@ -54,6 +54,53 @@ public sealed class EventLogTests : IDisposable
         Assert.Equal(500, store.GetSession("s1")!.LastSeq);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task ReadEvents_ReturnsEveryColumnAsWritten_WithinTheLimitAndByteBudget()
+    {
+        // The read steps SQLite directly and reuses the previous row's strings: every change of
+        // channel, type and worker id (null, same length, non-ASCII: "Ã©" after "é" has the same
+        // chars as "é"'s UTF-8 bytes) must still come through.
+        var store = SidecarStore.Open(DbPath);
+        using var writer = new StoreWriter(store, TimeProvider.System);
+        await writer.WriteAsync(ctx => { ctx.InsertSession(Session("s1")); return 0; });
+        var drafts = new List<EventDraft>();
+        string[] channels = ["pty", "chat", "system", "metrics"];
+        string[] types = ["output", "exit", "outpuT", "note", "r\u00c3\u00a9sum\u00c3\u00a9", "résumé"];
+        string?[] workers = [null, "w1", "w2", "w\u00c3\u00a9", "wé", null, "w1"];
+        for (var i = 0; i < 300; i++)
+        {
+            drafts.Add(new EventDraft("s1", channels[i % 4], types[i % types.Length], workers[i % workers.Length], Encoding.UTF8.GetBytes($"{{\"i\":{i},\"pad\":\"{new string('x', i % 17)}\"}}")));
+        }
+
+        foreach (var d in drafts)
+        {
+            await writer.AppendAsync(d);
+        }
+
+        var all = store.ReadEvents("s1", 0, 1000);
+        Assert.Equal(300, all.Count);
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(i + 1, all[i].Seq);
+            Assert.Equal("s1", all[i].SessionId);
+            Assert.Equal(drafts[i].Channel, all[i].Channel);
+            Assert.Equal(drafts[i].Type, all[i].Type);
+            Assert.Equal(drafts[i].WorkerId, all[i].WorkerId);
+            Assert.Equal(drafts[i].Data, all[i].Data);
+        }
+
+        Assert.Equal(Enumerable.Range(11, 5).Select(i => (long)i), store.ReadEvents("s1", 10, 5).Select(e => e.Seq));
+        Assert.Empty(store.ReadEvents("s1", 300, 5));
+
+        // The byte budget ends a page after the event that reaches it, and never returns nothing.
+        var budget = all[0].Data.Length + all[1].Data.Length;
+        Assert.Equal([1L, 2L], store.ReadEvents("s1", 0, 1000, null, budget).Select(e => e.Seq));
+        Assert.Equal([1L], store.ReadEvents("s1", 0, 1000, null, 1).Select(e => e.Seq));
+
+        var chat = store.ReadEvents("s1", 0, 1000, ["chat", "metrics"]);
+        Assert.Equal(all.Where(e => e.Channel is "chat" or "metrics").Select(e => e.Seq), chat.Select(e => e.Seq));
+    }
+
     [Fact(Timeout = 60000)]
     public async Task ConcurrentAppends_FromManySessions_EachStayGapFreeAndOrdered()
     {

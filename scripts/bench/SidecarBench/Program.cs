@@ -18,6 +18,17 @@ if (args[0] == "seed-events")
     return;
 }
 
+if (args[0] is "replay" or "resume" or "echo" or "throughput")
+{
+    // One figure alone, for before/after comparisons of a change ($AGENT_SIDECAR_BIN picks the build):
+    //   SidecarBench replay DIR COUNT [RUNS]  (DIR is seeded with COUNT events once, then reused)
+    //   SidecarBench resume N
+    //   SidecarBench echo N
+    //   SidecarBench throughput MB
+    await Figures.RunAsync(args);
+    return;
+}
+
 var ptybase = args[0];
 var published = args[1];
 var quick = args.Length > 2 && args[2] == "quick";
@@ -117,8 +128,12 @@ try
             await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = id });
         }
 
-        Section("sessionStart", new JsonObject { ["n"] = start.Count, ["p50ms"] = P(start, 0.5), ["p99ms"] = P(start, 0.99), ["goalP50ms"] = 5, ["baselineBashSpawnP50ms"] = P(baseline, 0.5), ["ratioP50"] = Math.Round(P(start, 0.5) / P(baseline, 0.5), 1), ["resume"] = "pending: session/resume is not on this branch yet" });
+        Section("sessionStart", new JsonObject { ["n"] = start.Count, ["p50ms"] = P(start, 0.5), ["p99ms"] = P(start, 0.99), ["goalP50ms"] = 5, ["baselineBashSpawnP50ms"] = P(baseline, 0.5), ["ratioP50"] = Math.Round(P(start, 0.5) / P(baseline, 0.5), 1) });
     }
+
+    // 4b. session/resume latency: a shell session with one extra terminal, suspended, then resumed
+    // (both shells start again). Baseline: two fork+exec of bash -c true from .NET.
+    Section("sessionResume", await Figures.ResumeAsync(c, workspace, quick ? 20 : 100));
 
     var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
     var sid = session.GetProperty("id").GetString()!;
@@ -219,55 +234,7 @@ try
     }
 
     // 5. Replay from seq 0, read by a raw client that only splits frames (its own cost stays small).
-    async Task<JsonObject> ReplayAsync(string sock, string sessionId, long lastSeq)
-    {
-        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await raw.ConnectAsync(new UnixDomainSocketEndPoint(sock));
-        using var stream = new NetworkStream(raw);
-        var sw = Stopwatch.StartNew();
-        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sessionId}}}","afterSeq":0}}""" })
-        {
-            var body = Encoding.UTF8.GetBytes(json);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
-        }
-
-        // Frames: the two results, then one per event.
-        var buffer = new byte[1 << 20];
-        long frames = 0, bytes = 0, skip = 0;
-        var filled = 0;
-        while (frames < lastSeq + 2)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(filled));
-            bytes += n;
-            filled += n;
-            var span = buffer.AsSpan(0, filled);
-            var pos = 0;
-            while (true)
-            {
-                if (skip > 0)
-                {
-                    var take = (int)Math.Min(skip, span.Length - pos);
-                    pos += take;
-                    skip -= take;
-                    if (skip > 0) break;
-                    frames++;
-                }
-
-                var end = span[pos..].IndexOf("\r\n\r\n"u8);
-                if (end < 0) break;
-                var header = Encoding.ASCII.GetString(span.Slice(pos, end));
-                skip = long.Parse(header["Content-Length: ".Length..], CultureInfo.InvariantCulture);
-                pos += end + 4;
-            }
-
-            span[pos..].CopyTo(buffer);
-            filled = span.Length - pos;
-        }
-
-        return new JsonObject { ["events"] = lastSeq, ["wireMB"] = Math.Round(bytes / 1e6, 1), ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3) };
-    }
-
-    var replayBig = await ReplayAsync(socket, sid, replaySeq);
+    var replayBig = await Figures.ReplayAsync(socket, sid, replaySeq);
 
     // 2. Bytes lost at exit: workers that print a known amount and exit at once.
     {
@@ -364,7 +331,7 @@ try
         var rsid = await Seeding.EventsAsync(replayDir, n, 100, workspace);
         await using var rs = await SidecarProcess.StartAsync(replayDir);
         var rsock = rs.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
-        var small = await ReplayAsync(rsock, rsid, n);
+        var small = await Figures.ReplayAsync(rsock, rsid, n);
         Section("replay", new JsonObject { ["big"] = replayBig, ["small"] = small, ["goalSeconds"] = 1 });
     }
 

@@ -35,6 +35,14 @@ public sealed class Attachment
     /// <summary>Events per delivery: large enough for throughput, small enough to interleave clients.</summary>
     private const int PageSize = 512;
 
+    /// <summary>
+    /// Events per read of the backlog from SQLite, and the data bytes that end a read early: each
+    /// read costs a pooled connection and a statement, so a replay reads big pages.
+    /// </summary>
+    private const int StorePageSize = 4096;
+
+    private const long StorePageBytes = 4L * 1024 * 1024;
+
     private readonly SidecarStore _store;
     private readonly EventHub _hub;
     private readonly IEventSink _sink;
@@ -108,7 +116,7 @@ public sealed class Attachment
             var page = stream?.TryRead(cursor, PageSize);
             if (page is null || (page.Count == 0 && lastSeq > cursor))
             {
-                page = _store.ReadEvents(SessionId, cursor, PageSize);
+                page = _store.ReadEvents(SessionId, cursor, StorePageSize, null, StorePageBytes);
             }
 
             if (page.Count > 0)

@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using AgentSidecar.EndToEnd.Tests;
+using AgentSidecar.Faults.Tests;
+
+namespace AgentSidecar.Bench;
+
+/// <summary>Figures that can also run alone (before/after comparisons of one change).</summary>
+internal static class Figures
+{
+    public static double P(List<double> xs, double q)
+    {
+        xs.Sort();
+        return Math.Round(xs[Math.Min(xs.Count - 1, (int)(xs.Count * q))], 3);
+    }
+
+    public static async Task RunAsync(string[] args)
+    {
+        var report = new JsonObject
+        {
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            ["sidecar"] = SidecarProcess.Executable,
+            ["loadBefore"] = File.ReadAllText("/proc/loadavg").Trim(),
+        };
+        var dir = Directory.CreateTempSubdirectory("sidecar-bench-").FullName;
+        try
+        {
+            if (args[0] == "replay")
+            {
+                var data = args[1];
+                var n = int.Parse(args[2], CultureInfo.InvariantCulture);
+                var runs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
+                var idFile = Path.Combine(data, "seeded-session");
+                if (!File.Exists(idFile))
+                {
+                    File.WriteAllText(idFile, await Seeding.EventsAsync(data, n, 100, "/tmp"));
+                }
+
+                var sid = File.ReadAllText(idFile).Trim();
+                await using var rs = await SidecarProcess.StartAsync(data);
+                var sock = rs.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+                var results = new JsonArray();
+                for (var i = 0; i < runs; i++)
+                {
+                    // The sidecar's CPU per replay is the figure to compare on a loaded machine.
+                    var cpu0 = CpuMs(rs.Pid);
+                    var r = await ReplayAsync(sock, sid, n);
+                    r["sidecarCpuSeconds"] = (CpuMs(rs.Pid) - cpu0) / 1000.0;
+                    results.Add(r);
+                }
+
+                report["replay"] = results;
+                report["sidecarCpuMs"] = CpuMs(rs.Pid);
+            }
+            else if (args[0] == "throughput")
+            {
+                await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
+                var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+                using var c = await LeanClient.ConnectAsync(socket);
+                var ws = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
+                report["throughput"] = await ThroughputAsync(c, socket, sidecar.Pid, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
+            }
+            else if (args[0] == "echo")
+            {
+                await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
+                var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+                using var c = await LeanClient.ConnectAsync(socket);
+                var ws = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
+                report["keystrokeEcho"] = await EchoAsync(c, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
+                var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
+                using var c = await LeanClient.ConnectAsync(socket);
+                var ws = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
+                report["sessionResume"] = await ResumeAsync(c, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
+            }
+
+            report["loadAfter"] = File.ReadAllText("/proc/loadavg").Trim();
+        }
+        finally
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+
+        Console.WriteLine(report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    public static long CpuMs(int pid)
+    {
+        var st = File.ReadAllText($"/proc/{pid}/stat");
+        var f = st[(st.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10;
+    }
+
+    /// <summary>PTY → client: MB megabytes of 'x' from a shell worker, read by a raw socket client that parses nothing.</summary>
+    public static async Task<JsonObject> ThroughputAsync(LeanClient c, string socket, int pid, string workspace, int mb)
+    {
+        var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+        var sid = session.GetProperty("id").GetString()!;
+        var cmd = $"head -c {mb}000000 /dev/zero | tr '\\0' x";
+        var from = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(socket));
+        using var stream = new NetworkStream(raw);
+        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sid}}}","channels":["pty"],"afterSeq":{{{from}}}}}""" })
+        {
+            var body = Encoding.UTF8.GetBytes(json);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
+        }
+
+        await Task.Delay(500);
+        var buffer = new byte[1 << 20];
+        while (raw.Available > 0) _ = await stream.ReadAsync(buffer);
+        var cpu0 = CpuMs(pid);
+        var sw = Stopwatch.StartNew();
+        await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", cmd) });
+        long xs = 0;
+        var exit = "\"type\":\"exit\""u8.ToArray();
+        while (true)
+        {
+            var n = await stream.ReadAsync(buffer);
+            var span = buffer.AsSpan(0, n);
+            var at = span.IndexOf(exit);
+            xs += (at < 0 ? span : span[..at]).Count((byte)'x');
+            if (at >= 0) break;
+        }
+
+        var seconds = sw.Elapsed.TotalSeconds;
+        var cpu = CpuMs(pid) - cpu0;
+        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
+        return new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(xs / 1e6 / seconds, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1) };
+    }
+
+    /// <summary>Keystroke echo through raw <c>cat</c>: worker/input of one byte → its output event, n times.</summary>
+    public static async Task<JsonObject> EchoAsync(LeanClient c, string workspace, int n)
+    {
+        var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+        var sid = session.GetProperty("id").GetString()!;
+        var signal = new SemaphoreSlim(0);
+        string? echoWorker = null;
+        c.OnMessage = m =>
+        {
+            if (m.TryGetProperty("params", out var p) && p.TryGetProperty("event", out var e) && e.TryGetProperty("workerId", out var w)
+                && w.GetString() == echoWorker && e.GetProperty("type").GetString() == "output")
+            {
+                signal.Release();
+            }
+        };
+        await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid, ["afterSeq"] = session.GetProperty("lastSeq").GetInt64() });
+        var wk = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", "stty raw -echo; exec cat") });
+        echoWorker = wk.GetProperty("id").GetString()!;
+        await Task.Delay(300);
+        while (signal.CurrentCount > 0) await signal.WaitAsync();
+        var lat = new List<double>();
+        for (var i = -1000; i < n; i++)
+        {
+            // The first 1,000 warm the path up (a fresh sidecar still jits it) and are not counted.
+            var sw = Stopwatch.StartNew();
+            await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = echoWorker, ["data"] = "k" });
+            await signal.WaitAsync();
+            if (i >= 0)
+            {
+                lat.Add(sw.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
+        if (Environment.GetEnvironmentVariable("BENCH_ECHO_DUMP") is { Length: > 0 } dump)
+        {
+            File.WriteAllLines(dump, lat.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)));
+        }
+
+        return new JsonObject { ["n"] = n, ["p50ms"] = P(lat, 0.5), ["p90ms"] = P(lat, 0.9), ["p99ms"] = P(lat, 0.99), ["goalP99ms"] = 1 };
+    }
+
+    /// <summary>
+    /// session/resume of a shell session with one extra terminal: the session is suspended (both
+    /// shells stop), then resume is timed until its result (both shells started again).
+    /// </summary>
+    public static async Task<JsonObject> ResumeAsync(LeanClient c, string workspace, int n)
+    {
+        var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
+        var id = s.GetProperty("id").GetString()!;
+        await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = id, ["kind"] = "terminal", ["command"] = "bash", ["args"] = new JsonArray("--norc") });
+        var resume = new List<double>();
+        var suspend = new List<double>();
+        var baseline = new List<double>();
+        for (var i = 0; i < n + 3; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await c.RequestAsync("session/suspend", new JsonObject { ["sessionId"] = id });
+            var suspendMs = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            var r = await c.RequestAsync("session/resume", new JsonObject { ["sessionId"] = id });
+            var resumeMs = sw.Elapsed.TotalMilliseconds;
+            if (r.GetProperty("status").GetString() != "active")
+            {
+                throw new InvalidOperationException($"resume returned {r}");
+            }
+
+            sw.Restart();
+            for (var k = 0; k < 2; k++)
+            {
+                using var t = Process.Start("/bin/bash", ["-c", "true"])!;
+                t.WaitForExit();
+            }
+
+            if (i >= 3)
+            {
+                // The first three are warm-up (JIT of the resume path).
+                resume.Add(resumeMs);
+                suspend.Add(suspendMs);
+                baseline.Add(sw.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        var workers = await c.RequestAsync("worker/list", new JsonObject { ["sessionId"] = id });
+        var running = workers.GetProperty("workers").EnumerateArray().Count(w => w.GetProperty("status").GetString() == "running");
+        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = id });
+        return new JsonObject
+        {
+            ["n"] = resume.Count, ["workersRunningAfter"] = running, ["p50ms"] = P(resume, 0.5), ["p99ms"] = P(resume, 0.99), ["goalMs"] = 10,
+            ["suspendP50ms"] = P(suspend, 0.5), ["baselineTwoBashSpawnsP50ms"] = P(baseline, 0.5), ["ratioP50"] = Math.Round(P(resume, 0.5) / P(baseline, 0.5), 1),
+        };
+    }
+
+    /// <summary>Replay from seq 0, read by a raw client that only splits frames (its own cost stays small).</summary>
+    public static async Task<JsonObject> ReplayAsync(string sock, string sessionId, long lastSeq)
+    {
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(sock));
+        using var stream = new NetworkStream(raw);
+        var sw = Stopwatch.StartNew();
+        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sessionId}}}","afterSeq":0}}""" })
+        {
+            var body = Encoding.UTF8.GetBytes(json);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
+        }
+
+        // Frames: the two results, then one per event.
+        var buffer = new byte[1 << 20];
+        long frames = 0, bytes = 0, skip = 0;
+        var filled = 0;
+        while (frames < lastSeq + 2)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(filled));
+            if (n == 0)
+            {
+                throw new IOException("the sidecar closed the connection");
+            }
+
+            bytes += n;
+            filled += n;
+            var span = buffer.AsSpan(0, filled);
+            var pos = 0;
+            while (true)
+            {
+                if (skip > 0)
+                {
+                    var take = (int)Math.Min(skip, span.Length - pos);
+                    pos += take;
+                    skip -= take;
+                    if (skip > 0) break;
+                    frames++;
+                }
+
+                var end = span[pos..].IndexOf("\r\n\r\n"u8);
+                if (end < 0) break;
+                var header = Encoding.ASCII.GetString(span.Slice(pos, end));
+                skip = long.Parse(header["Content-Length: ".Length..], CultureInfo.InvariantCulture);
+                pos += end + 4;
+            }
+
+            span[pos..].CopyTo(buffer);
+            filled = span.Length - pos;
+        }
+
+        return new JsonObject { ["events"] = lastSeq, ["wireMB"] = Math.Round(bytes / 1e6, 1), ["seconds"] = Math.Round(sw.Elapsed.TotalSeconds, 3) };
+    }
+}
