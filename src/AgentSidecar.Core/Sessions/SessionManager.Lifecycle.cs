@@ -161,10 +161,21 @@ public sealed partial class SessionManager
             }).ConfigureAwait(false);
 
             var previousAgent = workers.LastOrDefault(w => w.Kind == "agent");
-            var agent = await LaunchAsync(live, provider, resolved, command, row.AgentSessionId, previousAgent ?? new WorkerRow
+            LiveWorker? agent;
+            try
             {
-                Id = NewId(), SessionId = sessionId, Kind = "agent", Name = provider.Id, Command = resolved, Cwd = AgentCwd(row), Status = "exited",
-            }).ConfigureAwait(false);
+                agent = await LaunchAsync(live, provider, resolved, command, row.AgentSessionId, previousAgent ?? new WorkerRow
+                {
+                    Id = NewId(), SessionId = sessionId, Kind = "agent", Name = provider.Id, Command = resolved, Cwd = AgentCwd(row), Status = "exited",
+                }).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not SidecarException)
+            {
+                // Never leave a half-resumed session live: it goes back to suspended with the reason.
+                await StopSessionAsync(live, "suspended", $"resume failed: {ex.Message}", null).ConfigureAwait(false);
+                throw;
+            }
+
             if (agent is null)
             {
                 return ViewStored(GetRow(sessionId));
