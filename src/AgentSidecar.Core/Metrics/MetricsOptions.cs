@@ -53,11 +53,11 @@ public sealed record MetricsOptions
 
         o = o with
         {
-            IntervalSeconds = Number(e, "intervalSeconds", o.IntervalSeconds, 0.05, 86400),
-            BatchSize = (int)Number(e, "batchSize", o.BatchSize, 1, 10000),
-            TimeoutSeconds = Number(e, "timeoutSeconds", o.TimeoutSeconds, 0.1, 600),
-            BackoffSeconds = Number(e, "backoffSeconds", o.BackoffSeconds, 0.01, 3600),
-            MaxBackoffSeconds = Number(e, "maxBackoffSeconds", o.MaxBackoffSeconds, 0.01, 86400),
+            IntervalSeconds = ConfigValues.Number(e, "metrics", "intervalSeconds", o.IntervalSeconds, 0.05, 86400),
+            BatchSize = (int)ConfigValues.Number(e, "metrics", "batchSize", o.BatchSize, 1, 10000),
+            TimeoutSeconds = ConfigValues.Number(e, "metrics", "timeoutSeconds", o.TimeoutSeconds, 0.1, 600),
+            BackoffSeconds = ConfigValues.Number(e, "metrics", "backoffSeconds", o.BackoffSeconds, 0.01, 3600),
+            MaxBackoffSeconds = ConfigValues.Number(e, "metrics", "maxBackoffSeconds", o.MaxBackoffSeconds, 0.01, 86400),
         };
         if (e.TryGetProperty("headers", out var headers))
         {
@@ -81,20 +81,5 @@ public sealed record MetricsOptions
         }
 
         return o;
-    }
-
-    private static double Number(JsonElement e, string name, double current, double min, double max)
-    {
-        if (!e.TryGetProperty(name, out var v))
-        {
-            return current;
-        }
-
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || d < min || d > max)
-        {
-            throw new ArgumentException($"'metrics.{name}' must be a number between {min} and {max}");
-        }
-
-        return d;
     }
 }

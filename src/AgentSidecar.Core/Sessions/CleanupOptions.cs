@@ -25,24 +25,9 @@ public sealed record CleanupOptions
 
         return o with
         {
-            IdleSeconds = Number(e, "idleSeconds", o.IdleSeconds, 0, 365 * 86400),
-            PurgeOlderThanDays = Number(e, "purgeOlderThanDays", o.PurgeOlderThanDays, 0, 36500),
-            IntervalSeconds = Number(e, "intervalSeconds", o.IntervalSeconds, 0, 86400),
+            IdleSeconds = ConfigValues.Number(e, "cleanup", "idleSeconds", o.IdleSeconds, 0, 365 * 86400),
+            PurgeOlderThanDays = ConfigValues.Number(e, "cleanup", "purgeOlderThanDays", o.PurgeOlderThanDays, 0, 36500),
+            IntervalSeconds = ConfigValues.Number(e, "cleanup", "intervalSeconds", o.IntervalSeconds, 0, 86400),
         };
-    }
-
-    private static double Number(JsonElement e, string name, double current, double min, double max)
-    {
-        if (!e.TryGetProperty(name, out var v))
-        {
-            return current;
-        }
-
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || d < min || d > max)
-        {
-            throw new ArgumentException($"'cleanup.{name}' must be a number between {min} and {max}");
-        }
-
-        return d;
     }
 }
