@@ -144,3 +144,13 @@ test('a sidecar that cannot be spawned fails at once with the reason', async () 
   await assert.rejects(client.start(), /serverPath/);
   assert.equal(client.state, 'failed');
 });
+
+test('window/logMessage from the sidecar lands in the log at its level', async () => {
+  const { client, fakes, lines } = setup();
+  await client.start();
+  await fakes[0].connection.sendNotification('window/logMessage', { type: 1, message: 'committing to the event log failed' });
+  await fakes[0].connection.sendNotification('window/logMessage', { type: 2, message: 'metrics sync failed: HTTP 503' });
+  await until(() => lines.includes('error: sidecar: committing to the event log failed'));
+  assert.ok(!lines.some((l) => l.includes('HTTP 503')), 'a warning is not logged as an error');
+  await client.stop();
+});

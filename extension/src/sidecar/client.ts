@@ -303,7 +303,13 @@ export class SidecarClient implements Disposable {
     connection.onNotification(ServerNotifications.sessionChanged, (p: SessionChangedNotification) => this.changedEmitter.fire(p));
     connection.onNotification(ServerNotifications.sessionTransitioned, (p: SessionTransitionedNotification) => this.transitionedEmitter.fire(p));
     connection.onNotification(ServerNotifications.sessionDetached, (p: SessionDetachedNotification) => this.onDetached(p));
-    connection.onNotification(ServerNotifications.logMessage, (p: { type: number; message: string }) => this.options.logger.info(`sidecar: ${p.message}`));
+    connection.onNotification(ServerNotifications.logMessage, (p: { type: number; message: string }) => {
+      // LSP MessageType: 1 error, 2 warning, 3 info, 4 log.
+      const line = `sidecar: ${p.message}`;
+      if (p.type === 1) this.options.logger.error(line);
+      else if (p.type === 2) this.options.logger.warn(line);
+      else this.options.logger.info(line);
+    });
     connection.onError(([err]) => this.options.logger.warn(`connection error: ${err.message}`));
     connection.listen();
 
