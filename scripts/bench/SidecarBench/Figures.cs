@@ -102,6 +102,14 @@ internal static class Figures
     {
         var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
         var sid = session.GetProperty("id").GetString()!;
+        var result = await ThroughputInSessionAsync(c, socket, pid, sid, mb);
+        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
+        return result;
+    }
+
+    /// <summary>The throughput figure in an existing session (the full run replays that session afterwards).</summary>
+    public static async Task<JsonObject> ThroughputInSessionAsync(LeanClient c, string socket, int pid, string sid, int mb)
+    {
         var cmd = $"head -c {mb}000000 /dev/zero | tr '\\0' x";
         var from = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
         using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -132,7 +140,6 @@ internal static class Figures
 
         var seconds = sw.Elapsed.TotalSeconds;
         var cpu = CpuMs(pid) - cpu0;
-        await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
         return new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(xs / 1e6 / seconds, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1) };
     }
 

@@ -196,40 +196,14 @@ try
     long replaySeq;
     {
         var mb = quick ? 50 : 200;
-        var cmd = $"head -c {mb}000000 /dev/zero | tr '\\0' x";
-        var from = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
-        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await raw.ConnectAsync(new UnixDomainSocketEndPoint(socket));
-        using var stream = new NetworkStream(raw);
-        foreach (var json in new[] { """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""", $$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sid}}}","channels":["pty"],"afterSeq":{{{from}}}}}""" })
-        {
-            var body = Encoding.UTF8.GetBytes(json);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n").Concat(body).ToArray());
-        }
-
-        await Task.Delay(500);
-        var buffer = new byte[1 << 20];
-        while (raw.Available > 0) _ = await stream.ReadAsync(buffer);
-        var cpu0 = CpuMs(sidecar.Pid);
-        var sw = Stopwatch.StartNew();
-        await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "sh", ["args"] = new JsonArray("-c", cmd) });
-        long xs = 0;
-        var exit = "\"type\":\"exit\""u8.ToArray();
-        while (true)
-        {
-            var n = await stream.ReadAsync(buffer);
-            var span = buffer.AsSpan(0, n);
-            var at = span.IndexOf(exit);
-            xs += (at < 0 ? span : span[..at]).Count((byte)'x');
-            if (at >= 0) break;
-        }
-
-        var seconds = sw.Elapsed.TotalSeconds;
-        var cpu = CpuMs(sidecar.Pid) - cpu0;
-        var b = Run(ptybase, "throughput", cmd);
+        var figure = await Figures.ThroughputInSessionAsync(c, socket, sidecar.Pid, sid, mb);
+        var b = Run(ptybase, "throughput", $"head -c {mb}000000 /dev/zero | tr '\\0' x");
         var bmbs = b["bytes"]!.GetValue<long>() / 1e6 / b["seconds"]!.GetValue<double>();
-        var mbs = xs / 1e6 / seconds;
-        Section("throughput", new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(mbs, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1), ["rawPtyCMBps"] = Math.Round(bmbs, 1), ["ratio"] = Math.Round(mbs / bmbs, 2), ["goalRatio"] = 0.9 });
+        var mbs = figure["sidecarMBps"]!.GetValue<double>();
+        figure["rawPtyCMBps"] = Math.Round(bmbs, 1);
+        figure["ratio"] = Math.Round(mbs / bmbs, 2);
+        figure["goalRatio"] = 0.9;
+        Section("throughput", figure);
         replaySeq = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
     }
 
