@@ -69,7 +69,7 @@ internal static class Figures
                 var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
                 using var c = await LeanClient.ConnectAsync(socket);
                 var ws = Directory.CreateDirectory(Path.Combine(dir, "ws")).FullName;
-                report["keystrokeEcho"] = await EchoAsync(c, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
+                report["keystrokeEcho"] = await EchoAsync(c, socket, ws, int.Parse(args[1], CultureInfo.InvariantCulture));
             }
             else
             {
@@ -143,8 +143,76 @@ internal static class Figures
         return new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(xs / 1e6 / seconds, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1) };
     }
 
+    /// <summary>
+    /// Keystroke echo measured by a lean client, as the C baseline is: one blocking socket on the
+    /// calling thread (no async hops, no JSON parsing), a <c>worker/input</c> frame out, then frames
+    /// read until both its result and the worker's output event are in. 1,000 warm-up round trips
+    /// are not counted. Returns the latencies in ms.
+    /// </summary>
+    public static List<double> EchoRaw(string socketPath, string sessionId, long afterSeq, string workerId, int n)
+    {
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        raw.Connect(new UnixDomainSocketEndPoint(socketPath));
+        var inbox = new byte[1 << 20];
+        var filled = 0;
+        void Send(string json)
+        {
+            var body = Encoding.UTF8.GetBytes(json);
+            raw.Send([.. Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n"), .. body]);
+        }
+
+        // Reads frames until `done` has seen what it waits for; `done` gets each body.
+        void ReadUntil(Func<ReadOnlySpan<byte>, bool> done)
+        {
+            var finished = false;
+            while (true)
+            {
+                var pos = 0;
+                while (true)
+                {
+                    var span = inbox.AsSpan(pos, filled - pos);
+                    var end = span.IndexOf("\r\n\r\n"u8);
+                    if (end < 0) break;
+                    var length = int.Parse(Encoding.ASCII.GetString(span[16..end]), CultureInfo.InvariantCulture);
+                    if (span.Length < end + 4 + length) break;
+                    finished |= done(span.Slice(end + 4, length));
+                    pos += end + 4 + length;
+                }
+
+                inbox.AsSpan(pos, filled - pos).CopyTo(inbox);
+                filled -= pos;
+                if (finished) return;
+                filled += raw.Receive(inbox, filled, inbox.Length - filled, SocketFlags.None);
+            }
+        }
+
+        Send("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}""");
+        ReadUntil(b => b.IndexOf("\"id\":1,"u8) >= 0);
+        Send($$$"""{"jsonrpc":"2.0","id":2,"method":"session/attach","params":{"sessionId":"{{{sessionId}}}","channels":["pty"],"afterSeq":{{{afterSeq}}}}}""");
+        ReadUntil(b => b.IndexOf("\"id\":2,"u8) >= 0);
+        var worker = Encoding.UTF8.GetBytes($"\"workerId\":\"{workerId}\"");
+        var lat = new List<double>(n);
+        for (var i = -1000; i < n; i++)
+        {
+            var id = 10 + i + 1000;
+            var result = Encoding.ASCII.GetBytes($"\"id\":{id},");
+            var sw = Stopwatch.StartNew();
+            Send($$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"worker/input","params":{"workerId":"{{{workerId}}}","data":"k"}}""");
+            bool gotResult = false, gotEcho = false;
+            ReadUntil(b =>
+            {
+                gotResult |= b.IndexOf(result) >= 0;
+                gotEcho |= b.IndexOf("\"type\":\"output\""u8) >= 0 && b.IndexOf(worker) >= 0;
+                return gotResult && gotEcho;
+            });
+            if (i >= 0) lat.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        return lat;
+    }
+
     /// <summary>Keystroke echo through raw <c>cat</c>: worker/input of one byte → its output event, n times.</summary>
-    public static async Task<JsonObject> EchoAsync(LeanClient c, string workspace, int n)
+    public static async Task<JsonObject> EchoAsync(LeanClient c, string socket, string workspace, int n)
     {
         var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
         var sid = session.GetProperty("id").GetString()!;
@@ -163,6 +231,7 @@ internal static class Figures
         echoWorker = wk.GetProperty("id").GetString()!;
         await Task.Delay(300);
         while (signal.CurrentCount > 0) await signal.WaitAsync();
+        var rawClient = EchoRaw(socket, sid, session.GetProperty("lastSeq").GetInt64(), echoWorker, n);
         var lat = new List<double>();
         for (var i = -1000; i < n; i++)
         {
@@ -182,7 +251,7 @@ internal static class Figures
             File.WriteAllLines(dump, lat.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)));
         }
 
-        return new JsonObject { ["n"] = n, ["p50ms"] = P(lat, 0.5), ["p90ms"] = P(lat, 0.9), ["p99ms"] = P(lat, 0.99), ["goalP99ms"] = 1 };
+        return new JsonObject { ["n"] = n, ["p50ms"] = P(rawClient, 0.5), ["p90ms"] = P(rawClient, 0.9), ["p99ms"] = P(rawClient, 0.99), ["goalP99ms"] = 1, ["asyncClientP50ms"] = P(lat, 0.5), ["asyncClientP99ms"] = P(lat, 0.99) };
     }
 
     /// <summary>
