@@ -43,6 +43,15 @@ public sealed class StoreWriter : IDisposable
     private SqliteConnection? _connection;
     private SqliteCommand? _insertEvent;
     private bool _stopping;
+    private readonly Thread _checkpointer;
+    private readonly ManualResetEventSlim _checkpointerStop = new();
+    private long _commits;
+
+    /// <summary>How often the checkpointer looks for committed work (see <see cref="RunCheckpoints"/>).</summary>
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Raised (on the checkpointer thread) when a checkpoint fails; the log stays in the WAL, nothing is lost.</summary>
+    public event Action<Exception>? CheckpointFailed;
 
     public StoreWriter(SidecarStore store, TimeProvider clock)
     {
@@ -50,6 +59,8 @@ public sealed class StoreWriter : IDisposable
         _clock = clock;
         _thread = new Thread(Run) { IsBackground = true, Name = "store-writer" };
         _thread.Start();
+        _checkpointer = new Thread(RunCheckpoints) { IsBackground = true, Name = "store-checkpoint" };
+        _checkpointer.Start();
     }
 
     /// <summary>Called on the writer thread after each commit with the batch's events, in commit (= seq) order.</summary>
@@ -92,6 +103,8 @@ public sealed class StoreWriter : IDisposable
         }
 
         _thread.Join();
+        _checkpointerStop.Set();
+        _checkpointer.Join();
         _insertEvent?.Dispose();
         _connection?.Dispose();
     }
@@ -178,13 +191,53 @@ public sealed class StoreWriter : IDisposable
                 while (_queue.Count > 0 && batch.Count < MaxBatchItems && bytes < MaxBatchBytes)
                 {
                     var item = _queue.Dequeue();
-                    bytes += item.Output?.Length ?? 256;
+                            bytes += item.Output?.Length ?? 256;
                     batch.Add(item);
                 }
             }
 
             ProcessBatch(batch);
             batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Checkpoints the WAL a few times a second while commits come in (the writer's connection
+    /// never does, see <see cref="SidecarStore.OpenWriterConnection"/>). PASSIVE: it copies what no
+    /// reader still needs and never blocks the writer; the next commit after a complete one
+    /// starts the WAL over.
+    /// </summary>
+    private void RunCheckpoints()
+    {
+        SqliteConnection? connection = null;
+        long seen = 0;
+        try
+        {
+            while (!_checkpointerStop.Wait(CheckpointInterval))
+            {
+                var commits = Interlocked.Read(ref _commits);
+                if (commits == seen)
+                {
+                    continue;
+                }
+
+                seen = commits;
+                try
+                {
+                    connection ??= _store.OpenConnection();
+                    SidecarStore.CheckpointPassive(connection);
+                }
+                catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
+                {
+                    connection?.Dispose();
+                    connection = null;
+                    CheckpointFailed?.Invoke(ex);
+                }
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
         }
     }
 
@@ -248,6 +301,7 @@ public sealed class StoreWriter : IDisposable
         }
 
         _lostOutput.Clear();
+        Interlocked.Increment(ref _commits);
         if (_committed.Count > 0)
         {
             Committed?.Invoke(_committed);

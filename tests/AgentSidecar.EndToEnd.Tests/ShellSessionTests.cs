@@ -63,6 +63,34 @@ public sealed class ShellSessionTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Input_TheChildHasNoRoomFor_ArrivesWholeAndInOrder()
+    {
+        // The master is non-blocking: what the PTY cannot take at once is queued and written as the
+        // child reads. A child that sleeps first makes 600 kB of input wait in that queue.
+        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        var c = sidecar.Client;
+        var (sid, _) = await StartShellAsync(c, Workspace);
+        var attach = await AttachAsync(c, sid);
+        var worker = await c.RequestAsync("worker/start", new JsonObject
+        {
+            ["sessionId"] = sid,
+            ["command"] = "sh",
+            ["args"] = new JsonArray("-c", "stty raw -echo; echo READY; sleep 1; head -c 600000 > received; echo DONE-$((2+3))"),
+        });
+        var wid = worker.GetProperty("id").GetString()!;
+        await c.WaitForEventsAsync(attach, e => Output(e, wid).Contains("READY", StringComparison.Ordinal), Wait);
+        var random = new Random(7);
+        var parts = Enumerable.Range(0, 10).Select(_ => new string(Enumerable.Range(0, 60_000).Select(_ => (char)('a' + random.Next(26))).ToArray())).ToList();
+        foreach (var part in parts)
+        {
+            await TypeAsync(c, wid, part);
+        }
+
+        await c.WaitForEventsAsync(attach, e => Output(e, wid).Contains("DONE-5", StringComparison.Ordinal), Wait);
+        Assert.Equal(string.Concat(parts), File.ReadAllText(Path.Combine(Workspace, "received")));
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task Resize_ChangesWhatSttySizeReports_AndIsRecorded()
     {
         await using var sidecar = await SidecarProcess.StartAsync(_dir);

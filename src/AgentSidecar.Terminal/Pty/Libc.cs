@@ -13,6 +13,10 @@ internal static unsafe partial class Libc
     public const int O_RDWR = 0x2;
     public const int O_NOCTTY = 0x100;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const short POLLOUT = 0x4;
 
     public const int EINTR = 4;
     public const int EIO = 5;
@@ -89,6 +93,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buf, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 
 namespace AgentSidecar.Terminal.Pty;
 
@@ -26,7 +25,12 @@ public sealed class PtyProcess : IDisposable
 
     private readonly PtyHandle _master;
     private readonly IPtyListener _listener;
-    private readonly Channel<ReadOnlyMemory<byte>> _input = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Guards the input queue and the writes to the master.</summary>
+    private readonly Lock _inputLock = new();
+    private readonly Queue<ReadOnlyMemory<byte>> _pendingInput = new();
+    private int _headOffset;
+    private bool _draining;
+    private bool _inputClosed;
     private readonly TaskCompletionSource<PtyExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _cols;
     private int _rows;
@@ -80,6 +84,14 @@ public sealed class PtyProcess : IDisposable
 
             SetWindowSize(fd, info.Cols, info.Rows);
             EnableUtf8(fd);
+
+            // Problem: with a blocking master, input went through a writer task that sat in write(2)
+            // on a pool thread for as long as the child did not read (a thread per stuck worker),
+            // and every keystroke crossed one more thread. Solution: the master is non-blocking;
+            // Write() writes at once on the caller's thread and queues only what the child has no
+            // room for, which a drain task writes as room appears without holding a thread; the
+            // reader waits in poll(2). The child's side (the slave it opens) stays blocking.
+            Check(Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK), "fcntl(O_NONBLOCK)");
             var pid = Spawn(info, name);
             var process = new PtyProcess(master, pid, listener, info.Cols, info.Rows);
             process.StartThreads();
@@ -92,12 +104,44 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
-    /// <summary>Queues bytes for the child. Never blocks; dropped once the child has exited.</summary>
+    /// <summary>
+    /// Sends bytes to the child, in order. Never blocks: what the child has no room for yet is
+    /// queued and written as room appears; dropped once the child has exited.
+    /// </summary>
     public void Write(ReadOnlyMemory<byte> data)
     {
-        if (!data.IsEmpty)
+        if (data.IsEmpty)
         {
-            _input.Writer.TryWrite(data);
+            return;
+        }
+
+        lock (_inputLock)
+        {
+            if (_inputClosed)
+            {
+                return;
+            }
+
+            if (!_draining)
+            {
+                var written = TryWrite(data.Span);
+                if (written < 0)
+                {
+                    CloseInput();
+                    return;
+                }
+
+                if (written == data.Length)
+                {
+                    return;
+                }
+
+                data = data[written..];
+                _draining = true;
+                _ = Task.Run(DrainInputAsync);
+            }
+
+            _pendingInput.Enqueue(data);
         }
     }
 
@@ -161,7 +205,10 @@ public sealed class PtyProcess : IDisposable
             Signal(Libc.SIGKILL);
         }
 
-        _input.Writer.TryComplete();
+        lock (_inputLock)
+        {
+            CloseInput();
+        }
     }
 
     private void StartThreads()
@@ -172,7 +219,6 @@ public sealed class PtyProcess : IDisposable
             Name = $"pty-read-{Pid}",
         };
         reader.Start();
-        _ = Task.Run(WriteLoopAsync);
     }
 
     private unsafe void ReadLoop()
@@ -186,19 +232,29 @@ public sealed class PtyProcess : IDisposable
                 while (true)
                 {
                     var filled = ReadSome(fd, p, ReadBufferBytes);
-                    if (filled <= 0)
+                    if (filled == 0)
+                    {
+                        WaitReadable(fd);
+                        continue;
+                    }
+
+                    if (filled < 0)
                     {
                         break;
                     }
 
                     // Drain what is already waiting, without waiting for more.
                     var eof = false;
-                    while (filled < CoalesceBytes && HasInput(fd))
+                    while (filled < CoalesceBytes)
                     {
                         var n = ReadSome(fd, p + filled, ReadBufferBytes - filled);
-                        if (n <= 0)
+                        if (n < 0)
                         {
                             eof = true;
+                        }
+
+                        if (n <= 0)
+                        {
                             break;
                         }
 
@@ -216,8 +272,12 @@ public sealed class PtyProcess : IDisposable
         finally
         {
             var exit = Reap();
-            _input.Writer.TryComplete();
-            _master.Dispose();
+            lock (_inputLock)
+            {
+                CloseInput();
+                _master.Dispose();
+            }
+
             try
             {
                 _listener.OnExit(exit);
@@ -246,17 +306,28 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
+    /// <summary>Reads what is there: the byte count, 0 when nothing is waiting, -1 when the output has ended.</summary>
     private static unsafe int ReadSome(int fd, byte* p, int count)
     {
         while (true)
         {
             var n = Libc.Read(fd, p, (nuint)count);
-            if (n >= 0)
+            if (n > 0)
             {
                 return (int)n;
             }
 
+            if (n == 0)
+            {
+                return -1;
+            }
+
             var errno = Libc.Errno;
+            if (errno == Libc.EAGAIN)
+            {
+                return 0;
+            }
+
             if (errno != Libc.EINTR)
             {
                 return -1; // EIO: every slave fd is closed, the output has ended.
@@ -264,10 +335,13 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
-    private static unsafe bool HasInput(int fd)
+    /// <summary>Waits until the master has output, or has hung up (the next read then reports the end).</summary>
+    private static unsafe void WaitReadable(int fd)
     {
         var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
-        return Libc.Poll(&pfd, 1, 0) > 0 && (pfd.REvents & Libc.POLLIN) != 0;
+        while (Libc.Poll(&pfd, 1, -1) < 0 && Libc.Errno == Libc.EINTR)
+        {
+        }
     }
 
     private unsafe PtyExit Reap()
@@ -288,53 +362,46 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
-    private async Task WriteLoopAsync()
-    {
-        var reader = _input.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            while (reader.TryRead(out var data))
-            {
-                if (!WriteAll(data))
-                {
-                    _input.Writer.TryComplete();
-                    return;
-                }
-            }
-        }
-    }
-
-    private unsafe bool WriteAll(ReadOnlyMemory<byte> data)
+    /// <summary>
+    /// Writes what the master takes now (non-blocking): the byte count, or -1 when the child is gone.
+    /// Called under <see cref="_inputLock"/>.
+    /// </summary>
+    private unsafe int TryWrite(ReadOnlySpan<byte> data)
     {
         var ok = false;
         try
         {
             _master.DangerousAddRef(ref ok);
-            fixed (byte* p = data.Span)
+            fixed (byte* p = data)
             {
                 var offset = 0;
                 while (offset < data.Length)
                 {
                     var n = Libc.Write(_master.Fd, p + offset, (nuint)(data.Length - offset));
-                    if (n < 0)
+                    if (n >= 0)
                     {
-                        if (Libc.Errno == Libc.EINTR)
-                        {
-                            continue;
-                        }
-
-                        return false;
+                        offset += (int)n;
+                        continue;
                     }
 
-                    offset += (int)n;
-                }
-            }
+                    var errno = Libc.Errno;
+                    if (errno == Libc.EAGAIN)
+                    {
+                        break;
+                    }
 
-            return true;
+                    if (errno != Libc.EINTR)
+                    {
+                        return -1;
+                    }
+                }
+
+                return offset;
+            }
         }
         catch (ObjectDisposedException)
         {
-            return false;
+            return -1;
         }
         finally
         {
@@ -343,6 +410,81 @@ public sealed class PtyProcess : IDisposable
                 _master.DangerousRelease();
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the queued input as the child makes room: waits in poll(2) a little at a time on a
+    /// pool thread, and between polls without holding a thread (a child that never reads its input
+    /// costs a timer, not a thread).
+    /// </summary>
+    private async Task DrainInputAsync()
+    {
+        var pause = 1;
+        while (true)
+        {
+            WaitWritable(TimeSpan.FromMilliseconds(5));
+            lock (_inputLock)
+            {
+                while (!_inputClosed && _pendingInput.TryPeek(out var head))
+                {
+                    var chunk = head[_headOffset..];
+                    var written = TryWrite(chunk.Span);
+                    if (written < 0)
+                    {
+                        CloseInput();
+                        break;
+                    }
+
+                    if (written < chunk.Length)
+                    {
+                        _headOffset += written;
+                        break;
+                    }
+
+                    _pendingInput.Dequeue();
+                    _headOffset = 0;
+                    pause = 1;
+                }
+
+                if (_inputClosed || _pendingInput.Count == 0)
+                {
+                    _draining = false;
+                    return;
+                }
+            }
+
+            await Task.Delay(pause).ConfigureAwait(false);
+            pause = Math.Min(pause * 2, 50);
+        }
+    }
+
+    private unsafe void WaitWritable(TimeSpan timeout)
+    {
+        var ok = false;
+        try
+        {
+            _master.DangerousAddRef(ref ok);
+            var pfd = new Libc.PollFd { Fd = _master.Fd, Events = Libc.POLLOUT };
+            _ = Libc.Poll(&pfd, 1, (int)timeout.TotalMilliseconds);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (ok)
+            {
+                _master.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Drops queued input and refuses more (the child has exited). Called under <see cref="_inputLock"/>.</summary>
+    private void CloseInput()
+    {
+        _inputClosed = true;
+        _pendingInput.Clear();
+        _headOffset = 0;
     }
 
     private static unsafe void SetWindowSize(int fd, int cols, int rows)

@@ -69,6 +69,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         Store = SidecarStore.Open(Options.DatabasePath);
         Writer = new StoreWriter(Store, TimeProvider.System);
         Writer.CommitFailed += ex => LogCommitFailed(_logger, ex);
+        Writer.CheckpointFailed += ex => LogCheckpointFailed(_logger, ex.Message);
         Hub = new EventHub(Writer);
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
@@ -416,4 +417,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "committing to the event log failed; the batch was not written")]
     private static partial void LogCommitFailed(ILogger logger, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "checkpointing the event log failed ({Reason}); it stays in the write-ahead log and is retried")]
+    private static partial void LogCheckpointFailed(ILogger logger, string reason);
 }
