@@ -29,6 +29,7 @@ public sealed class SidecarStore
     public static SidecarStore Open(string path)
     {
         SQLitePCL.Batteries_V2.Init();
+        UseMultiThreadMode();
         if (!File.Exists(path))
         {
             using var _ = new FileStream(path, new FileStreamOptions
@@ -54,6 +55,24 @@ public sealed class SidecarStore
         Exec(conn, "PRAGMA journal_mode=WAL");
         Migrate(conn);
         return store;
+    }
+
+    private static int s_threadingConfigured;
+
+    /// <summary>
+    /// Problem: e_sqlite3 is built serialized, so every API call (each column of each row of a
+    /// replay) locks and unlocks the connection's mutex. Solution: multi-thread mode, set before
+    /// SQLite initializes: no per-call mutex. It is safe because a connection is only ever used by
+    /// one thread at a time (the writer owns its own; readers take one from the pool per call).
+    /// </summary>
+    private static void UseMultiThreadMode()
+    {
+        if (Interlocked.Exchange(ref s_threadingConfigured, 1) == 0)
+        {
+            // SQLITE_MISUSE if SQLite was already initialized (another store opened first): then
+            // it stays serialized, which is correct, only slower.
+            _ = raw.sqlite3_config(raw.SQLITE_CONFIG_MULTITHREAD);
+        }
     }
 
     /// <summary>The schema version of the database (PRAGMA user_version).</summary>
