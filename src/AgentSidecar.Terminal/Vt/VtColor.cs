@@ -26,7 +26,7 @@ public readonly record struct VtColor
 
     private readonly uint _packed;
 
-    private VtColor(uint packed) => _packed = packed;
+    internal VtColor(uint packed) => _packed = packed;
 
     /// <summary>The default colour (SGR 39 / 49).</summary>
     public static VtColor Default => default;
@@ -45,6 +45,9 @@ public readonly record struct VtColor
 
     /// <summary>Blue component when <see cref="Kind"/> is <see cref="VtColorKind.Rgb"/>.</summary>
     public byte B => (byte)(_packed & ByteMask);
+
+    /// <summary>The packed form (what <see cref="VtCell"/> stores).</summary>
+    internal uint Packed => _packed;
 
     /// <summary>True for the default colour.</summary>
     public bool IsDefault => _packed == 0;

@@ -21,6 +21,9 @@ public sealed partial class VtScreen
             return;
         }
 
+        // Read once: the loop moves the cursor but never changes the width or the pen.
+        int cols = Cols;
+        VtStyle style = _style;
         while (!text.IsEmpty)
         {
             if (_pendingWrap)
@@ -29,24 +32,20 @@ public sealed partial class VtScreen
             }
 
             VtLine line = CurrentLine;
-            VtCell[] cells = line.Cells;
-            int count = Math.Min(Cols - _col, text.Length);
-            VtStyle style = _style;
-
-            for (int i = 0; i < count; i++)
-            {
-                cells[_col + i] = new VtCell(text[i], style);
-            }
+            int col = _col;
+            int count = Math.Min(cols - col, text.Length);
+            ReadOnlySpan<byte> chars = text[..count];
+            line.WriteAscii(col, chars, style);
 
             // Wide characters cut in half at either end of the run are removed.
-            int end = _col + count;
-            line.RepairWideBoundary(_col, style);
+            int end = col + count;
+            line.RepairWideBoundary(col, style);
             line.RepairWideBoundary(end, style);
-            _lastPrintedCodePoint = text[count - 1];
+            _lastPrintedCodePoint = chars[^1];
             text = text[count..];
-            if (end >= Cols)
+            if (end >= cols)
             {
-                _col = Cols - 1;
+                _col = cols - 1;
                 _pendingWrap = true;
             }
             else
@@ -152,9 +151,11 @@ public sealed partial class VtScreen
         }
 
         string mark = char.ConvertFromUtf32(codePoint);
-        string combined = target.Combining is null ? mark : target.Combining + mark;
+        string? existing = target.Combining;
+        string combined = existing is null ? mark : existing + mark;
         if (combined.Length <= MaxCombiningLength)
         {
+            // Unchanged (the mark dropped) if the combination is new and the shared table is full.
             cells[col] = target.WithCombining(combined);
         }
     }
