@@ -15,7 +15,7 @@ internal static class Figures
     /// Round trips not counted: a fresh sidecar still compiles its hot path (tiered JIT) for the
     /// first few seconds, on the same 2 cores. BENCH_ECHO_WARMUP overrides.
     /// </summary>
-    public static readonly int EchoWarmup = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ECHO_WARMUP"), out var w) ? w : 1000;
+    public static readonly int EchoWarmup = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ECHO_WARMUP"), out var w) ? w : 8000;
 
     public static double P(List<double> xs, double q)
     {
@@ -108,14 +108,21 @@ internal static class Figures
     {
         var session = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell", ["reuse"] = false });
         var sid = session.GetProperty("id").GetString()!;
-        var result = await ThroughputInSessionAsync(c, socket, pid, sid, mb);
+        var result = await ThroughputInSessionAsync(c, socket, pid, sid, mb, warmupMb: 20);
         await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid });
         return result;
     }
 
     /// <summary>The throughput figure in an existing session (the full run replays that session afterwards).</summary>
-    public static async Task<JsonObject> ThroughputInSessionAsync(LeanClient c, string socket, int pid, string sid, int mb)
+    public static async Task<JsonObject> ThroughputInSessionAsync(LeanClient c, string socket, int pid, string sid, int mb, int warmupMb = 0)
     {
+        JsonObject? fresh = null;
+        if (warmupMb > 0)
+        {
+            // A first, shorter flood on the fresh sidecar: its JIT compiles the flood path meanwhile.
+            fresh = await ThroughputInSessionAsync(c, socket, pid, sid, warmupMb);
+        }
+
         var cmd = $"head -c {mb}000000 /dev/zero | tr '\\0' x";
         var from = (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("lastSeq").GetInt64();
         using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -146,7 +153,13 @@ internal static class Figures
 
         var seconds = sw.Elapsed.TotalSeconds;
         var cpu = CpuMs(pid) - cpu0;
-        return new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(xs / 1e6 / seconds, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1) };
+        var result = new JsonObject { ["mb"] = mb, ["bytesReceived"] = xs, ["sidecarMBps"] = Math.Round(xs / 1e6 / seconds, 1), ["sidecarCpuMsPerMB"] = Math.Round(cpu / (double)mb, 1) };
+        if (fresh is not null)
+        {
+            result["firstFloodOnFreshSidecar"] = fresh;
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -155,7 +168,7 @@ internal static class Figures
     /// read until both its result and the worker's output event are in. 1,000 warm-up round trips
     /// are not counted. Returns the latencies in ms.
     /// </summary>
-    public static List<double> EchoRaw(string socketPath, string sessionId, long afterSeq, string workerId, int n)
+    public static (List<double> Fresh, List<double> Warm) EchoRaw(string socketPath, string sessionId, long afterSeq, string workerId, int n)
     {
         using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         raw.Connect(new UnixDomainSocketEndPoint(socketPath));
@@ -198,9 +211,10 @@ internal static class Figures
         ReadUntil(b => b.IndexOf("\"id\":2,"u8) >= 0);
         var worker = Encoding.UTF8.GetBytes($"\"workerId\":\"{workerId}\"");
         var lat = new List<double>(n);
+        var fresh = new List<double>();
         for (var i = -EchoWarmup; i < n; i++)
         {
-            var id = 10 + i + 1000;
+            var id = 10 + i + EchoWarmup;
             var result = Encoding.ASCII.GetBytes($"\"id\":{id},");
             var sw = Stopwatch.StartNew();
             Send($$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"worker/input","params":{"workerId":"{{{workerId}}}","data":"k"}}""");
@@ -211,10 +225,10 @@ internal static class Figures
                 gotEcho |= b.IndexOf("\"type\":\"output\""u8) >= 0 && b.IndexOf(worker) >= 0;
                 return gotResult && gotEcho;
             });
-            if (i >= 0) lat.Add(sw.Elapsed.TotalMilliseconds);
+            (i >= 0 ? lat : fresh).Add(sw.Elapsed.TotalMilliseconds);
         }
 
-        return lat;
+        return (fresh, lat);
     }
 
     /// <summary>Keystroke echo through raw <c>cat</c>: worker/input of one byte → its output event, n times.</summary>
@@ -237,7 +251,8 @@ internal static class Figures
         await Task.Delay(300);
 
         // The lean client first, as the only client attached; then this one alone.
-        var rawClient = EchoRaw(socket, sid, session.GetProperty("lastSeq").GetInt64(), echoWorker, n);
+        var (fresh, rawClient) = EchoRaw(socket, sid, session.GetProperty("lastSeq").GetInt64(), echoWorker, n);
+        fresh = fresh.Take(1000).ToList();
         await Task.Delay(300);
         var attach = await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
         await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid, ["afterSeq"] = attach.GetProperty("lastSeq").GetInt64() });
@@ -261,7 +276,19 @@ internal static class Figures
             File.WriteAllLines(dump + ".lean", rawClient.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)));
         }
 
-        return new JsonObject { ["n"] = n, ["p50ms"] = P(rawClient, 0.5), ["p90ms"] = P(rawClient, 0.9), ["p99ms"] = P(rawClient, 0.99), ["goalP99ms"] = 1, ["asyncClientP50ms"] = P(lat, 0.5), ["asyncClientP99ms"] = P(lat, 0.99) };
+        return new JsonObject
+        {
+            ["n"] = n,
+            ["warmup"] = EchoWarmup,
+            ["p50ms"] = P(rawClient, 0.5),
+            ["p90ms"] = P(rawClient, 0.9),
+            ["p99ms"] = P(rawClient, 0.99),
+            ["goalP99ms"] = 1,
+            ["freshSidecarFirst1000P50ms"] = fresh.Count > 0 ? P(fresh, 0.5) : null,
+            ["freshSidecarFirst1000P99ms"] = fresh.Count > 0 ? P(fresh, 0.99) : null,
+            ["asyncClientP50ms"] = P(lat, 0.5),
+            ["asyncClientP99ms"] = P(lat, 0.99),
+        };
     }
 
     /// <summary>
@@ -357,8 +384,12 @@ internal static class Figures
 
                 var end = span[pos..].IndexOf("\r\n\r\n"u8);
                 if (end < 0) break;
-                var header = Encoding.ASCII.GetString(span.Slice(pos, end));
-                skip = long.Parse(header["Content-Length: ".Length..], CultureInfo.InvariantCulture);
+                // Allocation-free: the client's own cost shares the 2 cores with the sidecar.
+                if (!System.Buffers.Text.Utf8Parser.TryParse(span.Slice(pos + 16, end - 16), out skip, out _))
+                {
+                    throw new InvalidDataException("a frame header without a Content-Length");
+                }
+
                 pos += end + 4;
             }
 
