@@ -55,6 +55,10 @@ internal static class Figures
                 report["replay"] = results;
                 report["sidecarCpuMs"] = CpuMs(rs.Pid);
             }
+            else if (args[0] == "cold")
+            {
+                report["coldStart"] = await ColdAsync(dir, int.Parse(args[1], CultureInfo.InvariantCulture), args[2..]);
+            }
             else if (args[0] == "throughput")
             {
                 await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
@@ -89,6 +93,45 @@ internal static class Figures
 
         Console.WriteLine(report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
+
+    /// <summary>
+    /// Cold start (process start -> initialize result) of several builds, alternated start by start
+    /// so each sees the same load; each has its own existing data directory (one start, not counted, creates it).
+    /// </summary>
+    public static async Task<JsonObject> ColdAsync(string dir, int n, string[] builds)
+    {
+        var times = builds.Select(_ => new List<double>()).ToArray();
+        var cpu = builds.Select(_ => new List<double>()).ToArray();
+        for (var round = -1; round < n; round++)
+        {
+            for (var b = 0; b < builds.Length; b++)
+            {
+                Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", builds[b]);
+                var sw = Stopwatch.StartNew();
+                await using (var s = await SidecarProcess.StartAsync(Path.Combine(dir, $"cold-{b}")))
+                {
+                    if (round >= 0)
+                    {
+                        times[b].Add(sw.Elapsed.TotalMilliseconds);
+                        cpu[b].Add(ThreadsCpuMs(s.Pid));
+                    }
+                }
+            }
+        }
+
+        Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", null);
+        var result = new JsonObject { ["n"] = n };
+        for (var b = 0; b < builds.Length; b++)
+        {
+            result[builds[b]] = new JsonObject { ["p50ms"] = P(times[b], 0.5), ["p90ms"] = P(times[b], 0.9), ["minMs"] = P(times[b], 0), ["cpuP50ms"] = P(cpu[b], 0.5) };
+        }
+
+        return result;
+    }
+
+    /// <summary>CPU time of the process's live threads (ns precision, from schedstat): less noisy than wall time on a shared machine.</summary>
+    private static double ThreadsCpuMs(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").Sum(t => long.Parse(File.ReadAllText(Path.Combine(t, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture)) / 1e6;
 
     public static long CpuMs(int pid)
     {
