@@ -54,7 +54,7 @@ internal static class Program
             {
                 host = SidecarHost.Create(settings, loggerFactory);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+            catch (Exception ex) when (IsStartFailure(ex))
             {
                 await Console.Error.WriteLineAsync($"agent-sidecar: cannot start: {ex.Message}").ConfigureAwait(false);
                 return 2;
@@ -62,7 +62,16 @@ internal static class Program
 
             await using (host.ConfigureAwait(false))
             {
-                return await host.RunAsync(settings, ct).ConfigureAwait(false);
+                try
+                {
+                    return await host.RunAsync(settings, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsStartFailure(ex))
+                {
+                    // The database opens in the background (SidecarHost): its failure surfaces here.
+                    await Console.Error.WriteLineAsync($"agent-sidecar: cannot start: {ex.Message}").ConfigureAwait(false);
+                    return 2;
+                }
             }
         });
         var parsed = root.Parse(args);
@@ -79,4 +88,7 @@ internal static class Program
 
         return await parsed.InvokeAsync().ConfigureAwait(false);
     }
+
+    private static bool IsStartFailure(Exception ex) =>
+        ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException;
 }

@@ -225,6 +225,61 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact(Timeout = 120000)]
+    public async Task Initialize_AnswersOnlyAfterTheOrphansAreRecovered_OnStdioAndOnTheSocket()
+    {
+        // The store opens and the orphans are recovered in the background while the RPC layer
+        // starts, and the socket listens before that is done. A client that sends a request right
+        // behind initialize (on stdio or on the socket) must find the orphan suspended, never active.
+        var first = await SidecarProcess.StartAsync(_dir);
+        var orphan = (await StartAsync(first.Client, Workspace, "shell")).GetProperty("id").GetString()!;
+        first.Kill();
+        await first.WaitForExitAsync(Wait);
+        await first.DisposeAsync();
+
+        // Holding the write lock holds the recovery back (the sidecar waits up to its 5 s busy
+        // timeout), so requests that did not wait for it would be answered meanwhile.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "sidecar.db")};Pooling=False");
+        locker.Open();
+        using (var begin = locker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        await using var second = await SidecarProcess.StartAsync(_dir, initialize: false);
+        var socketPath = Path.Combine(_dir, "run", $"sidecar-{second.Pid}.sock");
+        for (var i = 0; i < 1000 && !File.Exists(socketPath); i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), TestContext.Current.CancellationToken);
+        var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        using var viaSocket = new RpcClient(stream, stream);
+        var requests = new List<(Task<JsonElement> Initialize, Task<JsonElement> Get)>();
+        foreach (var client in new[] { viaSocket, second.Client })
+        {
+            // Not awaited: the get goes out right behind the initialize.
+            var init = client.RequestAsync("initialize", new JsonObject(), Wait);
+            requests.Add((init, client.RequestAsync("session/get", Id(orphan), Wait)));
+        }
+
+        // Give a build that answers too early the time to show it, then let the recovery finish.
+        await Task.WhenAny(Task.WhenAny(requests.Select(r => r.Get)), Task.Delay(1000, TestContext.Current.CancellationToken));
+        locker.Dispose();
+
+        foreach (var (init, get) in requests)
+        {
+            Assert.True((await init).TryGetProperty("serverInfo", out _));
+            var s = await get;
+            Assert.Equal("suspended", Status(s));
+            Assert.Equal("owner-lost", s.GetProperty("statusReason").GetString());
+        }
+    }
+
+    [Fact(Timeout = 120000)]
     public async Task Reset_WithABusySession_Is1003AndEndsNone_ThenEndsAllOfTheWorkspace()
     {
         await using var sidecar = await StartSidecarAsync();

@@ -120,6 +120,17 @@ public sealed class ProtocolTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task ADatabaseThatCannotBeOpened_ExitsWith2_SayingWhy()
+    {
+        // The database opens in the background while the RPC layer starts: its failure still
+        // ends the sidecar with "cannot start" and exit code 2, as a failure before serving did.
+        Directory.CreateDirectory(Path.Combine(_dir, "sidecar.db"));
+        await using var sidecar = await SidecarProcess.StartAsync(_dir, initialize: false);
+        Assert.Equal(2, await sidecar.WaitForExitAsync(Wait));
+        Assert.Contains("agent-sidecar: cannot start:", sidecar.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task DataDirectory_Is0700_DatabaseAndSocket_Are0600()
     {
         await using var sidecar = await SidecarProcess.StartAsync(_dir);

@@ -61,6 +61,10 @@ internal static class Figures
                 report["replay"] = results;
                 report["sidecarCpuMs"] = CpuMs(rs.Pid);
             }
+            else if (args[0] == "cold")
+            {
+                report["coldStart"] = await ColdAsync(dir, int.Parse(args[1], CultureInfo.InvariantCulture), args[2..]);
+            }
             else if (args[0] == "throughput")
             {
                 await using var sidecar = await SidecarProcess.StartAsync(Path.Combine(dir, "main"));
@@ -94,6 +98,42 @@ internal static class Figures
         }
 
         Console.WriteLine(report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// Cold start (process start -> initialize result) of several builds, alternated start by start
+    /// so each sees the same load; each has its own existing data directory (one start, not counted, creates it).
+    /// Also the sidecar's CPU time until the result (all its threads; 10 ms ticks, so the mean).
+    /// </summary>
+    public static async Task<JsonObject> ColdAsync(string dir, int n, string[] builds)
+    {
+        var times = builds.Select(_ => new List<double>()).ToArray();
+        var cpu = builds.Select(_ => new List<double>()).ToArray();
+        for (var round = -1; round < n; round++)
+        {
+            for (var b = 0; b < builds.Length; b++)
+            {
+                Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", builds[b]);
+                var sw = Stopwatch.StartNew();
+                await using (var s = await SidecarProcess.StartAsync(Path.Combine(dir, $"cold-{b}")))
+                {
+                    if (round >= 0)
+                    {
+                        times[b].Add(sw.Elapsed.TotalMilliseconds);
+                        cpu[b].Add(CpuMs(s.Pid));
+                    }
+                }
+            }
+        }
+
+        Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", null);
+        var result = new JsonObject { ["n"] = n };
+        for (var b = 0; b < builds.Length; b++)
+        {
+            result[builds[b]] = new JsonObject { ["p50ms"] = P(times[b], 0.5), ["p90ms"] = P(times[b], 0.9), ["minMs"] = P(times[b], 0), ["cpuMeanMs"] = Math.Round(cpu[b].Average(), 1) };
+        }
+
+        return result;
     }
 
     public static long CpuMs(int pid)

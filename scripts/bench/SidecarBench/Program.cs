@@ -18,13 +18,14 @@ if (args[0] == "seed-events")
     return;
 }
 
-if (args[0] is "replay" or "resume" or "echo" or "throughput")
+if (args[0] is "replay" or "resume" or "echo" or "throughput" or "cold")
 {
     // One figure alone, for before/after comparisons of a change ($AGENT_SIDECAR_BIN picks the build):
     //   SidecarBench replay DIR COUNT [RUNS]  (DIR is seeded with COUNT events once, then reused)
     //   SidecarBench resume N
     //   SidecarBench echo N
     //   SidecarBench throughput MB
+    //   SidecarBench cold N SIDECAR [SIDECAR...]  (builds alternated start by start, existing data dirs)
     await Figures.RunAsync(args);
     return;
 }

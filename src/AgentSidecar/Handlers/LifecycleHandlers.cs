@@ -15,6 +15,9 @@ internal sealed class LifecycleHandlers(SidecarHost host)
             throw new RpcException(ErrorCodes.InvalidRequest, "'initialize' was already sent on this connection");
         }
 
+        // The store opens while the RPC layer starts (SidecarHost): the answer waits for it and for
+        // the recovery of dead sidecars' sessions, so no client ever sees an orphan as active.
+        await host.WhenReadyAsync().ConfigureAwait(false);
         host.ApplyInitializationOptions(p.InitializationOptions);
         var result = new InitializeResult
         {

@@ -49,11 +49,21 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     private readonly TaskCompletionSource<int> _exitRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopGate = new(1, 1);
     private readonly CancellationTokenSource _housekeepingStop = new();
+    private readonly Task<SidecarStore> _storeOpening;
+    private readonly Task _ready;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly MetricsOptions _metricsOptions;
+    private readonly PosixSignalRegistration _fileSizeSignal;
     private Task _housekeeping = Task.CompletedTask;
     private UnixSocketListener? _listener;
     private JsonRpcConnection? _primary;
     private bool _sessionsStopped;
     private OtlpMetrics? _otlp;
+    private SidecarStore? _store;
+    private StoreWriter? _writer;
+    private EventHub? _hub;
+    private SessionManager? _sessions;
+    private MetricsSync? _metrics;
 
     private SidecarHost(HostSettings settings, ILoggerFactory loggerFactory)
     {
@@ -66,31 +76,38 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             StallTimeout = settings.StallTimeout ?? new RpcOptions().StallTimeout,
         };
         SidecarOptions.EnsurePrivateDirectory(Options.DataDir);
-        Store = SidecarStore.Open(Options.DatabasePath);
-        Writer = new StoreWriter(Store, TimeProvider.System);
-        Writer.CommitFailed += ex => LogCommitFailed(_logger, ex);
-        Writer.CheckpointFailed += ex => LogCheckpointFailed(_logger, ex.Message);
-        Hub = new EventHub(Writer);
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+        // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which the store
+        // reports, not kill the sidecar with SIGXFSZ (found by the disk-full fault test). Set
+        // before the store opens, which now happens in the background from here.
+        _fileSizeSignal = PosixSignalRegistration.Create((PosixSignal)SigXfsz, context => context.Cancel = true);
+        // Problem: opening SQLite (Microsoft.Data.Sqlite's first use, the migrations check) took
+        // ~30 ms of the cold start while the process had the RPC layer still to start and
+        // initialize to read and parse. Solution: it runs on a thread of its own from here, and
+        // the store's users are built and the orphans recovered when it is done
+        // (CompleteStartupAsync); initialize (and shutdown) wait for that, and every other request
+        // needs initialize first. Own threads, not the thread pool: blocking work there would hold
+        // back the RPC layer's continuations (the pool starts with one thread per core).
+        var databasePath = Options.DatabasePath;
+        _storeOpening = OnOwnThread(() => SidecarStore.Open(databasePath));
+        _ = OnOwnThread(WarmUpFirstAnswer);
+        // A loop, not LINQ over DictionaryEntry: that struct's generic instantiations are jitted at start.
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)e.Key] = (string?)e.Value ?? string.Empty;
+        }
+
+        _environment = environment;
         Providers = new ProviderRegistry(name => environment.GetValueOrDefault(name));
         foreach (var error in Providers.LoadConfigDirectory(settings.ConfigDir))
         {
             LogProviderRejected(_logger, error);
         }
 
-        Sessions = new SessionManager(Options, Store, Writer, Hub, Providers, TimeProvider.System, loggerFactory.CreateLogger<SessionManager>(), environment);
         Clients = new ClientConnections();
         loggerFactory.AddProvider(new ClientLogForwarder(Clients));
-        Metrics = new MetricsSync(Store, Writer, TimeProvider.System, name => environment.GetValueOrDefault(name), loggerFactory.CreateLogger<MetricsSync>());
-        Metrics.Options = LoadMetricsOptions(settings.ConfigDir);
+        _metricsOptions = LoadMetricsOptions(settings.ConfigDir);
         Cleanup = LoadCleanupOptions(settings.ConfigDir);
-        Sessions.MetricsTrigger = Metrics.TriggerNow;
-        Sessions.SessionTransitioned += (previous, current) => Clients.Broadcast(
-            Notifications.SessionTransitioned,
-            new SessionTransitionedParams { Previous = WireMapper.ToWire(previous), Current = WireMapper.ToWire(current) },
-            ProtocolJsonContext.Default.SessionTransitionedParams);
-        Sessions.SessionChanged += view => Clients.Broadcast(Notifications.SessionChanged, new SessionChangedParams { Session = WireMapper.ToWire(view) }, ProtocolJsonContext.Default.SessionChangedParams);
         Dispatcher = new RpcDispatcher(ProtocolJsonContext.Default.Options, ErrorMapper.Map)
             .AddTarget(new LifecycleHandlers(this))
             .AddTarget(new ProviderHandlers(this))
@@ -99,25 +116,28 @@ internal sealed partial class SidecarHost : IAsyncDisposable
             .AddTarget(new ChatHandlers(this))
             .AddTarget(new MetricsHandlers(this));
         SocketPath = settings.ListenPath ?? Path.Combine(Options.DataDir, "run", $"sidecar-{Environment.ProcessId}.sock");
+        _ready = CompleteStartupAsync();
     }
 
     public SidecarOptions Options { get; }
 
     public RpcOptions RpcOptions { get; }
 
-    public SidecarStore Store { get; }
+    // The store and its users exist once startup completed (see WhenReadyAsync): only initialize
+    // and shutdown may run before, and they wait for it.
+    public SidecarStore Store => _store ?? throw NotReady();
 
-    public StoreWriter Writer { get; }
+    public StoreWriter Writer => _writer ?? throw NotReady();
 
-    public EventHub Hub { get; }
+    public EventHub Hub => _hub ?? throw NotReady();
 
     public ProviderRegistry Providers { get; }
 
-    public SessionManager Sessions { get; }
+    public SessionManager Sessions => _sessions ?? throw NotReady();
 
     public ClientConnections Clients { get; }
 
-    public MetricsSync Metrics { get; }
+    public MetricsSync Metrics => _metrics ?? throw NotReady();
 
     public RpcDispatcher Dispatcher { get; }
 
@@ -135,23 +155,6 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     /// <summary>Serves until the primary client (stdio) ends or sends <c>exit</c>, or <paramref name="stop"/> fires; returns the exit code.</summary>
     public async Task<int> RunAsync(HostSettings settings, CancellationToken stop)
     {
-        // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which the store
-        // reports, not kill the sidecar with SIGXFSZ (found by the disk-full fault test).
-        using var fileSizeSignal = PosixSignalRegistration.Create((PosixSignal)SigXfsz, context => context.Cancel = true);
-        // Sessions of sidecars that died (crash, SIGKILL): their leftover processes go, they become resumable.
-        var recovered = await Sessions.RecoverOrphansAsync().ConfigureAwait(false);
-        if (recovered.Count > 0)
-        {
-            LogRecovered(_logger, recovered.Count);
-        }
-
-        Metrics.Start();
-        _housekeeping = Task.Run(() => HousekeepingAsync(_housekeepingStop.Token), CancellationToken.None);
-        _listener = new UnixSocketListener(SocketPath!, ServeSocketAsync);
-        _listener.Start();
-        Sessions.OwnerSocket = SocketPath;
-        LogListening(_logger, SocketPath!, Options.DataDir);
-
         Task primaryDone;
         if (settings.Stdio)
         {
@@ -167,7 +170,15 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         }
 
         var stopped = Task.Delay(Timeout.Infinite, stop);
-        var first = await Task.WhenAny(primaryDone, _exitRequested.Task, stopped).ConfigureAwait(false);
+        var first = await Task.WhenAny(primaryDone, _exitRequested.Task, stopped, _ready).ConfigureAwait(false);
+        if (first == _ready)
+        {
+            // Throws what stopped the start (the database cannot be opened or migrated, the socket
+            // cannot listen): the caller reports it.
+            await _ready.ConfigureAwait(false);
+            first = await Task.WhenAny(primaryDone, _exitRequested.Task, stopped).ConfigureAwait(false);
+        }
+
         var code = first == _exitRequested.Task ? _exitRequested.Task.Result : 0;
         if (first == primaryDone && _primary?.CloseReason is not null)
         {
@@ -176,6 +187,88 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
         return code;
     }
+
+    /// <summary>
+    /// Completes when the store is open, the sessions of dead sidecars are recovered and the socket
+    /// listens; throws what stopped that. <c>initialize</c> waits for it, so no client ever sees an
+    /// orphan as active.
+    /// </summary>
+    public Task WhenReadyAsync() => _ready;
+
+    private async Task CompleteStartupAsync()
+    {
+        // The socket listens before initialize is answered (its result names the socket); socket
+        // clients are served from then on, and their initialize waits for the rest like stdio's.
+        var listening = OnOwnThread(() =>
+        {
+            _listener = new UnixSocketListener(SocketPath!, ServeSocketAsync);
+            _listener.Start();
+            LogListening(_logger, SocketPath!, Options.DataDir);
+        });
+        var store = await _storeOpening.ConfigureAwait(false);
+        var writer = new StoreWriter(store, TimeProvider.System);
+        writer.CommitFailed += ex => LogCommitFailed(_logger, ex);
+        writer.CheckpointFailed += ex => LogCheckpointFailed(_logger, ex.Message);
+        var hub = new EventHub(writer);
+        var environment = _environment;
+        var sessions = new SessionManager(Options, store, writer, hub, Providers, TimeProvider.System, _loggerFactory.CreateLogger<SessionManager>(), environment);
+        var metrics = new MetricsSync(store, writer, TimeProvider.System, name => environment.GetValueOrDefault(name), _loggerFactory.CreateLogger<MetricsSync>())
+        {
+            Options = _metricsOptions,
+        };
+        sessions.MetricsTrigger = metrics.TriggerNow;
+        sessions.SessionTransitioned += (previous, current) => Clients.Broadcast(
+            Notifications.SessionTransitioned,
+            new SessionTransitionedParams { Previous = WireMapper.ToWire(previous), Current = WireMapper.ToWire(current) },
+            ProtocolJsonContext.Default.SessionTransitionedParams);
+        sessions.SessionChanged += view => Clients.Broadcast(Notifications.SessionChanged, new SessionChangedParams { Session = WireMapper.ToWire(view) }, ProtocolJsonContext.Default.SessionChangedParams);
+        sessions.OwnerSocket = SocketPath;
+        (_store, _writer, _hub, _sessions, _metrics) = (store, writer, hub, sessions, metrics);
+
+        // Sessions of sidecars that died (crash, SIGKILL): their leftover processes go, they become resumable.
+        var recovered = await sessions.RecoverOrphansAsync().ConfigureAwait(false);
+        if (recovered.Count > 0)
+        {
+            LogRecovered(_logger, recovered.Count);
+        }
+
+        metrics.Start();
+        _housekeeping = Task.Run(() => HousekeepingAsync(_housekeepingStop.Token), CancellationToken.None);
+        await listening.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Problem: one-time work on the way to the first answer: the first log line's (see
+    /// <see cref="StderrLogging.WarmUp"/>), and the first (de)serialisation of initialize's params
+    /// and result, which builds their JSON metadata and jits its generic code (value-type
+    /// properties: ~200 methods), 20–50 ms. Solution: done here on a thread of its own while the
+    /// process starts the RPC layer and reads initialize; the answer finds it done (the metadata
+    /// is cached, the code jitted).
+    /// </summary>
+    private static void WarmUpFirstAnswer()
+    {
+        StderrLogging.WarmUp();
+        var options = ProtocolJsonContext.Default.Options;
+        _ = JsonSerializer.Deserialize("""{"processId":1,"clientInfo":{"name":"warm-up"},"workspaceFolders":[],"initializationOptions":{}}"""u8, options.GetTypeInfo(typeof(InitializeParams)));
+        using var writer = new Utf8JsonWriter(Stream.Null);
+        JsonSerializer.Serialize(
+            writer,
+            new InitializeResult
+            {
+                ServerInfo = new ServerInfo { Name = "warm-up", Version = "0", Pid = 1 },
+                Capabilities = new ServerCapabilities { MaxMessageBytes = 1 },
+                Providers = [new ProviderInfo { Id = "warm-up", DisplayName = "warm-up", Command = "warm-up", Available = true }],
+            },
+            options.GetTypeInfo(typeof(InitializeResult)));
+    }
+
+    private static Task<T> OnOwnThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static Task OnOwnThread(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static InvalidOperationException NotReady() => new("the sidecar's store is not open yet (wait for WhenReadyAsync)");
 
     public bool IsPrimary(JsonRpcConnection connection) => ReferenceEquals(connection, _primary);
 
@@ -194,6 +287,11 @@ internal sealed partial class SidecarHost : IAsyncDisposable
     /// <summary>Suspends every live session (stopping its processes); safe to call twice.</summary>
     public async Task StopSessionsAsync()
     {
+        if (!await IsReadyAsync().ConfigureAwait(false))
+        {
+            return; // the store never opened: there are no sessions to stop
+        }
+
         await _stopGate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -258,6 +356,7 @@ internal sealed partial class SidecarHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        var ready = await IsReadyAsync().ConfigureAwait(false);
         await _housekeepingStop.CancelAsync().ConfigureAwait(false);
         await _housekeeping.ConfigureAwait(false);
         _housekeepingStop.Dispose();
@@ -266,6 +365,13 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         if (_primary is not null)
         {
             await _primary.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (!ready)
+        {
+            _writer?.Dispose();
+            _fileSizeSignal.Dispose();
+            return;
         }
 
         await Sessions.DisposeAsync().ConfigureAwait(false);
@@ -283,6 +389,21 @@ internal sealed partial class SidecarHost : IAsyncDisposable
         await Metrics.DisposeAsync().ConfigureAwait(false);
         _otlp?.Dispose();
         Writer.Dispose();
+        _fileSizeSignal.Dispose();
+    }
+
+    /// <summary>Waits for the startup to end; false if it failed (its error is reported by <see cref="RunAsync"/>).</summary>
+    private async Task<bool> IsReadyAsync()
+    {
+        try
+        {
+            await _ready.ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
+        }
     }
 
     /// <summary><c>metrics.otlp: {endpoint, intervalSeconds?}</c> turns the OTLP export on (once per sidecar).</summary>
