@@ -5,8 +5,9 @@ namespace AgentSidecar.Terminal.Pty;
 /// <summary>
 /// A child process in its own pseudo-terminal (posix_openpt + posix_spawnp with SETSID, see
 /// docs/architecture.md). One dedicated reader thread per PTY delivers every output byte before the
-/// exit; writes go through a queue so a child that does not read never blocks the caller or the
-/// reader; stopping signals the whole process group and session.
+/// exit; the master is non-blocking, so input is written at once and what a child that does not
+/// read has no room for waits in a queue, never blocking the caller or the reader; stopping signals
+/// the whole process group and session.
 /// </summary>
 public sealed class PtyProcess : IDisposable
 {
