@@ -53,7 +53,7 @@ public sealed class CliTests : IDisposable
         psi.ArgumentList.Add("--config-dir");
         psi.ArgumentList.Add(Path.Combine(_dir, "config"));
         psi.Environment["HOME"] = Path.Combine(_dir, "home");
-        psi.Environment["NO_COLOR"] = "1";
+        psi.Environment.Remove("NO_COLOR"); // piped output must be plain text without it
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -130,6 +130,10 @@ public sealed class CliTests : IDisposable
         var table = await CliAsync(string.Empty, "sessions", "list", "--workspace", Workspace);
         Assert.Contains(sid, table.Stdout, StringComparison.Ordinal);
         Assert.Contains("T-42", table.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', table.Stdout);
+        var empty = await CliAsync(string.Empty, "sessions", "list", "--task", "nobody");
+        Assert.Contains("No sessions", empty.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', empty.Stdout);
 
         var suspend = await CliAsync(string.Empty, "sessions", "suspend", sid);
         Assert.True(suspend.Code == 0, suspend.Stderr);

@@ -338,8 +338,12 @@ internal static class CliCommands
         // commands, which print with it, set it, when they run.
         if (Console.IsOutputRedirected)
         {
-            // Piped into a file or grep: no wrapping at an invented 80 columns.
+            // Piped into a file or grep: no wrapping at an invented 80 columns, and plain text
+            // (Spectre.Console wrote colour and style codes into pipes unless NO_COLOR was set).
             AnsiConsole.Profile.Width = 240;
+            AnsiConsole.Profile.Capabilities.Ansi = false;
+            AnsiConsole.Profile.Capabilities.ColorSystem = ColorSystem.NoColors;
+            AnsiConsole.Profile.Capabilities.Links = false;
         }
 
         try
