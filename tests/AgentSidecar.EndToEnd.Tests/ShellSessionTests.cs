@@ -91,6 +91,51 @@ public sealed class ShellSessionTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Input_ToAWorkerThatNeverReads_IsRefusedPast8MiB_AndNothingElseIsHarmed()
+    {
+        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        var c = sidecar.Client;
+        var (sid, shell) = await StartShellAsync(c, Workspace);
+        var attach = await AttachAsync(c, sid);
+        var worker = await c.RequestAsync("worker/start", new JsonObject
+        {
+            ["sessionId"] = sid,
+            ["command"] = "sh",
+            ["args"] = new JsonArray("-c", "stty raw -echo; echo READY; exec sleep 600"),
+        });
+        var wid = worker.GetProperty("id").GetString()!;
+        await c.WaitForEventsAsync(attach, e => Output(e, wid).Contains("READY", StringComparison.Ordinal), Wait);
+        var part = new string('y', 1_000_000);
+        RpcErrorException? refused = null;
+        var accepted = 0;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            try
+            {
+                await TypeAsync(c, wid, part);
+                accepted++;
+            }
+            catch (RpcErrorException ex)
+            {
+                refused = ex;
+            }
+        }
+
+        Assert.NotNull(refused);
+        Assert.Equal(1007, refused.Code);
+        Assert.Contains("not reading its input", refused.Message, StringComparison.Ordinal);
+        var pending = refused.ErrorData!.Value.GetProperty("pendingBytes").GetInt64();
+        Assert.InRange(pending, 7_000_000, 8 * 1024 * 1024);
+        Assert.InRange(accepted, 7, 9);
+
+        // The other terminal of the session still works, and the stuck worker stops.
+        await TypeAsync(c, shell, "echo still-$((40+2))\r");
+        await c.WaitForEventsAsync(attach, e => Output(e, shell).Contains("still-42", StringComparison.Ordinal), Wait);
+        var stopped = await c.RequestAsync("worker/stop", new JsonObject { ["workerId"] = wid });
+        Assert.Equal("exited", stopped.GetProperty("status").GetString());
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task Resize_ChangesWhatSttySizeReports_AndIsRecorded()
     {
         await using var sidecar = await SidecarProcess.StartAsync(_dir);

@@ -73,7 +73,14 @@ public sealed partial class SessionManager
         }
 
         var worker = GetLiveWorker(workerId);
-        worker.Process!.Write(bytes);
+        if (!worker.Process!.Write(bytes, PtyProcess.MaxPendingInputBytes))
+        {
+            throw new SidecarException(
+                SidecarError.PayloadTooLarge,
+                $"worker {workerId} is not reading its input: {worker.Process.PendingInputBytes} bytes are still waiting (the limit is {PtyProcess.MaxPendingInputBytes}); send more when it has read them",
+                new Dictionary<string, object?> { ["pendingBytes"] = worker.Process.PendingInputBytes });
+        }
+
         worker.LastInputAt = Now();
         TouchActivity(worker.SessionId);
         WatchForClear(worker, data);

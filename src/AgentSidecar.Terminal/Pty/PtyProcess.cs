@@ -30,6 +30,7 @@ public sealed class PtyProcess : IDisposable
     private readonly Lock _inputLock = new();
     private readonly Queue<ReadOnlyMemory<byte>> _pendingInput = new();
     private int _headOffset;
+    private long _pendingBytes;
     private bool _draining;
     private bool _inputClosed;
     private readonly TaskCompletionSource<PtyExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -105,22 +106,45 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
+    /// <summary>Input a client may leave waiting for a child that does not read (worker/input); more is refused.</summary>
+    public const int MaxPendingInputBytes = 8 * 1024 * 1024;
+
+    /// <summary>Bytes written to the PTY's input that the child has not taken yet.</summary>
+    public long PendingInputBytes
+    {
+        get
+        {
+            lock (_inputLock)
+            {
+                return _pendingBytes - _headOffset;
+            }
+        }
+    }
+
     /// <summary>
     /// Sends bytes to the child, in order. Never blocks: what the child has no room for yet is
-    /// queued and written as room appears; dropped once the child has exited.
+    /// queued and written as room appears; dropped once the child has exited. Returns false, and
+    /// takes none of <paramref name="data"/>, when more than <paramref name="maxPending"/> bytes
+    /// would then wait unread (clients' input passes <see cref="MaxPendingInputBytes"/>: a stuck
+    /// program must not grow the sidecar's memory; the sidecar's own few keys pass no limit).
     /// </summary>
-    public void Write(ReadOnlyMemory<byte> data)
+    public bool Write(ReadOnlyMemory<byte> data, long maxPending = long.MaxValue)
     {
         if (data.IsEmpty)
         {
-            return;
+            return true;
         }
 
         lock (_inputLock)
         {
             if (_inputClosed)
             {
-                return;
+                return true;
+            }
+
+            if (_draining && _pendingBytes - _headOffset + data.Length > maxPending)
+            {
+                return false;
             }
 
             if (!_draining)
@@ -129,12 +153,12 @@ public sealed class PtyProcess : IDisposable
                 if (written < 0)
                 {
                     CloseInput();
-                    return;
+                    return true;
                 }
 
                 if (written == data.Length)
                 {
-                    return;
+                    return true;
                 }
 
                 data = data[written..];
@@ -143,6 +167,8 @@ public sealed class PtyProcess : IDisposable
             }
 
             _pendingInput.Enqueue(data);
+            _pendingBytes += data.Length;
+            return true;
         }
     }
 
@@ -443,6 +469,7 @@ public sealed class PtyProcess : IDisposable
                     }
 
                     _pendingInput.Dequeue();
+                    _pendingBytes -= head.Length;
                     _headOffset = 0;
                     pause = 1;
                 }
@@ -485,6 +512,7 @@ public sealed class PtyProcess : IDisposable
     {
         _inputClosed = true;
         _pendingInput.Clear();
+        _pendingBytes = 0;
         _headOffset = 0;
     }
 
