@@ -61,6 +61,19 @@ public sealed class WriteContext
         return r.Read() ? SqlStatements.ReadSession(r) : null;
     }
 
+    /// <summary>The session's last event on <paramref name="channel"/> (of <paramref name="type"/> if given), or null.</summary>
+    public StoredEvent? LastEvent(string sessionId, string channel, string? type = null)
+    {
+        using var c = Command("SELECT seq, ts, type, worker_id, data FROM events WHERE session_id = $id AND channel = $channel AND ($type IS NULL OR type = $type) ORDER BY seq DESC LIMIT 1");
+        c.Parameters.AddWithValue("$id", sessionId);
+        c.Parameters.AddWithValue("$channel", channel);
+        c.Parameters.AddWithValue("$type", (object?)type ?? DBNull.Value);
+        using var r = c.ExecuteReader();
+        return r.Read()
+            ? new StoredEvent(sessionId, r.GetInt64(0), r.GetInt64(1), channel, r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), (byte[])r.GetValue(4))
+            : null;
+    }
+
     public void DeleteSession(string id)
     {
         using var c = Command("DELETE FROM events WHERE session_id = $id; DELETE FROM workers WHERE session_id = $id; DELETE FROM sessions WHERE id = $id;");

@@ -225,6 +225,39 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact(Timeout = 120000)]
+    public async Task SigKillDuringAChatTurn_TheNextSidecarEndsThatTurnAsFailed_OwnerLost()
+    {
+        var sidecar = await StartSidecarAsync();
+        var c = sidecar.Client;
+        var session = await StartAsync(c, Workspace, "fake");
+        var sid = session.GetProperty("id").GetString()!;
+        var attach = await AttachAsync(c, sid);
+        // "slow" answers ten words 0.3 s apart: the turn runs for 3 s.
+        _ = c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "slow one two three" }, Wait);
+        var seen = await c.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("channel").GetString() == "chat" && x.GetProperty("type").GetString() == "user"), Wait);
+        var turnId = seen.First(x => x.GetProperty("channel").GetString() == "chat" && x.GetProperty("type").GetString() == "user").GetProperty("data").GetProperty("turnId").GetString();
+        sidecar.Kill();
+        await sidecar.WaitForExitAsync(Wait);
+        await sidecar.DisposeAsync();
+
+        await using var second = await StartSidecarAsync();
+        var c2 = second.Client;
+        Assert.Equal("owner-lost", (await c2.RequestAsync("session/get", Id(sid))).GetProperty("statusReason").GetString());
+        var log = await c2.WaitForEventsAsync(await AttachAsync(c2, sid), e => e.Any(x => x.GetProperty("type").GetString() == "status" && x.GetProperty("data").GetProperty("status").GetString() == "suspended"), Wait);
+        var chat = log.Where(x => x.GetProperty("channel").GetString() == "chat").ToList();
+        var end = chat[^1];
+        Assert.Equal("turn", end.GetProperty("type").GetString());
+        Assert.Equal(turnId, end.GetProperty("data").GetProperty("turnId").GetString());
+        Assert.Equal("failed", end.GetProperty("data").GetProperty("status").GetString());
+        Assert.Equal("owner-lost", end.GetProperty("data").GetProperty("reason").GetString());
+        Assert.Single(chat, x => x.GetProperty("type").GetString() == "turn");
+
+        // Resumed, the session takes a new turn as usual.
+        Assert.Equal("active", Status(await c2.RequestAsync("session/resume", Id(sid), Wait)));
+        Assert.Equal("completed", (await c2.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "hi again" }, Wait)).GetProperty("status").GetString());
+    }
+
+    [Fact(Timeout = 120000)]
     public async Task Initialize_AnswersOnlyAfterTheOrphansAreRecovered_OnStdioAndOnTheSocket()
     {
         // The store opens and the orphans are recovered in the background while the RPC layer

@@ -37,4 +37,27 @@ internal static class ChatEvents
 
     public static EventDraft Turn(string sessionId, ChatTurnData data) =>
         new(sessionId, "chat", "turn", null, JsonSerializer.SerializeToUtf8Bytes(data, ChatJsonContext.Default.ChatTurnData));
+
+    /// <summary>
+    /// The end of a turn the log left open (its <c>chat/user</c> has no <c>chat/turn</c>: the
+    /// sidecar that ran it died), as <c>failed</c> with <paramref name="reason"/>; null when the
+    /// last turn ended.
+    /// </summary>
+    public static EventDraft? CloseOpenTurn(WriteContext ctx, string sessionId, string reason)
+    {
+        var last = ctx.LastEvent(sessionId, "chat");
+        if (last is null || last.Type == "turn")
+        {
+            return null;
+        }
+
+        var user = ctx.LastEvent(sessionId, "chat", "user");
+        if (user is null)
+        {
+            return null;
+        }
+
+        var opened = JsonSerializer.Deserialize(user.Data, ChatJsonContext.Default.ChatUserData);
+        return opened is null ? null : Turn(sessionId, new ChatTurnData(opened.TurnId, "failed", Math.Max(0, ctx.Now - user.Ts), null, reason));
+    }
 }

@@ -376,6 +376,13 @@ public sealed partial class SessionManager
                 ctx.Append(Events.Events.Exit(row.Id, w.Id, null, killed.Contains(w.Id) ? ProcessInfo.SigKill : null, "owner-lost"));
             }
 
+            // A turn that was running when the sidecar died can never end now: say so in the log,
+            // so clients do not show it as running forever.
+            if (Chat.ChatEvents.CloseOpenTurn(ctx, row.Id, "owner-lost") is { } closed)
+            {
+                ctx.Append(closed);
+            }
+
             var suspended = current with { Status = "suspended", StatusReason = "owner-lost", UpdatedAt = now };
             ctx.UpdateSession(suspended);
             ctx.Append(Events.Events.Status(row.Id, "suspended", "owner-lost", current.Status));
