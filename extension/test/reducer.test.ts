@@ -70,6 +70,11 @@ test('a cancelled or failed turn says so and ends busy', () => {
   s = run([ev('s1', 'chat', 'user', { turnId: 't2', text: 'q2' }), ev('s1', 'chat', 'turn', { turnId: 't2', status: 'failed', reason: 'agent exited' })], s);
   const failed = s.items.at(-1);
   assert.deepEqual(failed?.kind === 'notice' && [failed.level, failed.text], ['error', 'turn failed: agent exited']);
+  // A turn the next sidecar's recovery ended (its sidecar died while it ran) says it plainly.
+  s = run([ev('s1', 'chat', 'user', { turnId: 't3', text: 'q3' }), ev('s1', 'chat', 'turn', { turnId: 't3', status: 'failed', reason: 'owner-lost' })], s);
+  const lost = s.items.at(-1);
+  assert.deepEqual(lost?.kind === 'notice' && [lost.level, lost.text], ['error', 'turn failed: the sidecar stopped unexpectedly while it ran']);
+  assert.equal(s.busyTurn, undefined);
 });
 
 test('the session ending clears busy; errors and status changes show', () => {

@@ -99,7 +99,8 @@ function onEvent(state: ChatState, e: SessionEvent): ChatState {
         const existing = find(next, key('assistant'));
         if (existing?.streaming) next = replace(next, { ...existing, streaming: false });
         if (status !== 'completed') {
-          const reason = typeof d.reason === 'string' && d.reason ? `: ${d.reason}` : '';
+          const reason = d.reason === 'owner-lost' ? ': the sidecar stopped unexpectedly while it ran'
+            : typeof d.reason === 'string' && d.reason ? `: ${d.reason}` : '';
           next = { ...next, items: [...next.items, { kind: 'notice', key: `turn:${e.sessionId}:${turnId}`, level: status === 'failed' ? 'error' : 'info', text: `turn ${status}${reason}` }] };
         }
         return next;
