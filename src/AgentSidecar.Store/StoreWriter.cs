@@ -105,6 +105,7 @@ public sealed class StoreWriter : IDisposable
         _thread.Join();
         _checkpointerStop.Set();
         _checkpointer.Join();
+        _checkpointerStop.Dispose();
         _insertEvent?.Dispose();
         _connection?.Dispose();
     }
@@ -191,7 +192,7 @@ public sealed class StoreWriter : IDisposable
                 while (_queue.Count > 0 && batch.Count < MaxBatchItems && bytes < MaxBatchBytes)
                 {
                     var item = _queue.Dequeue();
-                            bytes += item.Output?.Length ?? 256;
+                    bytes += item.Output?.Length ?? 256;
                     batch.Add(item);
                 }
             }
