@@ -38,11 +38,15 @@ public sealed class FuzzTests : IDisposable
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
         // The managed heap is capped (as in SlowClientTests): a leak per message runs it out of
-        // memory, and the GC held to the cap keeps RSS from drifting with its own growth.
+        // memory, and the GC held to the cap keeps RSS from drifting with its own growth. Problem:
+        // the creep check below failed now and then (RSS +66 MB between the halves, then back
+        // down) because the GC grows its young generation's budget as it likes, so RSS followed
+        // where it last collected rather than what was alive. Solution: a fixed 16 MiB young
+        // generation, so RSS tracks live memory and a leak shows as growth.
         await using var sidecar = await SidecarProcess.StartAsync(
             _dir,
             extraArgs: ["--max-message-bytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-            environment: new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" });
+            environment: new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000", ["DOTNET_GCgen0size"] = "0x1000000" });
         var main = sidecar.Client;
         var socket = main.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var s = await main.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });
