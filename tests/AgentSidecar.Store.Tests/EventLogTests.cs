@@ -246,6 +246,35 @@ public sealed class EventLogTests : IDisposable
         Assert.Equal(5, store.ListSessions(new SessionQuery { TaskId = "T-1", Limit = 100 }).Count);
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task TheCheckpointer_CopiesTheWalIntoTheDatabase_SoTheWalStaysBounded()
+    {
+        // The writer's connection never checkpoints (wal_autocheckpoint=0): without the
+        // checkpointer thread the WAL would hold all 80 MB below and the database none of it.
+        var store = SidecarStore.Open(DbPath);
+        using var writer = new StoreWriter(store, TimeProvider.System);
+        await writer.WriteAsync(ctx => { ctx.InsertSession(Session("s1")); return 0; });
+        var chunk = Encoding.ASCII.GetBytes(new string('z', 5_000_000));
+        for (var i = 0; i < 16; i++)
+        {
+            writer.AppendOutput(new Source("s1", "w1"), chunk);
+            await writer.FlushAsync();
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        var wal = new FileInfo(DbPath + "-wal");
+        for (var i = 0; i < 100 && new FileInfo(DbPath).Length < 60_000_000; i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(new FileInfo(DbPath).Length >= 60_000_000, $"database {new FileInfo(DbPath).Length} bytes, WAL {wal.Length} bytes: nothing was checkpointed");
+        await writer.FlushAsync();
+        wal.Refresh();
+        Assert.True(wal.Length <= 64L * 1024 * 1024, $"WAL {wal.Length} bytes");
+        Assert.Equal(80_000_000, store.ReadEvents("s1", 0, 100, ["pty"]).Sum(e => e.Data.Length - "{\"data\":\"\"}".Length));
+    }
+
     private sealed record Source(string SessionId, string WorkerId) : IOutputSource;
 
     /// <summary>Holds the writer thread busy so that a test can queue items back to back.</summary>
