@@ -212,6 +212,8 @@ public sealed class StoreWriter : IDisposable
     {
         SqliteConnection? connection = null;
         long seen = 0;
+        string? reported = null;
+        var reportedAt = 0L;
         try
         {
             while (!_checkpointerStop.Wait(CheckpointInterval))
@@ -227,12 +229,20 @@ public sealed class StoreWriter : IDisposable
                 {
                     connection ??= _store.OpenConnection();
                     SidecarStore.CheckpointPassive(connection);
+                    reported = null;
                 }
                 catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
                 {
                     connection?.Dispose();
                     connection = null;
-                    CheckpointFailed?.Invoke(ex);
+
+                    // Retried four times a second (a full disk): reported when the reason
+                    // changes, else once a minute, not at every attempt.
+                    if (ex.Message != reported || Environment.TickCount64 - reportedAt > 60_000)
+                    {
+                        (reported, reportedAt) = (ex.Message, Environment.TickCount64);
+                        CheckpointFailed?.Invoke(ex);
+                    }
                 }
             }
         }
