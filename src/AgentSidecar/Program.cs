@@ -66,9 +66,10 @@ internal static class Program
                 {
                     return await host.RunAsync(settings, ct).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (IsStartFailure(ex))
+                catch (Exception ex) when (IsStartFailure(ex) && host.WhenReadyAsync().IsFaulted)
                 {
                     // The database opens in the background (SidecarHost): its failure surfaces here.
+                    // Only a failed start is reported as one; anything later propagates as before.
                     await Console.Error.WriteLineAsync($"agent-sidecar: cannot start: {ex.Message}").ConfigureAwait(false);
                     return 2;
                 }
