@@ -11,6 +11,9 @@ public sealed partial class JsonRpcConnection
     /// <summary>Flush to the client at least this often while a burst is being written.</summary>
     private const int FlushThresholdBytes = 256 * 1024;
 
+    /// <summary>The output pipe's segment size: each segment reaches the client as one write.</summary>
+    private const int OutputSegmentBytes = 64 * 1024;
+
     private static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

@@ -46,7 +46,11 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     public JsonRpcConnection(Stream input, Stream output, RpcDispatcher dispatcher, OrderedScheduler scheduler, RpcOptions options, ILogger logger, string name)
     {
         _input = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
-        _output = PipeWriter.Create(output, new StreamPipeWriterOptions(leaveOpen: true));
+        // Problem: with the pipe's default 4 KiB segments every flush reached the client as one
+        // write(2) per 4 KiB (a replay of 336 MB: ~80,000 socket sends, each waking the reader and
+        // the socket engine). Solution: 64 KiB segments (16x fewer writes; still below the large
+        // object heap's threshold).
+        _output = PipeWriter.Create(output, new StreamPipeWriterOptions(minimumBufferSize: OutputSegmentBytes, leaveOpen: true));
         _reader = new HeaderDelimitedReader(_input, options.MaxMessageBytes);
         _dispatcher = dispatcher;
         _scheduler = scheduler;

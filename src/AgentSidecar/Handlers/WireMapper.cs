@@ -8,8 +8,14 @@ namespace AgentSidecar.Handlers;
 /// <summary>Domain → wire records. The only place that knows both.</summary>
 internal static class WireMapper
 {
+    private const string TsFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
     public static string Ts(long unixMs) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString(TsFormat, CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="Ts"/> as UTF-8 into <paramref name="utf8"/>, without a string.</summary>
+    public static bool TryFormatTs(long unixMs, Span<byte> utf8, out int written) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.TryFormat(utf8, out written, TsFormat, CultureInfo.InvariantCulture);
 
     public static Session ToWire(SessionView v) => new()
     {
