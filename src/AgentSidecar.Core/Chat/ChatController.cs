@@ -148,12 +148,40 @@ internal sealed partial class ChatController : IAsyncDisposable
 
         // Set before typing: a fast agent's working/done marks can arrive before TypeAsync returns.
         turn.InputSent = true;
-        await TypeAsync(text).ConfigureAwait(false);
+        try
+        {
+            await TypeAsync(text).ConfigureAwait(false);
+        }
+        catch (SidecarException ex)
+        {
+            // Problem: the agent could go away between the ready check and the typing; the turn,
+            // already recorded, then stayed running for good and every later message was refused
+            // as busy. Solution: it ends failed, with the reason, before the client hears of it.
+            await FailUntypedAsync(turn, ex.Message).ConfigureAwait(false);
+            throw;
+        }
+
         Wake();
         _ = ResubmitIfIgnoredAsync(turn);
         using (cancellationToken.Register(() => _ = CancelAsync()))
         {
             return await turn.Result.Task.ConfigureAwait(false);
+        }
+    }
+
+    private async Task FailUntypedAsync(Turn turn, string reason)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (ReferenceEquals(_turn, turn))
+            {
+                await FinishAsync(turn, "failed", string.Empty, "screen", $"the message could not be typed into the agent: {reason}").ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
