@@ -72,7 +72,6 @@ internal sealed class ConnectionEventSink : IEventSink
 
     /// <summary>Quoted, escaped JSON strings of the session ids, channels, types and worker ids seen.</summary>
     private readonly Dictionary<string, byte[]> _encoded = new(StringComparer.Ordinal);
-    private readonly Func<string, byte[]> _encode;
     private (string? Value, byte[] Bytes) _lastSession, _lastChannel, _lastType, _lastWorker;
     private readonly byte[] _ts = new byte[32];
     private long _tsValue = long.MinValue;
@@ -83,7 +82,6 @@ internal sealed class ConnectionEventSink : IEventSink
         _connection = connection;
         _prefix = Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"method\":{Quote(Notifications.SessionEvent)},\"params\":{{\"attachId\":{Quote(attachId)},\"event\":{{\"sessionId\":");
         _length = Length;
-        _encode = Encoded;
         _write = Write;
     }
 
@@ -130,11 +128,11 @@ internal sealed class ConnectionEventSink : IEventSink
     /// always share the session, channel, type and worker strings (the store reuses the previous
     /// row's string objects), and a reference check costs less than hashing the string.
     /// </summary>
-    private static byte[] Encoded(string value, ref (string? Value, byte[] Bytes) last, Func<string, byte[]> encode)
+    private byte[] Encoded(string value, ref (string? Value, byte[] Bytes) last)
     {
         if (!ReferenceEquals(last.Value, value))
         {
-            last = (value, encode(value));
+            last = (value, Encoded(value));
         }
 
         return last.Bytes;
@@ -171,12 +169,12 @@ internal sealed class ConnectionEventSink : IEventSink
     private int Length(StoredEvent e)
     {
         System.Buffers.Text.Utf8Formatter.TryFormat(e.Seq, stackalloc byte[20], out var digits);
-        var n = _prefix.Length + Encoded(e.SessionId, ref _lastSession, _encode).Length + ",\"seq\":"u8.Length + digits
+        var n = _prefix.Length + Encoded(e.SessionId, ref _lastSession).Length + ",\"seq\":"u8.Length + digits
             + ",\"ts\":\""u8.Length + Ts(e.Ts).Length + 1
-            + ",\"channel\":"u8.Length + Encoded(e.Channel, ref _lastChannel, _encode).Length
-            + ",\"type\":"u8.Length + Encoded(e.Type, ref _lastType, _encode).Length
+            + ",\"channel\":"u8.Length + Encoded(e.Channel, ref _lastChannel).Length
+            + ",\"type\":"u8.Length + Encoded(e.Type, ref _lastType).Length
             + ",\"data\":"u8.Length + e.Data.Length + 3;
-        return e.WorkerId is null ? n : n + ",\"workerId\":"u8.Length + Encoded(e.WorkerId, ref _lastWorker, _encode).Length;
+        return e.WorkerId is null ? n : n + ",\"workerId\":"u8.Length + Encoded(e.WorkerId, ref _lastWorker).Length;
     }
 
     private void Write(Span<byte> span, StoredEvent e)
@@ -189,7 +187,7 @@ internal sealed class ConnectionEventSink : IEventSink
         }
 
         Put(span, _prefix, ref pos);
-        Put(span, Encoded(e.SessionId, ref _lastSession, _encode), ref pos);
+        Put(span, Encoded(e.SessionId, ref _lastSession), ref pos);
         Put(span, ",\"seq\":"u8, ref pos);
         System.Buffers.Text.Utf8Formatter.TryFormat(e.Seq, span[pos..], out var digits);
         pos += digits;
@@ -197,13 +195,13 @@ internal sealed class ConnectionEventSink : IEventSink
         Put(span, Ts(e.Ts), ref pos);
         Put(span, "\""u8, ref pos);
         Put(span, ",\"channel\":"u8, ref pos);
-        Put(span, Encoded(e.Channel, ref _lastChannel, _encode), ref pos);
+        Put(span, Encoded(e.Channel, ref _lastChannel), ref pos);
         Put(span, ",\"type\":"u8, ref pos);
-        Put(span, Encoded(e.Type, ref _lastType, _encode), ref pos);
+        Put(span, Encoded(e.Type, ref _lastType), ref pos);
         if (e.WorkerId is not null)
         {
             Put(span, ",\"workerId\":"u8, ref pos);
-            Put(span, Encoded(e.WorkerId, ref _lastWorker, _encode), ref pos);
+            Put(span, Encoded(e.WorkerId, ref _lastWorker), ref pos);
         }
 
         Put(span, ",\"data\":"u8, ref pos);
