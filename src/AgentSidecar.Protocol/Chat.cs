@@ -38,6 +38,9 @@ public sealed record ChatSendResult
 
     /// <summary>Why a turn was cancelled or failed.</summary>
     public string? Reason { get; init; }
+
+    /// <summary><c>status:"cleared"</c> (the text was the provider's clear command): the session that ended; <see cref="SessionId"/> is the new one.</summary>
+    public string? PreviousSessionId { get; init; }
 }
 
 public sealed record ChatHistoryParams : IValidatable

@@ -53,6 +53,16 @@ public sealed class WriteContext
         }
     }
 
+    /// <summary>Sets one session's agent session id and nothing else (no stale copy of the row is written).</summary>
+    public void SetAgentSessionId(string id, string agentSessionId, long now)
+    {
+        using var c = Command("UPDATE sessions SET agent_session_id = $agent, updated_at = $updated WHERE id = $id");
+        c.Parameters.AddWithValue("$id", id);
+        c.Parameters.AddWithValue("$agent", agentSessionId);
+        c.Parameters.AddWithValue("$updated", now);
+        c.ExecuteNonQuery();
+    }
+
     public SessionRow? GetSession(string id)
     {
         using var c = Command($"SELECT {SqlStatements.SessionColumns} FROM sessions WHERE id = $id");

@@ -35,15 +35,15 @@ public sealed class ChatControllerTests : IDisposable
 
         // The agent's process is gone (Process is null), but it had said it was ready: the window
         // between the ready check and the typing.
-        var agent = new LiveWorker(row, writer, (_, _) => { });
+        var agent = new LiveWorker(row, writer, (_, _) => { }, TimeProvider.System);
         var screen = new WorkerScreen(row.Id, 80, 24);
         var profile = BuiltInProviders.All.Single(p => p.Id == "codex");
-        var chat = new ChatController(new LiveSession(session), agent, screen, profile, writer, TimeProvider.System, null, () => { }, _ => { }, NullLogger.Instance);
+        var chat = new ChatController(new LiveSession(session), agent, screen, profile, writer, TimeProvider.System, null, ChatReports.None, NullLogger.Instance);
         await using (chat)
         {
             var idle = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { data = "\u001b]7501;state=idle\u0007" }));
             await screen.DeliverAsync([new StoredEvent("s1", 1, now, "pty", "output", row.Id, idle)], CancellationToken.None);
-            Assert.True(await chat.WaitReadyAsync(TimeSpan.FromSeconds(10)));
+            Assert.True(await chat.WaitReadyAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
 
             var first = await Assert.ThrowsAsync<SidecarException>(() => chat.SendAsync("hello", CancellationToken.None));
             Assert.Equal(SidecarError.InvalidState, first.Error);

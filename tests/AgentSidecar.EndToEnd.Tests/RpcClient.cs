@@ -48,6 +48,13 @@ public sealed class RpcClient : IDisposable
 
     public async Task<JsonElement> RequestAsync(string method, JsonNode? parameters, TimeSpan? timeout = null)
     {
+        var (_, response) = await BeginAsync(method, parameters, timeout);
+        return await response;
+    }
+
+    /// <summary>Sends a request and returns its id (for <c>$/cancelRequest</c>) and its pending result.</summary>
+    public async Task<(string Id, Task<JsonElement> Result)> BeginAsync(string method, JsonNode? parameters, TimeSpan? timeout = null)
+    {
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var tcs = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = tcs;
@@ -58,7 +65,12 @@ public sealed class RpcClient : IDisposable
         }
 
         await SendRawAsync(Encoding.UTF8.GetBytes(message.ToJsonString()));
-        var response = await tcs.Task.WaitAsync(timeout ?? DefaultTimeout);
+        return (id, ResultAsync(tcs.Task, timeout));
+    }
+
+    private static async Task<JsonElement> ResultAsync(Task<JsonElement> pending, TimeSpan? timeout)
+    {
+        var response = await pending.WaitAsync(timeout ?? DefaultTimeout);
         if (response.TryGetProperty("error", out var error))
         {
             throw new RpcErrorException(error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString() ?? string.Empty, error.TryGetProperty("data", out var d) ? d : null);

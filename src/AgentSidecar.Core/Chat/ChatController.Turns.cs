@@ -37,6 +37,12 @@ internal sealed partial class ChatController
             return;
         }
 
+        if (ShowsNoSignOfWork(turn, lines, now) is { } silence)
+        {
+            await FinishAsync(turn, "failed", answer ?? partial, answer is null ? "screen" : "transcript", $"the agent showed no sign of work for {silence.TotalSeconds:0} s (no output, not busy on its screen, no transcript record); its screen ends with:\n{ScreenTail(lines)}").ConfigureAwait(false);
+            return;
+        }
+
         if (turn.TranscriptAborted)
         {
             await FinishAsync(turn, "cancelled", answer ?? partial, answer is null ? "screen" : "transcript", "interrupted in the terminal").ConfigureAwait(false);
@@ -86,6 +92,32 @@ internal sealed partial class ChatController
         }
     }
 
+    /// <summary>
+    /// How long the agent has shown no sign of work in this turn, once that passes the profile's
+    /// limit (else null). Signs: output, the busy pattern on screen, a transcript record. The OSC
+    /// busy mark is not one: it is written once when work starts, and a lost done mark is exactly
+    /// what this guards against.
+    /// </summary>
+    private TimeSpan? ShowsNoSignOfWork(Turn turn, List<string> lines, long now)
+    {
+        if (_profile.TurnIdleSeconds <= 0 || !turn.InputSent)
+        {
+            return null;
+        }
+
+        var lastSign = Math.Max(turn.StartedAt, Math.Max(_agent.LastOutputAt, _lastTranscriptAt));
+        var silent = TimeSpan.FromMilliseconds(now - lastSign);
+        return silent.TotalSeconds >= _profile.TurnIdleSeconds && _busyScreen?.IsMatch(string.Join('\n', lines)) != true ? silent : null;
+    }
+
+    private const int TailLines = 15;
+
+    private static string ScreenTail(List<string> lines)
+    {
+        var shown = lines.Where(l => l.Trim().Length > 0).ToList();
+        return string.Join('\n', shown.Skip(Math.Max(0, shown.Count - TailLines)));
+    }
+
     private bool ScreenIdle(List<string> lines) => _busyScreen is null || !_busyScreen.IsMatch(string.Join('\n', lines));
 
     private static string ErrorLine(List<string> lines) =>
@@ -109,7 +141,7 @@ internal sealed partial class ChatController
         {
             case SessionStarted started when started.AgentSessionId != _knownAgentSessionId:
                 _knownAgentSessionId = started.AgentSessionId;
-                _agentSessionId(started.AgentSessionId);
+                _reports.AgentSessionId(started.AgentSessionId);
                 break;
             case UserMessage user:
                 await OnTranscriptUserAsync(user).ConfigureAwait(false);
@@ -175,7 +207,7 @@ internal sealed partial class ChatController
             _turn = turn;
             _transcriptTurn = turn;
             await _writer.AppendAsync(ChatEvents.User(_agent.SessionId, turn.Id, user.Text, "terminal")).ConfigureAwait(false);
-            _changed();
+            _reports.Changed();
         }
     }
 
@@ -221,7 +253,7 @@ internal sealed partial class ChatController
             Metrics.MetricsRecords.Usage(ctx, sessionRow, delta);
             return 0;
         }).ConfigureAwait(false);
-        _changed();
+        _reports.Changed();
         turn.Result.TrySetResult(new TurnResult(turn.Id, status, text, duration, sessionId, reason));
     }
 }

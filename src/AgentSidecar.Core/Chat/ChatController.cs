@@ -44,8 +44,7 @@ internal sealed partial class ChatController : IAsyncDisposable
     private readonly StoreWriter _writer;
     private readonly TimeProvider _clock;
     private readonly ITranscriptSource? _transcript;
-    private readonly Action _changed;
-    private readonly Action<string> _agentSessionId;
+    private readonly ChatReports _reports;
     private readonly ILogger _logger;
     private readonly ScreenAnswer _answer;
     private readonly Regex? _readyOsc;
@@ -76,7 +75,13 @@ internal sealed partial class ChatController : IAsyncDisposable
     private Turn? _transcriptTurn;
     private string? _knownAgentSessionId;
 
-    public ChatController(LiveSession live, LiveWorker agent, WorkerScreen screen, ProviderProfile profile, StoreWriter writer, TimeProvider clock, ITranscriptSource? transcript, Action changed, Action<string> agentSessionId, ILogger logger)
+    /// <summary>The conversation whose end the agent was last seen to report (reported once each).</summary>
+    private int _reportedMoveOn = -1;
+
+    /// <summary>When the agent last wrote to its transcript (unix ms): a sign of work.</summary>
+    private long _lastTranscriptAt;
+
+    public ChatController(LiveSession live, LiveWorker agent, WorkerScreen screen, ProviderProfile profile, StoreWriter writer, TimeProvider clock, ITranscriptSource? transcript, ChatReports reports, ILogger logger)
     {
         _live = live;
         _agent = agent;
@@ -85,8 +90,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         _writer = writer;
         _clock = clock;
         _transcript = transcript;
-        _changed = changed;
-        _agentSessionId = agentSessionId;
+        _reports = reports;
         _logger = logger;
         _answer = new ScreenAnswer(profile);
         _readyOsc = Compile(profile.Ready?.Osc);
@@ -106,16 +110,28 @@ internal sealed partial class ChatController : IAsyncDisposable
     public bool IsReady => _ready.Task.IsCompletedSuccessfully && _ready.Task.Result;
 
     /// <summary>True once the agent is ready for input; false if it exited or <paramref name="timeout"/> passed first.</summary>
-    public async Task<bool> WaitReadyAsync(TimeSpan timeout)
+    public async Task<bool> WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var first = await Task.WhenAny(_ready.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var first = await Task.WhenAny(_ready.Task, Task.Delay(timeout, _clock, stop.Token)).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
         return first == _ready.Task && _ready.Task.Result;
+    }
+
+    /// <summary>Waits until no turn runs, or <paramref name="timeout"/> passes.</summary>
+    public async Task WaitIdleAsync(TimeSpan timeout)
+    {
+        if (_turn is { } turn)
+        {
+            await Task.WhenAny(turn.Result.Task, Task.Delay(timeout, _clock)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Types <paramref name="text"/> into the agent and completes when the turn ends.</summary>
     public async Task<TurnResult> SendAsync(string text, CancellationToken cancellationToken)
     {
-        if (!IsReady && !await WaitReadyAsync(TimeSpan.FromSeconds(_profile.ReadyTimeoutSeconds)).ConfigureAwait(false))
+        if (!IsReady && !await WaitReadyAsync(TimeSpan.FromSeconds(_profile.ReadyTimeoutSeconds), cancellationToken).ConfigureAwait(false))
         {
             throw new SidecarException(SidecarError.InvalidState, $"the {_profile.DisplayName} agent is not ready for input");
         }
@@ -143,7 +159,7 @@ internal sealed partial class ChatController : IAsyncDisposable
             _gate.Release();
         }
 
-        _changed();
+        _reports.Changed();
         _agent.LastInputAt = Now();
 
         // Set before typing: a fast agent's working/done marks can arrive before TypeAsync returns.
@@ -162,7 +178,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         }
 
         Wake();
-        _ = ResubmitIfIgnoredAsync(turn);
+        BackgroundWork.Run(_logger, $"resubmitting turn {turn.Id} if the agent ignored it", () => ResubmitIfIgnoredAsync(turn));
         using (cancellationToken.Register(() => _ = CancelAsync()))
         {
             return await turn.Result.Task.ConfigureAwait(false);
@@ -189,9 +205,9 @@ internal sealed partial class ChatController : IAsyncDisposable
     /// Closes the session to new turns if none runs (reset and cleanup must see every session idle at
     /// once); false if a turn is running.
     /// </summary>
-    public bool TryHoldTurns()
+    public async Task<bool> TryHoldTurnsAsync()
     {
-        if (!_gate.Wait(HoldWait))
+        if (!await _gate.WaitAsync(HoldWait).ConfigureAwait(false))
         {
             return false;
         }
@@ -229,12 +245,20 @@ internal sealed partial class ChatController : IAsyncDisposable
     }
 
     /// <summary>The conversation was cleared: the agent starts a new transcript at its next message.</summary>
-    public void ConversationCleared()
+    public async Task ConversationClearedAsync()
     {
-        _transcript?.Restart(_clock.GetUtcNow());
-        _transcriptTurn = null;
-        _finishedUnrecorded.Clear();
-        _knownAgentSessionId = null;
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _transcript?.Restart(_clock.GetUtcNow());
+            _transcriptTurn = null;
+            _finishedUnrecorded.Clear();
+            _knownAgentSessionId = null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>The agent process ended: a running turn fails with the reason.</summary>
@@ -337,7 +361,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(ResubmitAfter, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(ResubmitAfter, _clock, _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -369,7 +393,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         if (input.SubmitSeparately)
         {
             process.Write(System.Text.Encoding.UTF8.GetBytes(body));
-            await Task.Delay(input.SubmitDelayMs).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(input.SubmitDelayMs), _clock).ConfigureAwait(false);
             process.Write(System.Text.Encoding.UTF8.GetBytes(input.Submit));
         }
         else
@@ -419,8 +443,18 @@ internal sealed partial class ChatController : IAsyncDisposable
 
             if (_transcript is not null)
             {
+                // The agent started a new conversation that no typed key showed (a clear picked from
+                // its menu, recalled from history): reported once, the transition follows.
+                var generation = _reports.Generation();
+                if (_reportedMoveOn != generation && _transcript.AgentMovedOn())
+                {
+                    _reportedMoveOn = generation;
+                    _reports.NewConversation(generation);
+                }
+
                 foreach (var item in _transcript.Poll())
                 {
+                    _lastTranscriptAt = Now();
                     await OnTranscriptAsync(item).ConfigureAwait(false);
                 }
             }

@@ -45,6 +45,7 @@ internal sealed class TranscriptWatcher : ITranscriptSource
     private ITranscriptReader? _reader;
     private string? _claimedAs;
     private long _lastLookup;
+    private long _lastMoveCheck;
 
     public TranscriptWatcher(string kind, string baseDir, string cwd, DateTimeOffset since, string? resumeAgentSessionId, TranscriptClaims claims, Func<string> sessionId, Func<int?> agentPid, Func<bool> expecting, TimeProvider clock)
     {
@@ -72,6 +73,31 @@ internal sealed class TranscriptWatcher : ITranscriptSource
         }
 
         return _reader!.ReadNew();
+    }
+
+    public bool AgentMovedOn()
+    {
+        // Nothing read yet: whatever the agent opens next is this conversation's file.
+        if (_reader is null)
+        {
+            return false;
+        }
+
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now - _lastMoveCheck < LookupIntervalMs)
+        {
+            return false;
+        }
+
+        _lastMoveCheck = now;
+        if (_kind == TranscriptReaders.ClaudeJsonl)
+        {
+            // Claude Code names its new conversation within milliseconds of a clear, before any file exists.
+            return ClaudeSessionId() is { } current && _reader.AgentSessionId is { } reading && current != reading;
+        }
+
+        // Other agents: the transcript the agent process holds open is another one.
+        return OpenByAgent() is { } open && open != _reader.Path && !_retired.Contains(open);
     }
 
     public void Restart(DateTimeOffset since)
@@ -146,19 +172,25 @@ internal sealed class TranscriptWatcher : ITranscriptSource
     /// </summary>
     private string? ClaudeCurrent()
     {
-        if (_kind != TranscriptReaders.ClaudeJsonl || _agentPid() is not { } pid)
-        {
-            return null;
-        }
-
-        var claudeHome = System.IO.Path.GetDirectoryName(System.IO.Path.TrimEndingDirectorySeparator(_baseDir));
-        if (claudeHome is null || ClaudeSessionsFile.CurrentSessionId(claudeHome, pid) is not { } id)
+        if (_kind != TranscriptReaders.ClaudeJsonl || ClaudeSessionId() is not { } id)
         {
             return null;
         }
 
         var file = TranscriptLocator.FindById(_kind, _baseDir, _cwd, id);
         return file is not null && !_retired.Contains(file.Path) ? file.Path : null;
+    }
+
+    /// <summary>The conversation Claude Code's sessions file names for the agent process, if any.</summary>
+    private string? ClaudeSessionId()
+    {
+        if (_agentPid() is not { } pid)
+        {
+            return null;
+        }
+
+        var claudeHome = System.IO.Path.GetDirectoryName(System.IO.Path.TrimEndingDirectorySeparator(_baseDir));
+        return claudeHome is null ? null : ClaudeSessionsFile.CurrentSessionId(claudeHome, pid);
     }
 
     /// <summary>A transcript under the base directory that the agent process (or a child) has open.</summary>

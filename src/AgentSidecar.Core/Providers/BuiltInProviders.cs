@@ -22,7 +22,7 @@ public static class BuiltInProviders
             ResumeArgs = ["resume", "{agentSessionId}"],
             VersionArgs = ["--version"],
             Ready = new ProviderSignal { Osc = @"^7501;state=idle" },
-            Busy = new ProviderSignal { Osc = @"^7501;state=working" },
+            Busy = new ProviderSignal { Osc = @"^7501;state=working", Screen = @"esc to interrupt" },
             Done = new ProviderSignal { Osc = @"^7501;state=done" },
             Failed = new ProviderSignal { Osc = @"^7501;state=error" },
             Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 30 },

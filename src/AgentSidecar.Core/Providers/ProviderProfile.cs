@@ -70,6 +70,13 @@ public sealed record ProviderProfile
     /// <summary>How long the agent may take to become ready before the session fails.</summary>
     public double ReadyTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// A running turn whose agent shows no sign of work this long (no output, its busy pattern not on
+    /// screen) ends <c>failed</c> with the screen's tail, so a lost done signal never leaves a turn
+    /// (and every suspend or reset) waiting for good. 0 turns this off.
+    /// </summary>
+    public double TurnIdleSeconds { get; set; } = 120;
+
     /// <summary>How long the screen must stay unchanged for a done signal to count (screen fallback).</summary>
     public double StableMilliseconds { get; set; } = 300;
 

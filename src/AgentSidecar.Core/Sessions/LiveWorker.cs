@@ -11,6 +11,7 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
 {
     private readonly StoreWriter _writer;
     private readonly Action<LiveWorker, PtyExit> _onExit;
+    private readonly TimeProvider _clock;
     private readonly object _gateLock = new();
     private readonly byte[] _partial = new byte[4];
     private List<byte[]>? _gated = [];
@@ -18,8 +19,9 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
     private int _partialLength;
     private string _sessionId;
 
-    public LiveWorker(WorkerRow row, StoreWriter writer, Action<LiveWorker, PtyExit> onExit)
+    public LiveWorker(WorkerRow row, StoreWriter writer, Action<LiveWorker, PtyExit> onExit, TimeProvider clock)
     {
+        _clock = clock;
         Row = row;
         _sessionId = row.SessionId;
         _writer = writer;
@@ -86,7 +88,7 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
 
     public void OnOutput(ReadOnlySpan<byte> data)
     {
-        Volatile.Write(ref _lastOutputAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Volatile.Write(ref _lastOutputAt, _clock.GetUtcNow().ToUnixTimeMilliseconds());
         // Problem: a read can end inside a UTF-8 sequence; decoding each part alone would make two
         // U+FFFD. Solution: hold the incomplete tail back until the next read completes it.
         if (_partialLength > 0)

@@ -1,5 +1,7 @@
-using System.Collections.Concurrent;
+using System.Text.Json;
+using AgentSidecar.Core.Chat;
 using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Metrics;
 using AgentSidecar.Core.Providers;
 using AgentSidecar.Store;
 using AgentSidecar.Terminal.Pty;
@@ -7,288 +9,376 @@ using Microsoft.Extensions.Logging;
 
 namespace AgentSidecar.Core.Sessions;
 
+public sealed record ChatHistoryItem(string TurnId, string Role, string Text, long Ts, string SessionId);
+
 /// <summary>
-/// Sessions and their workers: the one place that starts and stops processes and records every
-/// state change (row update and its event in one transaction). Knows nothing of JSON-RPC.
+/// The session layer's front: what the protocol handlers and the CLI call. It holds no logic of
+/// its own beyond finding the live session; each behaviour lives in the collaborator named for it
+/// (<see cref="SessionLauncher"/>, <see cref="SessionStopper"/>, <see cref="SessionTransitions"/>,
+/// <see cref="AgentInput"/>, <see cref="OrphanRecovery"/>, <see cref="SessionCleanup"/>,
+/// <see cref="TranscriptImport"/>, <see cref="WorkerSpawner"/>, <see cref="SessionEvents"/>).
+/// Knows nothing of JSON-RPC.
 /// </summary>
-public sealed partial class SessionManager : IAsyncDisposable
+public sealed class SessionManager : IAsyncDisposable
 {
-    private readonly SidecarOptions _options;
-    private readonly SidecarStore _store;
-    private readonly StoreWriter _writer;
-    private readonly EventHub _hub;
-    private readonly ProviderRegistry _providers;
-    private readonly TimeProvider _clock;
-    private readonly ILogger _logger;
-    private readonly IReadOnlyDictionary<string, string> _baseEnvironment;
-    private readonly ConcurrentDictionary<string, LiveSession> _live = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, LiveWorker> _workers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Attachment> _attachments = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _startGate = new(1, 1);
-    private long _nextAttachId;
+    private const int HistoryPage = 5000;
+
+    private readonly SessionContext _ctx;
+    private readonly SessionEvents _events;
+    private readonly SessionStopper _stopper;
+    private readonly WorkerSpawner _spawner;
+    private readonly SessionLauncher _launcher;
+    private readonly SessionTransitions _transitions;
+    private readonly AgentInput _input;
+    private readonly OrphanRecovery _recovery;
+    private readonly SessionCleanup _cleanup;
+    private readonly TranscriptImport _import;
 
     public SessionManager(SidecarOptions options, SidecarStore store, StoreWriter writer, EventHub hub, ProviderRegistry providers, TimeProvider clock, ILogger<SessionManager> logger, IReadOnlyDictionary<string, string> environment)
     {
-        _options = options;
-        _store = store;
-        _writer = writer;
-        _hub = hub;
-        _providers = providers;
-        _clock = clock;
-        _logger = logger;
-        _baseEnvironment = environment;
+        _ctx = new SessionContext(options, store, writer, hub, providers, clock, logger, environment);
+        _events = new SessionEvents(_ctx);
+        var worktrees = new SessionWorktrees(_ctx);
+        _stopper = new SessionStopper(_ctx, worktrees);
+        _spawner = new WorkerSpawner(_ctx, _events, _stopper);
+        _transitions = new SessionTransitions(_ctx);
+        _input = new AgentInput(_ctx, _transitions);
+        _recovery = new OrphanRecovery(_ctx);
+        _launcher = new SessionLauncher(_ctx, _spawner, _stopper, _recovery, new ChatWiring(_ctx, _transitions));
+        _cleanup = new SessionCleanup(_ctx, _stopper, _events, worktrees);
+        _import = new TranscriptImport(_ctx);
     }
 
     /// <summary>Raised after every committed change of a session's state or workers.</summary>
-    public event Action<SessionView>? SessionChanged;
-
-    /// <summary>Asks the metrics sync to send now (after an END or a transition).</summary>
-    public Action? MetricsTrigger { get; set; }
-
-    /// <summary>The unix socket clients can reach this sidecar on (recorded as the owner's address).</summary>
-    public string? OwnerSocket { get; set; }
-
-    public int LiveCount => _live.Count;
-
-    public async Task<SessionView> StartAsync(StartSessionRequest request, CancellationToken cancellationToken)
+    public event Action<SessionView>? SessionChanged
     {
-        var workspace = ValidateWorkspace(request.Workspace);
-        var entry = _providers.FindEntry(request.Provider)
-            ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"unknown provider '{request.Provider}'; known: {string.Join(", ", _providers.All.Select(p => p.Id))}");
-        var provider = entry.Profile
-            ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{request.Provider}' is unusable: {entry.Error}");
-        if (request.Kind is not ("quick" or "worktree"))
-        {
-            throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is unknown; use 'quick' or 'worktree'", new Dictionary<string, object?> { ["field"] = "kind" });
-        }
-
-        var command = _providers.Expand(provider.Command);
-        var resolved = _providers.Resolve(command)
-            ?? throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{provider.Id}' is not available: command '{command}' was not found in PATH", new Dictionary<string, object?> { ["command"] = command });
-        var key = $"{provider.Id}:{workspace}:{request.Model ?? string.Empty}";
-
-        // One start at a time, so two clients asking for the same key get the same session.
-        await _startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // A worktree session is a new worktree each time; a quick one is shared per key.
-            if (request.Reuse && request.Kind == "quick" && _live.Values.FirstOrDefault(s => s.Row.Key == key && s.Row.Kind == "quick" && !s.Stopping) is { } existing)
-            {
-                return View(existing);
-            }
-
-            var now = Now();
-            var row = new SessionRow
-            {
-                Id = NewId(),
-                Key = key,
-                Workspace = workspace,
-                Provider = provider.Id,
-                Model = request.Model,
-                TaskId = request.TaskId,
-                Kind = request.Kind,
-                Status = "created",
-                Title = request.Title,
-                CreatedAt = now,
-                UpdatedAt = now,
-                OwnerPid = ProcessInfo.CurrentPid,
-                OwnerStart = ProcessInfo.CurrentStartTime,
-                OwnerSocket = OwnerSocket,
-                Cols = request.Cols ?? _options.DefaultCols,
-                Rows = request.Rows ?? _options.DefaultRows,
-                LastActivityAt = now,
-            };
-            if (request.Kind == "worktree")
-            {
-                var worktree = await Worktrees.CreateAsync(workspace, Path.Combine(_options.DataDir, "worktrees"), row.Id, cancellationToken).ConfigureAwait(false);
-                row = row with { WorktreePath = worktree.Path, WorktreeBranch = worktree.Branch, WorktreeBase = worktree.BaseCommit, WorktreeState = "active" };
-            }
-
-            // The one start path: the row, its first event and the START metric in one commit.
-            await _writer.WriteAsync(ctx =>
-            {
-                ctx.InsertSession(row);
-                ctx.Append(Events.Events.Status(row.Id, "created", null, null));
-                if (row.WorktreePath is { } wt)
-                {
-                    ctx.Append(Events.Events.Worktree(row.Id, "created", wt, row.WorktreeBranch, null));
-                }
-
-                Metrics.MetricsRecords.Start(ctx, row);
-                return 0;
-            }).ConfigureAwait(false);
-
-            var live = new LiveSession(row);
-            _hub.Stream(row.Id, 1);
-            _live[row.Id] = live;
-            var launched = await LaunchAsync(live, provider, resolved, command, null, null).ConfigureAwait(false);
-            if (launched is null)
-            {
-                return ViewStored(GetRow(live.Id));
-            }
-
-            await SetStatusAsync(live, "active", null).ConfigureAwait(false);
-            return View(live);
-        }
-        finally
-        {
-            _startGate.Release();
-        }
+        add => _ctx.Changed += value;
+        remove => _ctx.Changed -= value;
     }
 
-    public SessionView Get(string sessionId) =>
-        _live.TryGetValue(sessionId, out var live) ? View(live) : ViewStored(GetRow(sessionId));
+    /// <summary>Raised after a transition: (previous, current).</summary>
+    public event Action<SessionView, SessionView>? SessionTransitioned
+    {
+        add => _ctx.Transitioned += value;
+        remove => _ctx.Transitioned -= value;
+    }
+
+    /// <summary>Asks the metrics sync to send now (after an END or a transition).</summary>
+    public Action? MetricsTrigger
+    {
+        get => _ctx.MetricsTrigger;
+        set => _ctx.MetricsTrigger = value;
+    }
+
+    /// <summary>The unix socket clients can reach this sidecar on (recorded as the owner's address).</summary>
+    public string? OwnerSocket
+    {
+        get => _ctx.OwnerSocket;
+        set => _ctx.OwnerSocket = value;
+    }
+
+    public int LiveCount => _ctx.Registry.Count;
+
+    // Sessions: start, look up, stop.
+
+    public Task<SessionView> StartAsync(StartSessionRequest request, CancellationToken cancellationToken) => _launcher.StartAsync(request, cancellationToken);
+
+    public Task<SessionView> ResumeAsync(string sessionId, CancellationToken cancellationToken) => _launcher.ResumeAsync(sessionId, cancellationToken);
+
+    public SessionView Get(string sessionId) => _ctx.Get(sessionId);
 
     public (List<SessionView> Sessions, SessionRow? Last) List(SessionQuery query)
     {
-        var rows = _store.ListSessions(query with { Limit = query.Limit + 1 });
+        var rows = _ctx.Store.ListSessions(query with { Limit = query.Limit + 1 });
         var hasMore = rows.Count > query.Limit;
         if (hasMore)
         {
             rows.RemoveAt(rows.Count - 1);
         }
 
-        var workers = _store.ListWorkers(rows.Select(r => r.Id));
-        var views = rows.Select(r => _live.TryGetValue(r.Id, out var live)
-            ? View(live)
+        var workers = _ctx.Store.ListWorkers(rows.Select(r => r.Id));
+        var views = rows.Select(r => _ctx.Registry.TryGet(r.Id, out var live)
+            ? _ctx.View(live)
             : new SessionView(r, workers.GetValueOrDefault(r.Id) ?? [], false, false)).ToList();
         return (views, hasMore ? rows[^1] : null);
     }
 
-    /// <summary>Stops every worker and marks the session completed.</summary>
-    public async Task<SessionView> EndAsync(string sessionId, CancellationToken cancellationToken)
+    /// <summary><c>session/suspend</c>: the agent quits gracefully, every worker stops, the session waits to be resumed.</summary>
+    public async Task<SessionView> SuspendAsync(string sessionId)
     {
-        if (!_live.TryGetValue(sessionId, out var live))
+        var live = _ctx.Registry.GetLive(sessionId, _ctx.Store);
+        if (live.Chat is { Busy: true })
         {
-            var row = GetRow(sessionId);
-            EnsureNotForeign(row);
-            if (row.Status is "created" or "active" && await RecoverOrphanAsync(row).ConfigureAwait(false))
-            {
-                row = GetRow(sessionId);
-            }
-
-            if (row.Status is "completed" or "failed")
-            {
-                throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} has already ended ({row.Status})");
-            }
-
-            // Suspended (or orphaned): no processes to stop, just end it.
-            var ended = row with { Status = "completed", StatusReason = "ended", EndedAt = Now(), UpdatedAt = Now() };
-            await _writer.WriteAsync(ctx =>
-            {
-                ctx.UpdateSession(ended);
-                ctx.Append(Events.Events.Status(row.Id, "completed", "ended", row.Status));
-                return 0;
-            }).ConfigureAwait(false);
-            SessionChanged?.Invoke(ViewStored(GetRow(sessionId)));
-            await FinishWorktreeAsync(sessionId).ConfigureAwait(false);
-            return ViewStored(GetRow(sessionId));
+            throw new SidecarException(SidecarError.SessionBusy, $"session {sessionId} is running a turn; wait for it or cancel it (chat/cancel) before suspending", new Dictionary<string, object?> { ["sessionId"] = sessionId });
         }
 
-        await StopSessionAsync(live, "completed", "ended", Metrics.MetricsRecords.Exit, graceful: true).ConfigureAwait(false);
-        return ViewStored(GetRow(sessionId));
+        await _stopper.StopAsync(live, SessionStatuses.Suspended, "suspended", MetricsRecords.Suspend, graceful: true).ConfigureAwait(false);
+        return _ctx.ViewStored(_ctx.GetRow(sessionId));
+    }
+
+    /// <summary><c>session/end</c>: stops every worker and marks the session completed (also a suspended or orphaned one).</summary>
+    public async Task<SessionView> EndAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (_ctx.Registry.TryGet(sessionId, out var live))
+        {
+            await _stopper.StopAsync(live, SessionStatuses.Completed, "ended", MetricsRecords.Exit, graceful: true).ConfigureAwait(false);
+            return _ctx.ViewStored(_ctx.GetRow(sessionId));
+        }
+
+        var row = _ctx.GetRow(sessionId);
+        SessionRegistry.EnsureNotForeign(row);
+        if (SessionStatuses.IsRunning(row.Status) && await _recovery.RecoverAsync(row).ConfigureAwait(false))
+        {
+            row = _ctx.GetRow(sessionId);
+        }
+
+        if (SessionStatuses.IsEnded(row.Status))
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} has already ended ({row.Status})");
+        }
+
+        // Suspended (or orphaned): no processes to stop, just end it, unless it changed meanwhile.
+        var ended = false;
+        await _ctx.Writer.WriteAsync(w =>
+        {
+            if (w.GetSession(sessionId) is { } current && !SessionStatuses.IsEnded(current.Status) && !_ctx.Registry.Contains(sessionId))
+            {
+                w.UpdateSession(current with { Status = SessionStatuses.Completed, StatusReason = "ended", EndedAt = w.Now, UpdatedAt = w.Now });
+                w.Append(Events.Events.Status(sessionId, SessionStatuses.Completed, "ended", current.Status));
+                ended = true;
+            }
+
+            return 0;
+        }).ConfigureAwait(false);
+        if (!ended)
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} changed while it was being ended; look at it again (session/get)");
+        }
+
+        _ctx.NotifyChanged(sessionId);
+        await new SessionWorktrees(_ctx).FinishAsync(sessionId).ConfigureAwait(false);
+        return _ctx.ViewStored(_ctx.GetRow(sessionId));
     }
 
     /// <summary>Deletes a session that does not run (its events and workers go too; its worktree if clean).</summary>
     public async Task<WorktreeOutcome?> DeleteAsync(string sessionId)
     {
-        if (_live.ContainsKey(sessionId))
+        if (_ctx.Registry.Contains(sessionId))
         {
             throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is live; end it first (session/end)");
         }
 
-        var row = GetRow(sessionId);
-        EnsureNotForeign(row);
-        await RecoverOrphanAsync(row).ConfigureAwait(false); // no process of it may outlive its row
-        return await DeleteStoredAsync(sessionId).ConfigureAwait(false);
+        var row = _ctx.GetRow(sessionId);
+        SessionRegistry.EnsureNotForeign(row);
+        await _recovery.RecoverAsync(row).ConfigureAwait(false); // no process of it may outlive its row
+        return await _cleanup.DeleteStoredAsync(sessionId).ConfigureAwait(false);
     }
 
-    /// <summary>Stops every live session (sidecar shutdown): they become suspended.</summary>
-    public async Task StopAllAsync(string status, string reason)
-    {
-        await Task.WhenAll(_live.Values.Select(s => StopSessionAsync(s, status, reason, status == "suspended" ? Metrics.MetricsRecords.Suspend : Metrics.MetricsRecords.Exit, graceful: true))).ConfigureAwait(false);
-        await _writer.FlushAsync().ConfigureAwait(false);
-    }
+    public Task<IReadOnlyList<string>> ResetAsync(string workspace, string? provider) => _cleanup.ResetAsync(workspace, provider);
+
+    public Task<CleanupResult> CleanupAsync(TimeSpan idle, TimeSpan? purgeOlderThan) => _cleanup.CleanupAsync(idle, purgeOlderThan);
+
+    public Task<IReadOnlyList<string>> RecoverOrphansAsync() => _recovery.RecoverAllAsync();
+
+    public Task<IReadOnlyList<SessionView>> ImportAsync(string workspace, string providerId) => _import.ImportAsync(workspace, providerId);
+
+    /// <summary>Stops every live session (sidecar shutdown): they become <paramref name="status"/>.</summary>
+    public Task StopAllAsync(string status, string reason) => _stopper.StopAllAsync(status, reason);
 
     public async ValueTask DisposeAsync()
     {
-        await StopAllAsync("suspended", "shutdown").ConfigureAwait(false);
-        foreach (var a in _attachments.Values)
-        {
-            a.Stop(DetachReasons.Closed);
-        }
+        await StopAllAsync(SessionStatuses.Suspended, "shutdown").ConfigureAwait(false);
+        _events.DetachAll(DetachReasons.Closed);
     }
 
-    /// <summary>How long after the user typed into an agent its new transcript is still expected.</summary>
-    private const int TranscriptExpectMs = 60_000;
+    // Clear and chat.
 
-    private readonly Chat.TranscriptClaims _transcriptClaims = new();
+    /// <summary><c>session/clear</c>: types the provider's clear command into the agent and moves the session on.</summary>
+    public Task<(SessionView Previous, SessionView Current)> ClearAsync(string sessionId, CancellationToken cancellationToken) =>
+        _transitions.ClearAsync(_ctx.Registry.GetLive(sessionId, _ctx.Store), cancellationToken);
 
-    private Chat.TranscriptWatcher? CreateTranscriptWatcher(LiveSession live, LiveWorker agent, Providers.ProviderProfile provider, string? resumeAgentSessionId)
+    /// <summary>
+    /// <c>chat/send</c>: types a message into the session's agent; completes when the turn ends. The
+    /// provider's clear command is a clear (a transition, status <c>cleared</c>), not a turn.
+    /// </summary>
+    public async Task<TurnResult> SendChatAsync(string sessionId, string text, CancellationToken cancellationToken)
     {
-        if (provider.Transcript is not { Reader.Length: > 0 } t)
+        AgentInput.ValidateMessage(text);
+        var live = _ctx.Registry.GetLive(sessionId, _ctx.Store);
+        var chat = live.Chat ?? throw new SidecarException(SidecarError.InvalidState, $"provider '{live.Row.Provider}' has no chat; type into its terminal with worker/input");
+        live.Touch(_ctx.Now());
+        if (AgentInput.IsClearCommand(live, text))
         {
-            return null;
+            var started = _ctx.Now();
+            var (previous, current) = await _transitions.ClearAsync(live, cancellationToken).ConfigureAwait(false);
+            return new TurnResult(string.Empty, TurnStatuses.Cleared, string.Empty, _ctx.Now() - started, current.Row.Id, null) { PreviousSessionId = previous.Row.Id };
         }
 
-        Chat.ChatController? Chat() => live.Chat;
-        return new Chat.TranscriptWatcher(
-            t.Reader,
-            _providers.Expand(t.Dir, provider.Env),
-            AgentCwd(live.Row),
-            DateTimeOffset.FromUnixTimeMilliseconds(agent.Row.CreatedAt),
-            resumeAgentSessionId,
-            _transcriptClaims,
-            () => agent.SessionId,
-            () => agent.Process is { HasExited: false } p ? p.Pid : null,
-            () => Chat()?.Busy == true || Now() - agent.LastInputAt < TranscriptExpectMs,
-            _clock);
+        return await chat.SendAsync(text, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Where the session's agent runs: its worktree, else the workspace.</summary>
-    internal static string AgentCwd(SessionRow row) =>
-        row.WorktreePath is { } wt && row.WorktreeState is "active" && Directory.Exists(wt) ? wt : row.Workspace;
+    public Task CancelChatAsync(string sessionId) =>
+        _ctx.Registry.GetLive(sessionId, _ctx.Store).Chat?.CancelAsync() ?? Task.CompletedTask;
 
-    internal static string NewId() => Guid.CreateVersion7().ToString("N");
-
-    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private static string ValidateWorkspace(string workspace)
+    /// <summary>The conversation of a session, from its chat events (oldest first, the last <paramref name="limit"/>).</summary>
+    public List<ChatHistoryItem> ChatHistory(string sessionId, int limit)
     {
-        if (!Path.IsPathFullyQualified(workspace))
+        _ = Get(sessionId);
+        var messages = new List<ChatHistoryItem>();
+        long after = 0;
+        while (true)
         {
-            throw new SidecarException(SidecarError.InvalidWorkspace, $"workspace '{workspace}' is not an absolute path");
-        }
-
-        if (!Directory.Exists(workspace))
-        {
-            throw new SidecarException(SidecarError.InvalidWorkspace, $"workspace '{workspace}' does not exist or is not a directory");
-        }
-
-        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspace)) is { Length: > 0 } w ? w : "/";
-    }
-
-    private SessionRow GetRow(string sessionId) =>
-        _store.GetSession(sessionId) ?? throw new SidecarException(SidecarError.SessionNotFound, $"session '{sessionId}' not found");
-
-    /// <summary>A session that is live in another running sidecar is that sidecar's to change.</summary>
-    private static void EnsureNotForeign(SessionRow row)
-    {
-        if (row.Status is "created" or "active" && row.OwnerPid is { } pid && row.OwnerStart is { } start
-            && (pid != ProcessInfo.CurrentPid || start != ProcessInfo.CurrentStartTime) && ProcessInfo.IsAlive(pid, start))
-        {
-            throw new SidecarException(SidecarError.InvalidState, $"session {row.Id} is owned by another running sidecar (pid {pid}); connect to it at {row.OwnerSocket ?? "its socket"}", new Dictionary<string, object?>
+            var page = _ctx.Store.ReadEvents(sessionId, after, HistoryPage, [Channels.Chat]);
+            foreach (var e in page.Where(e => e.Type is ChatEvents.UserType or ChatEvents.MessageType))
             {
-                ["owner"] = new Dictionary<string, object?> { ["pid"] = pid, ["startTime"] = start, ["socket"] = row.OwnerSocket },
-            });
+                using var doc = JsonDocument.Parse(e.Data);
+                var root = doc.RootElement;
+                messages.Add(new ChatHistoryItem(root.GetProperty("turnId").GetString()!, e.Type == ChatEvents.UserType ? "user" : "assistant", root.GetProperty("text").GetString() ?? string.Empty, e.Ts, sessionId));
+            }
+
+            if (page.Count < HistoryPage)
+            {
+                break;
+            }
+
+            after = page[^1].Seq;
+        }
+
+        return messages.Count > limit ? messages[^limit..] : messages;
+    }
+
+    // Workers.
+
+    public async Task<WorkerRow> StartWorkerAsync(StartWorkerRequest request)
+    {
+        var live = _ctx.Registry.GetLive(request.SessionId, _ctx.Store);
+        var command = request.Command ?? _ctx.Providers.Expand("${SHELL:-/bin/bash}");
+        var resolved = _ctx.Providers.Resolve(command)
+            ?? throw new SidecarException(SidecarError.InvalidArgument, $"command '{command}' was not found in PATH", new Dictionary<string, object?> { ["field"] = "command" });
+        var cwd = request.Cwd ?? Workspace.AgentCwd(live.Row);
+        if (!Path.IsPathFullyQualified(cwd) || !Directory.Exists(cwd))
+        {
+            throw new SidecarException(SidecarError.InvalidArgument, $"cwd '{cwd}' is not an absolute path to an existing directory", new Dictionary<string, object?> { ["field"] = "cwd" });
+        }
+
+        await live.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (live.Stopping)
+            {
+                throw new SidecarException(SidecarError.InvalidState, $"session {live.Id} is stopping");
+            }
+
+            var name = request.Name ?? $"{Path.GetFileName(command)} {live.Workers.Count(w => w.Row.Kind == WorkerKinds.Terminal) + 1}";
+            try
+            {
+                var spec = new WorkerSpec(WorkerKinds.Terminal, name, resolved, request.Args ?? [], cwd, request.Cols ?? live.Row.Cols, request.Rows ?? live.Row.Rows);
+                return (await _spawner.SpawnAsync(live, spec).ConfigureAwait(false)).Row;
+            }
+            catch (PtyStartException ex)
+            {
+                throw new SidecarException(SidecarError.InvalidArgument, $"cannot start '{command}': {ex.Message}", new Dictionary<string, object?> { ["field"] = "command" });
+            }
+        }
+        finally
+        {
+            live.Gate.Release();
         }
     }
 
-    private SessionView View(LiveSession live)
+    public IReadOnlyList<WorkerRow> ListWorkers(string sessionId) =>
+        _ctx.Registry.TryGet(sessionId, out var live) ? live.Workers.Select(w => w.Row).ToList() : _ctx.Store.ListWorkers(_ctx.GetRow(sessionId).Id);
+
+    public WorkerRow GetWorker(string workerId) =>
+        _ctx.Registry.TryGetWorker(workerId, out var w) ? w.Row
+        : _ctx.Store.GetWorker(workerId) ?? throw new SidecarException(SidecarError.WorkerNotFound, $"worker '{workerId}' not found");
+
+    public async Task<WorkerRow> StopWorkerAsync(string workerId)
     {
-        var row = live.Row with { LastSeq = _hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq };
-        return new SessionView(row, live.Workers.Select(w => w.Row).ToList(), live.Chat?.Busy ?? false, true);
+        var worker = _ctx.Registry.GetLiveWorker(workerId, _ctx.Store);
+        if (worker.Process is { } p)
+        {
+            await p.StopAsync(_ctx.Options.StopGrace).ConfigureAwait(false);
+        }
+
+        await worker.ExitRecorded.Task.ConfigureAwait(false);
+        return worker.Row;
     }
 
-    private SessionView ViewStored(SessionRow row) => new(row, _store.ListWorkers(row.Id), false, false);
+    /// <summary><c>worker/input</c>: keys for a worker's terminal.</summary>
+    public void Input(string workerId, string data) => _input.Keys(workerId, data);
+
+    public async Task ResizeAsync(string workerId, int cols, int rows)
+    {
+        var worker = _ctx.Registry.GetLiveWorker(workerId, _ctx.Store);
+        worker.Process!.Resize(cols, rows);
+        worker.Row = worker.Row with { Cols = cols, Rows = rows };
+        var row = worker.Row;
+        await _ctx.Writer.WriteAsync(w =>
+        {
+            w.UpsertWorker(row);
+            w.Append(Events.Events.Resize(worker.SessionId, workerId, cols, rows));
+            return 0;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>The emulated screen of a running worker.</summary>
+    public ScreenSnapshot Screen(string workerId)
+    {
+        var worker = _ctx.Registry.GetLiveWorker(workerId, _ctx.Store);
+        return worker.Screen?.Snapshot() ?? throw new SidecarException(SidecarError.InvalidState, $"worker {workerId} has no screen");
+    }
+
+    // Events.
+
+    /// <summary>
+    /// Subscribes <paramref name="sink"/> to the session's events after <paramref name="afterSeq"/>.
+    /// Call <see cref="Attachment.Start"/> once the caller is ready to receive them.
+    /// </summary>
+    public (Attachment Attachment, long LastSeq) Attach(string sessionId, long afterSeq, IReadOnlyCollection<string>? channels, IEventSink sink) =>
+        _events.Attach(sessionId, afterSeq, channels, sink);
+
+    public bool Detach(string attachId) => _events.Detach(attachId);
+
+    public (List<StoredEvent> Events, long LastSeq, bool HasMore) ReadEvents(string sessionId, long afterSeq, int limit, IReadOnlyCollection<string>? channels) =>
+        _events.Read(sessionId, afterSeq, limit, channels);
+}
+
+/// <summary>What <c>session/start</c> asks for, already validated for shape.</summary>
+public sealed record StartSessionRequest
+{
+    public required string Workspace { get; init; }
+
+    public required string Provider { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? TaskId { get; init; }
+
+    public string Kind { get; init; } = SessionKinds.Quick;
+
+    public string? Title { get; init; }
+
+    public bool Reuse { get; init; } = true;
+
+    public int? Cols { get; init; }
+
+    public int? Rows { get; init; }
+}
+
+public sealed record StartWorkerRequest
+{
+    public required string SessionId { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Command { get; init; }
+
+    public IReadOnlyList<string>? Args { get; init; }
+
+    public string? Cwd { get; init; }
+
+    public int? Cols { get; init; }
+
+    public int? Rows { get; init; }
 }

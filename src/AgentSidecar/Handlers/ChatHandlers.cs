@@ -15,7 +15,7 @@ internal sealed class ChatHandlers(SidecarHost host)
     public async Task<ChatSendResult> SendAsync(ChatSendParams p, CancellationToken ct)
     {
         var result = await Sessions.SendChatAsync(p.SessionId!, p.Text!, ct).ConfigureAwait(false);
-        return new ChatSendResult { TurnId = result.TurnId, Status = result.Status, Text = result.Text, DurationMs = result.DurationMs, SessionId = result.SessionId, Reason = result.Reason };
+        return new ChatSendResult { TurnId = result.TurnId, Status = result.Status, Text = result.Text, DurationMs = result.DurationMs, SessionId = result.SessionId, Reason = result.Reason, PreviousSessionId = result.PreviousSessionId };
     }
 
     [JsonRpcMethod(Methods.ChatCancel)]

@@ -4,6 +4,7 @@
 # as "• text". Messages choose the behaviour:
 #   slow …   ten words, 0.3 s apart; Esc interrupts     fail …   an error mark and message
 #   die …    exits with code 3 mid-turn                  multi …  a two-line answer
+#   hang …   starts an answer and never marks it done (the turn must end on the sidecar's idle rule)
 #   /quit    exits 0          /clear  starts over (n=0)   else     "ECHO[n]:<message>" (n counts turns)
 # FAKE_NEVER_READY=1 never becomes ready; FAKE_READY_DELAY=S waits before it does.
 osc() { printf '\033]7501;state=%s\033\\' "$1"; }
@@ -24,6 +25,7 @@ while true; do
   case "$line" in
     die*) printf 'fatal: the fake agent crashed\n'; exit 3 ;;
     fail*) printf '■ upstream error 500\n'; osc error ;;
+    hang*) printf '• thinking about %s\n' "$line" ;;
     multi*) printf '• first line of %s\n  second line\n' "$line"; osc done ;;
     slow*)
       printf '• '

@@ -1,0 +1,115 @@
+using AgentSidecar.Core.Metrics;
+using AgentSidecar.Store;
+
+namespace AgentSidecar.Core.Sessions;
+
+/// <summary>What <c>session/reset</c> and <c>session/cleanup</c> did.</summary>
+public sealed record CleanupResult(IReadOnlyList<string> Ended, IReadOnlyList<string> Purged);
+
+/// <summary>Ending many sessions at once (reset), idle ones (cleanup), and deleting stored ones.</summary>
+internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper, SessionEvents events, SessionWorktrees worktrees)
+{
+    /// <summary>Sessions purged per cleanup call at most (the next run takes the rest).</summary>
+    private const int PurgeBatch = 500;
+
+    /// <summary>
+    /// <c>session/reset</c>: ends every live session of <paramref name="workspace"/> (of one provider, or
+    /// all) at once. If any is running a turn, nothing is ended and 1003 names the busy ones.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ResetAsync(string workspace, string? provider)
+    {
+        var ws = Workspace.Validate(workspace);
+        var matching = ctx.Registry.Sessions
+            .Where(s => s.Row.Workspace == ws && (provider is null || s.Row.Provider == provider) && !s.Stopping)
+            .ToList();
+
+        // Atomic: hold every matching session's turns closed while checking, so none starts meanwhile.
+        var held = new List<Chat.ChatController>();
+        var busy = new List<string>();
+        foreach (var s in matching)
+        {
+            if (s.Chat is not { } chat)
+            {
+                continue;
+            }
+
+            if (await chat.TryHoldTurnsAsync().ConfigureAwait(false))
+            {
+                held.Add(chat);
+            }
+            else
+            {
+                busy.Add(s.Id);
+            }
+        }
+
+        if (busy.Count > 0)
+        {
+            foreach (var chat in held)
+            {
+                chat.ReleaseTurns();
+            }
+
+            throw new SidecarException(SidecarError.SessionBusy, $"{busy.Count} session(s) are running a turn: {string.Join(", ", busy)}; nothing was reset (cancel the turns or wait, then reset again)", new Dictionary<string, object?> { ["busy"] = busy });
+        }
+
+        await Task.WhenAll(matching.Select(s => stopper.StopAsync(s, SessionStatuses.Completed, "reset", MetricsRecords.Reset, graceful: true))).ConfigureAwait(false);
+        return matching.Select(s => s.Id).ToList();
+    }
+
+    /// <summary>
+    /// <c>session/cleanup</c>: suspends live sessions idle for longer than <paramref name="idle"/> (not
+    /// running a turn) and deletes ended sessions older than <paramref name="purgeOlderThan"/>.
+    /// </summary>
+    public async Task<CleanupResult> CleanupAsync(TimeSpan idle, TimeSpan? purgeOlderThan)
+    {
+        var now = ctx.Now();
+        var idleCutoff = now - (long)idle.TotalMilliseconds;
+        var suspended = new List<string>();
+        foreach (var live in ctx.Registry.Sessions.ToList())
+        {
+            if (live.Stopping || live.Row.Status != SessionStatuses.Active || Math.Max(live.Row.LastActivityAt, LastOutputAt(live)) > idleCutoff
+                || (live.Chat is { } chat && !await chat.TryHoldTurnsAsync().ConfigureAwait(false)))
+            {
+                continue;
+            }
+
+            await stopper.StopAsync(live, SessionStatuses.Suspended, "idle", MetricsRecords.Cleanup, graceful: true).ConfigureAwait(false);
+            suspended.Add(live.Id);
+        }
+
+        var purged = new List<string>();
+        if (purgeOlderThan is { } age)
+        {
+            foreach (var id in ctx.Store.EndedBefore(now - (long)age.TotalMilliseconds, PurgeBatch))
+            {
+                if (ctx.Registry.Contains(id))
+                {
+                    continue;
+                }
+
+                await DeleteStoredAsync(id).ConfigureAwait(false);
+                purged.Add(id);
+            }
+        }
+
+        return new CleanupResult(suspended, purged);
+    }
+
+    /// <summary>Deletes a stored session that does not run; its worktree goes if clean.</summary>
+    public async Task<WorktreeOutcome?> DeleteStoredAsync(string sessionId)
+    {
+        var outcome = await worktrees.FinishAsync(sessionId).ConfigureAwait(false);
+        await ctx.Writer.WriteAsync(w =>
+        {
+            w.DeleteSession(sessionId);
+            return 0;
+        }).ConfigureAwait(false);
+        events.DetachAll(sessionId, Events.DetachReasons.Deleted);
+        ctx.Hub.Remove(sessionId);
+        return outcome;
+    }
+
+    private static long LastOutputAt(LiveSession live) =>
+        live.Workers.Select(w => w.LastOutputAt).DefaultIfEmpty(0).Max();
+}

@@ -1,0 +1,103 @@
+using AgentSidecar.Core.Events;
+using AgentSidecar.Core.Providers;
+using AgentSidecar.Core.Sessions;
+using AgentSidecar.Store;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentSidecar.Core.Tests;
+
+/// <summary>A live session's row on a real store: no change computed from an old copy can undo a transition.</summary>
+public sealed class LiveSessionTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("live-session-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact(Timeout = 30000)]
+    public async Task AgentSessionIdReportedDuringATransition_LeavesTheClearedRowCompletedAndLinked()
+    {
+        var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));
+        using var writer = new StoreWriter(store, TimeProvider.System);
+        var hub = new EventHub(writer);
+        var ctx = new SessionContext(new SidecarOptions { DataDir = _dir }, store, writer, hub, new ProviderRegistry(_ => null), TimeProvider.System, NullLogger.Instance, new Dictionary<string, string>());
+        var transitions = new SessionTransitions(ctx);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var row = new SessionRow
+        {
+            Id = "s1", Key = "codex:/ws:", Workspace = "/ws", Provider = "codex", Kind = SessionKinds.Quick, Status = SessionStatuses.Active,
+            CreatedAt = now, UpdatedAt = now, Cols = 80, Rows = 24, LastActivityAt = now,
+        };
+        await writer.WriteAsync(w =>
+        {
+            w.InsertSession(row);
+            return 0;
+        });
+        var live = new LiveSession(row) { Tracking = true };
+        hub.Stream(row.Id, 0);
+        ctx.Registry.Add(live);
+
+        // The writer is held up; the transition queues its commit, then the agent names its id.
+        using var release = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync(_ =>
+        {
+            release.Wait(TestContext.Current.CancellationToken);
+            return 0;
+        });
+        var transition = transitions.TransitionAsync(live, TransitionTriggers.Terminal, live.Generation);
+        var agentId = live.SetAgentSessionIdAsync(writer, "s1", "agent-conversation-1", now + 1);
+        release.Set();
+        await blocker;
+        var (previous, current) = await transition;
+        await agentId;
+
+        var old = store.GetSession("s1")!;
+        Assert.Equal(SessionStatuses.Completed, old.Status);
+        Assert.Equal(current.Row.Id, old.TransitionedTo);
+        Assert.Equal("s1", previous.Row.Id);
+        var fresh = store.GetSession(current.Row.Id)!;
+        Assert.Equal(SessionStatuses.Active, fresh.Status);
+        Assert.Equal("s1", fresh.TransitionedFrom);
+        Assert.Null(fresh.AgentSessionId);
+        Assert.Equal(current.Row.Id, live.Row.Id);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task TheSameClearSeenTwice_TransitionsOnce_ButTwoTypedClearsAreTwo()
+    {
+        var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));
+        using var writer = new StoreWriter(store, TimeProvider.System);
+        var hub = new EventHub(writer);
+        var ctx = new SessionContext(new SidecarOptions { DataDir = _dir }, store, writer, hub, new ProviderRegistry(_ => null), TimeProvider.System, NullLogger.Instance, new Dictionary<string, string>());
+        var transitions = new SessionTransitions(ctx);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var row = new SessionRow
+        {
+            Id = "s1", Key = "k", Workspace = "/ws", Provider = "claude", Kind = SessionKinds.Quick, Status = SessionStatuses.Active,
+            CreatedAt = now, UpdatedAt = now, Cols = 80, Rows = 24, LastActivityAt = now,
+        };
+        await writer.WriteAsync(w =>
+        {
+            w.InsertSession(row);
+            return 0;
+        });
+        var live = new LiveSession(row) { Tracking = true };
+        hub.Stream(row.Id, 0);
+        ctx.Registry.Add(live);
+
+        // The agent reports the new conversation first; the typed clear it came from is the same clear.
+        var seen = live.Generation;
+        await transitions.TransitionAsync(live, TransitionTriggers.Agent, seen);
+        await transitions.TransitionAsync(live, TransitionTriggers.Terminal, seen);
+        Assert.Equal(1, live.Generation);
+
+        // Two clears typed back to back (both before either moved on) are two.
+        var typed = live.Generation;
+        await transitions.TransitionAsync(live, TransitionTriggers.Terminal, typed);
+        await transitions.TransitionAsync(live, TransitionTriggers.Terminal, typed);
+        Assert.Equal(3, live.Generation);
+
+        // A late report of a conversation that was already moved on from changes nothing.
+        await transitions.TransitionAsync(live, TransitionTriggers.Agent, typed);
+        Assert.Equal(3, live.Generation);
+    }
+}
