@@ -1,7 +1,10 @@
 // The palette commands (category "Agent Sidecar"). Each is a thin call to one protocol method.
 import * as vscode from 'vscode';
-import { ErrorCodes, Methods } from './protocol/methods';
-import { MetricsFlushResult, ProviderInfo, ResetResult, Session, StartSessionParams, Worker, shortId } from './protocol/types';
+import { ErrorCodes } from './protocol/errors';
+import {
+  CancelChat, ClearSession, EndSession, FlushMetrics, GetSession, ListProviders, ListSessions, ResetSessions, SendChat, StartSession, StartWorker, SuspendSession,
+} from './protocol/methods';
+import { Session, shortId } from './protocol/types';
 import { SidecarClient, SidecarError } from './sidecar/client';
 import type { ChatViewProvider } from './chat/chatView';
 import type { CurrentSession } from './sessions/current';
@@ -27,10 +30,10 @@ export function registerCommands(services: Services): vscode.Disposable[] {
 
   /** The session a command acts on: the one passed (from the tree), else the current one if it fits, else a pick. */
   async function pickSession(arg: unknown, fits: (s: Session) => boolean, placeHolder: string): Promise<Session | undefined> {
-    if (isSession(arg)) return client.request<Session>(Methods.sessionGet, { sessionId: arg.id });
+    if (isSession(arg)) return client.request(GetSession.type, { sessionId: arg.id });
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const lists = await Promise.all(
-      (folders.length ? folders : [undefined]).map((workspace) => client.request<{ sessions: Session[] }>(Methods.sessionList, workspace ? { workspace, limit: 100 } : { limit: 100 })),
+      (folders.length ? folders : [undefined]).map((workspace) => client.request(ListSessions.type, workspace ? { workspace, limit: 100 } : { limit: 100 })),
     );
     const candidates = lists.flatMap((l) => l.sessions).filter(fits);
     if (candidates.length === 0) {
@@ -62,7 +65,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
   async function startSession(): Promise<void> {
     const workspace = await pickWorkspace();
     if (!workspace) return;
-    const providers = (await client.request<{ providers: ProviderInfo[] }>(Methods.providerList)).providers;
+    const providers = (await client.request(ListProviders.type, {})).providers;
     const preferred = vscode.workspace.getConfiguration('agentSidecar').get<string>('defaultProvider');
     const items = providers
       .map((p) => ({ label: p.displayName, description: p.id + (p.version ? ` · ${p.version}` : ''), detail: p.available ? undefined : `unavailable: ${p.reason ?? ''}`, provider: p }))
@@ -73,7 +76,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       void vscode.window.showErrorMessage(`${picked.provider.displayName} is not available: ${picked.provider.reason ?? 'unknown reason'}`);
       return;
     }
-    const params: StartSessionParams = { workspace, provider: picked.provider.id };
+    const params: StartSession.Params = { workspace, provider: picked.provider.id };
     if (picked.provider.features.includes('model')) {
       const model = await vscode.window.showInputBox({ prompt: `Model for ${picked.provider.displayName} (empty: its default)`, placeHolder: 'default model' });
       if (model === undefined) return;
@@ -83,7 +86,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     if (taskId === undefined) return;
     if (taskId.trim()) params.taskId = taskId.trim();
     const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${picked.provider.displayName}…` }, () =>
-      client.request<Session>(Methods.sessionStart, params),
+      client.request(StartSession.type, params),
     );
     await current.set(session);
     if (session.status === 'failed') {
@@ -113,32 +116,32 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       if (!text?.trim()) return;
       await current.set(s);
       await chat.show();
-      const r = await client.request<{ status: string; reason?: string }>(Methods.chatSend, { sessionId: s.id, text });
+      const r = await client.request(SendChat.type, { sessionId: s.id, text });
       if (r.status !== 'completed') void vscode.window.showWarningMessage(`The turn ended ${r.status}${r.reason ? `: ${r.reason}` : ''}.`);
     },
     clearConversation: async (arg) => {
       const s = await pickSession(arg, (x) => live(x) && x.provider !== 'shell', 'Session to clear');
       if (!s) return;
-      const r = await client.request<{ previous: Session; current: Session }>(Methods.sessionClear, { sessionId: s.id });
+      const r = await client.request(ClearSession.type, { sessionId: s.id });
       if (current.sessionId === s.id || !current.sessionId) await current.set(r.current);
     },
     cancelTurn: async (arg) => {
       const s = await pickSession(arg, (x) => live(x) && x.busy, 'Session whose turn to cancel');
-      if (s) await client.request(Methods.chatCancel, { sessionId: s.id });
+      if (s) await client.request(CancelChat.type, { sessionId: s.id });
     },
     suspendSession: async (arg) => {
       const s = await pickSession(arg, (x) => live(x) && !!x.owner, 'Session to suspend');
       if (!s) return;
       try {
         const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: suspending the ${s.provider} session…` }, () =>
-          client.request<Session>(Methods.sessionSuspend, { sessionId: s.id }));
+          client.request(SuspendSession.type, { sessionId: s.id }));
         current.update(r);
       } catch (err) {
         if (!(err instanceof SidecarError && err.code === ErrorCodes.SessionBusy)) throw new Error(describeError(err));
         const choice = await vscode.window.showWarningMessage(`The ${s.provider} session is running a turn: cancel it first, or wait for it to end.`, 'Cancel Turn and Suspend');
         if (choice !== 'Cancel Turn and Suspend') return;
-        await client.request(Methods.chatCancel, { sessionId: s.id });
-        current.update(await retryWhileBusy(() => client.request<Session>(Methods.sessionSuspend, { sessionId: s.id })));
+        await client.request(CancelChat.type, { sessionId: s.id });
+        current.update(await retryWhileBusy(() => client.request(SuspendSession.type, { sessionId: s.id })));
       }
     },
     resumeSession: async (arg) => {
@@ -154,7 +157,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       const s = await pickSession(arg, (x) => live(x) || x.status === 'suspended', 'Session to end');
       if (!s) return;
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: ending the ${s.provider} session…` }, () =>
-        client.request<Session>(Methods.sessionEnd, { sessionId: s.id }).catch((err: unknown) => { throw new Error(describeError(err)); }));
+        client.request(EndSession.type, { sessionId: s.id }).catch((err: unknown) => { throw new Error(describeError(err)); }));
       current.update(r);
     },
     resetWorkspaceSessions: async (arg) => {
@@ -162,8 +165,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       if (!workspace) return;
       const ok = await vscode.window.showWarningMessage(`End every live agent session in ${workspace}?`, { modal: true }, 'Reset');
       if (ok !== 'Reset') return;
-      const reset = () => client.request<ResetResult>(Methods.sessionReset, { workspace });
-      let r: ResetResult;
+      const reset = () => client.request(ResetSessions.type, { workspace });
+      let r: ResetSessions.Result;
       try {
         r = await reset();
       } catch (err) {
@@ -171,7 +174,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
         if (!busy) throw new Error(describeError(err));
         const choice = await vscode.window.showWarningMessage(`${busy.length} session(s) in ${workspace} are running a turn; nothing was ended.`, 'Cancel Turns and Reset');
         if (choice !== 'Cancel Turns and Reset') return;
-        await Promise.all(busy.map((sessionId) => client.request(Methods.chatCancel, { sessionId })));
+        await Promise.all(busy.map((sessionId) => client.request(CancelChat.type, { sessionId })));
         r = await retryWhileBusy(reset);
       }
       void vscode.window.showInformationMessage(`Agent Sidecar: ended ${r.ended.length} session(s).`);
@@ -179,7 +182,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     newShellTerminal: async (arg) => {
       const s = await pickSession(arg, live, 'Session to add a shell to');
       if (!s) return;
-      const worker = await client.request<Worker>(Methods.workerStart, { sessionId: s.id, kind: 'terminal', name: 'shell' });
+      const worker = await client.request(StartWorker.type, { sessionId: s.id, kind: 'terminal', name: 'shell' });
       terminals.show(s, worker);
     },
     openAgentTerminal: openTerminal,
@@ -193,7 +196,7 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     },
     openChatInEditor: async () => chat.openInEditor(),
     flushMetrics: async () => {
-      const r = await client.request<MetricsFlushResult>(Methods.metricsFlush);
+      const r = await client.request(FlushMetrics.type, {});
       void vscode.window.showInformationMessage(`Agent Sidecar: sent ${r.sent} metrics record(s), ${r.pending} pending.`);
     },
     restartSidecar: async () => {

@@ -3,8 +3,7 @@
 import * as vscode from 'vscode';
 import { ChatViewProvider } from './chat/chatView';
 import { registerCommands } from './commands';
-import { Methods } from './protocol/methods';
-import type { Session } from './protocol/types';
+import { GetSession } from './protocol/methods';
 import { CurrentSession } from './sessions/current';
 import { SessionActions } from './sessions/actions';
 import { createStatusBar } from './sessions/statusBar';
@@ -46,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
 async function refreshCurrent(client: SidecarClient, current: CurrentSession): Promise<void> {
   try {
-    current.update(await client.request<Session>(Methods.sessionGet, { sessionId: current.sessionId }));
+    current.update(await client.request(GetSession.type, { sessionId: current.sessionId }));
   } catch {
     await current.set(undefined);
   }

@@ -4,7 +4,8 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { Logger, SidecarClient, SidecarError } from '../src/sidecar/client';
 import { RestartPolicy } from '../src/sidecar/restartPolicy';
 import { FakeSidecar, until } from './fakeSidecar';
-import type { SessionEvent } from '../src/protocol/types';
+import type { SessionEvent } from '../src/protocol/events';
+import { GetSession, ListProviders } from '../src/protocol/methods';
 
 function setup(handlers: ConstructorParameters<typeof FakeSidecar>[0] = {}, policy = new RestartPolicy({ maxCrashes: 3, windowMs: 60_000 })) {
   const fakes: FakeSidecar[] = [];
@@ -42,7 +43,7 @@ test('starts, initializes with the settings, and pipes stderr lines to the log',
 
 test('protocol errors become SidecarError with the code and data', async () => {
   const { client } = setup({ 'session/get': () => { throw new ResponseError(1001, 'session not found', { sessionId: 'x' }); } });
-  await assert.rejects(client.request('session/get', { sessionId: 'x' }), (err: unknown) => err instanceof SidecarError && err.code === 1001 && (err.data as any).sessionId === 'x');
+  await assert.rejects(client.request(GetSession.type, { sessionId: 'x' }), (err: unknown) => err instanceof SidecarError && err.code === 1001 && (err.data as any).sessionId === 'x');
   await client.stop();
 });
 
@@ -54,7 +55,7 @@ test('after a crash the sidecar is restarted and every attachment re-attaches fr
   const first = attachment.attachId!;
   await fakes[0].event(first, 's1', 1);
   await fakes[0].event(first, 's1', 2);
-  await fakes[0].event(first, 's2', 1, 'transition', 'system', { from: 's1' }); // followed the /clear
+  await fakes[0].event(first, 's2', 1, 'transition', 'system', { from: 's1', trigger: 'session/clear' }); // followed the /clear
   await until(() => seen.length === 3);
   let restarted = false;
   client.onDidRestart(() => (restarted = true));
@@ -65,7 +66,7 @@ test('after a crash the sidecar is restarted and every attachment re-attaches fr
   const second = attachment.attachId!;
   assert.notEqual(second, first);
   // An overlapping replay is dropped; new events flow.
-  await fakes[1].event(second, 's2', 1, 'transition', 'system', { from: 's1' });
+  await fakes[1].event(second, 's2', 1, 'transition', 'system', { from: 's1', trigger: 'session/clear' });
   await fakes[1].event(second, 's2', 2);
   await until(() => seen.length === 4);
   assert.deepEqual(seen.map((e) => `${e.sessionId}:${e.seq}`), ['s1:1', 's1:2', 's2:1', 's2:2']);
@@ -87,6 +88,26 @@ test('an overflow detach re-attaches from the cursor; a deleted session ends the
   await fakes[0].connection.sendNotification('session/detached', { attachId: a.attachId, reason: 'deleted', lastSeq: 5, sessionId: 's1' });
   await until(() => ended === 'deleted');
   assert.equal(a.disposed, true);
+  await client.stop();
+});
+
+test('events are delivered parsed; an unknown one is skipped, a malformed one is logged and skipped, and both move the cursor', async () => {
+  const { client, fakes, lines } = setup();
+  await client.start();
+  const seen: string[] = [];
+  const a = await client.attach({ sessionId: 's1', onEvent: (e) => seen.push(e.channel === 'pty' && e.type === 'output' ? e.data.data : `${e.channel}/${e.type}`) });
+  await fakes[0].event(a.attachId!, 's1', 1);
+  await fakes[0].event(a.attachId!, 's1', 2, 'reaction', 'chat', { emoji: 'ok' });
+  await fakes[0].event(a.attachId!, 's1', 3, 'user', 'chat', { turnId: 't1', text: 'hi' });
+  await until(() => lines.some((l) => l.includes('malformed chat/user event')));
+  assert.match(lines.find((l) => l.includes('malformed'))!, /session s1, seq 3\): data\.source must be a string.*skipped/);
+  await fakes[0].connection.sendNotification('session/detached', { attachId: a.attachId, reason: 'overflow', lastSeq: 3, sessionId: 's1' });
+  await until(() => fakes[0].attaches().length === 2);
+  assert.equal(fakes[0].attaches()[1].afterSeq, 3, 're-attached after the events it could not read');
+  await until(() => a.attachId !== undefined);
+  await fakes[0].event(a.attachId!, 's1', 4, 'turn', 'chat', { turnId: 't1', status: 'completed', durationMs: 3 });
+  await until(() => seen.length === 2);
+  assert.deepEqual(seen, ['e1', 'chat/turn']);
   await client.stop();
 });
 
@@ -117,7 +138,7 @@ test('gives up after too many crashes, says why, and start() retries', async () 
   await until(() => client.state === 'failed', 10_000);
   assert.equal(fakes.length, 3, 'two restarts, then it gives up at the third crash');
   assert.match(gaveUp, /crashed 3 times/);
-  await assert.rejects(client.request('provider/list'), /not running/);
+  await assert.rejects(client.request(ListProviders.type, {}), /not running/);
   crashOnStart = false;
   await client.start();
   assert.equal(client.state, 'running');

@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatState, HostMessage, initialState, reduce, statusNote } from '../src/chat/reducer';
-import type { SessionEvent } from '../src/protocol/types';
+import { parseSessionEvent } from '../src/protocol/events';
 
 let seq = 0;
-const ev = (sessionId: string, channel: string, type: string, data: Record<string, unknown>): HostMessage => ({
-  type: 'event',
-  event: { sessionId, seq: ++seq, ts: new Date(0).toISOString(), channel, type, data } as SessionEvent,
-});
+/** An event as the sidecar sends it, through the parser the client uses. */
+function ev(sessionId: string, channel: string, type: string, data: Record<string, unknown>): HostMessage {
+  const event = parseSessionEvent({ sessionId, seq: ++seq, ts: new Date(0).toISOString(), channel, type, data });
+  assert.ok(event, `${channel}/${type} is a known event`);
+  return { type: 'event', event };
+}
 const run = (msgs: HostMessage[], from: ChatState = initialState) => msgs.reduce(reduce, from);
 const session = { id: 's1', provider: 'codex', status: 'active' };
 
@@ -30,9 +32,9 @@ test('a turn streams deltas, then the whole message replaces them, then the turn
 test('history on open, and events the history already had are not shown twice', () => {
   const s = run([
     { type: 'reset', session, history: [{ sessionId: 's1', messages: [{ turnId: 't1', role: 'user', text: 'q', ts: '' }, { turnId: 't1', role: 'assistant', text: 'a', ts: '' }] }] },
-    ev('s1', 'chat', 'user', { turnId: 't1', text: 'q' }),
+    ev('s1', 'chat', 'user', { turnId: 't1', text: 'q', source: 'chat' }),
     ev('s1', 'chat', 'delta', { turnId: 't1', text: 'late delta' }),
-    ev('s1', 'chat', 'message', { turnId: 't1', role: 'assistant', text: 'a' }),
+    ev('s1', 'chat', 'message', { turnId: 't1', role: 'assistant', text: 'a', source: 'transcript' }),
   ]);
   assert.deepEqual(s.items.map((i) => (i.kind === 'message' ? `${i.role}:${i.text}` : i.kind)), ['user:q', 'assistant:a']);
 });
@@ -40,8 +42,8 @@ test('history on open, and events the history already had are not shown twice', 
 test('a /clear draws one divider and the view follows the new session', () => {
   const s = run([
     { type: 'reset', session, history: [] },
-    ev('s1', 'chat', 'user', { turnId: 't1', text: 'q' }),
-    ev('s1', 'chat', 'message', { turnId: 't1', role: 'assistant', text: 'a' }),
+    ev('s1', 'chat', 'user', { turnId: 't1', text: 'q', source: 'chat' }),
+    ev('s1', 'chat', 'message', { turnId: 't1', role: 'assistant', text: 'a', source: 'transcript' }),
     ev('s1', 'system', 'transition', { to: 's2', trigger: 'session/clear' }),
     ev('s2', 'system', 'transition', { from: 's1', trigger: 'session/clear' }),
     ev('s1', 'system', 'transition', { to: 's2', trigger: 'session/clear' }),
@@ -60,25 +62,25 @@ test('history across earlier sessions shows a divider between them', () => {
 });
 
 test('a cancelled or failed turn says so and ends busy', () => {
-  let s = run([{ type: 'reset', session, history: [] }, ev('s1', 'chat', 'user', { turnId: 't1', text: 'q' }), ev('s1', 'chat', 'delta', { turnId: 't1', text: 'par' })]);
-  s = run([ev('s1', 'chat', 'turn', { turnId: 't1', status: 'cancelled' })], s);
+  let s = run([{ type: 'reset', session, history: [] }, ev('s1', 'chat', 'user', { turnId: 't1', text: 'q', source: 'chat' }), ev('s1', 'chat', 'delta', { turnId: 't1', text: 'par' })]);
+  s = run([ev('s1', 'chat', 'turn', { turnId: 't1', status: 'cancelled', durationMs: 5 })], s);
   assert.equal(s.busyTurn, undefined);
   const notice = s.items.at(-1);
   assert.equal(notice?.kind === 'notice' && notice.text, 'turn cancelled');
   const partial = s.items[1];
   assert.equal(partial.kind === 'message' && partial.streaming, false);
-  s = run([ev('s1', 'chat', 'user', { turnId: 't2', text: 'q2' }), ev('s1', 'chat', 'turn', { turnId: 't2', status: 'failed', reason: 'agent exited' })], s);
+  s = run([ev('s1', 'chat', 'user', { turnId: 't2', text: 'q2', source: 'chat' }), ev('s1', 'chat', 'turn', { turnId: 't2', status: 'failed', durationMs: 5, reason: 'agent exited' })], s);
   const failed = s.items.at(-1);
   assert.deepEqual(failed?.kind === 'notice' && [failed.level, failed.text], ['error', 'turn failed: agent exited']);
   // A turn the next sidecar's recovery ended (its sidecar died while it ran) says it plainly.
-  s = run([ev('s1', 'chat', 'user', { turnId: 't3', text: 'q3' }), ev('s1', 'chat', 'turn', { turnId: 't3', status: 'failed', reason: 'owner-lost' })], s);
+  s = run([ev('s1', 'chat', 'user', { turnId: 't3', text: 'q3', source: 'chat' }), ev('s1', 'chat', 'turn', { turnId: 't3', status: 'failed', durationMs: 5, reason: 'owner-lost' })], s);
   const lost = s.items.at(-1);
   assert.deepEqual(lost?.kind === 'notice' && [lost.level, lost.text], ['error', 'turn failed: the sidecar stopped unexpectedly while it ran']);
   assert.equal(s.busyTurn, undefined);
 });
 
 test('the session ending clears busy; errors and status changes show', () => {
-  let s = run([{ type: 'reset', session, history: [] }, ev('s1', 'chat', 'user', { turnId: 't1', text: 'q' })]);
+  let s = run([{ type: 'reset', session, history: [] }, ev('s1', 'chat', 'user', { turnId: 't1', text: 'q', source: 'chat' })]);
   s = run([ev('s1', 'system', 'error', { message: 'agent exited (exit code 2)' }), ev('s1', 'system', 'status', { status: 'failed', previous: 'active' })], s);
   assert.equal(s.session?.status, 'failed');
   assert.equal(s.busyTurn, undefined);
@@ -87,7 +89,7 @@ test('the session ending clears busy; errors and status changes show', () => {
 
 test('pty and metrics events change nothing; the draft is kept and cleared on send', () => {
   const s0 = run([{ type: 'reset', session, history: [] }]);
-  assert.equal(run([ev('s1', 'pty', 'output', { data: 'x' }), ev('s1', 'metrics', 'start', {})], s0), s0);
+  assert.equal(run([ev('s1', 'pty', 'output', { data: 'x' }), ev('s1', 'metrics', 'start', { id: 'm1', kind: 'start', ts: '', sessionId: 's1', provider: 'codex', workspace: '/w', startedAt: '' })], s0), s0);
   const typed = reduce(s0, { type: 'draft', text: 'hello' });
   assert.equal(typed.draft, 'hello');
   assert.equal(reduce(typed, { type: 'sending' }).draft, '');

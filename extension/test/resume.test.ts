@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SidecarError } from '../src/sidecar/client';
 import { crashSuspended, describeError, resumeSessions } from '../src/sessions/resume';
+import type { RequestType } from 'vscode-jsonrpc';
 import type { Session } from '../src/protocol/types';
 
 const session = (id: string, over: Partial<Session> = {}): Session => ({
@@ -27,7 +28,8 @@ test('resumeSessions: resumes each crash-suspended session once, skips the other
   };
   const calls: string[] = [];
   const client = {
-    async request<R>(method: string, params?: unknown): Promise<R> {
+    async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+      const { method } = type;
       const id = (params as { sessionId: string }).sessionId;
       calls.push(`${method} ${id}`);
       if (method === 'session/get') {

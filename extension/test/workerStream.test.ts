@@ -1,14 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Timers, WorkerStream, exitCodeOf } from '../src/terminals/workerStream';
-import type { SessionEvent } from '../src/protocol/types';
+import { SessionEvent, parseSessionEvent } from '../src/protocol/events';
 
 let seq = 0;
-const ev = (channel: string, type: string, data: Record<string, unknown>, workerId?: string, sessionId = 's1'): SessionEvent => ({ sessionId, seq: ++seq, ts: '', channel, type, workerId, data });
+/** An event as the sidecar sends it, through the parser the client uses. */
+function ev(channel: string, type: string, data: Record<string, unknown>, workerId?: string, sessionId = 's1'): SessionEvent {
+  const e = parseSessionEvent({ sessionId, seq: ++seq, ts: '', channel, type, ...(workerId ? { workerId } : {}), data });
+  assert.ok(e, `${channel}/${type} is a known event`);
+  return e;
+}
 const output = (text: string, w = 'w1') => ev('pty', 'output', { data: text }, w);
 const exit = (data: Record<string, unknown>, w = 'w1') => ev('pty', 'exit', data, w);
 const status = (s: string, reason?: string, sessionId = 's1') => ev('system', 'status', { status: s, ...(reason ? { reason } : {}) }, undefined, sessionId);
-const started = (id = 'w1') => ev('system', 'worker', { action: 'started', worker: { id } });
+const started = (id = 'w1') => ev('system', 'worker', { action: 'started', worker: { id, sessionId: 's1', kind: 'terminal', name: 'shell', status: 'running', cols: 80, rows: 24 } });
 
 function setup(kind: 'agent' | 'terminal' = 'terminal') {
   const written: string[] = [];

@@ -2,8 +2,9 @@
 // sessions before each /clear), then streams its chat and system events to the webview.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { ErrorCodes, Methods } from '../protocol/methods';
-import type { ChatHistoryMessage, Session } from '../protocol/types';
+import { ErrorCodes } from '../protocol/errors';
+import { CancelChat, ClearSession, GetChatHistory, GetSession, SendChat } from '../protocol/methods';
+import type { Session } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
 import type { CurrentSession } from '../sessions/current';
 import { HostMessage, WebviewMessage, summarize } from './reducer';
@@ -128,14 +129,14 @@ class ChatController implements vscode.Disposable {
       return;
     }
     try {
-      const session = await this.client.request<Session>(Methods.sessionGet, { sessionId: id });
+      const session = await this.client.request(GetSession.type, { sessionId: id });
       const chain: Session[] = [session];
       while (chain.length <= previousSessionsShown && chain[0].transitionedFrom) {
-        chain.unshift(await this.client.request<Session>(Methods.sessionGet, { sessionId: chain[0].transitionedFrom }));
+        chain.unshift(await this.client.request(GetSession.type, { sessionId: chain[0].transitionedFrom }));
       }
       const history = [];
       for (const s of chain) {
-        const r = await this.client.request<{ messages: ChatHistoryMessage[] }>(Methods.chatHistory, { sessionId: s.id });
+        const r = await this.client.request(GetChatHistory.type, { sessionId: s.id });
         history.push({ sessionId: s.id, messages: r.messages });
       }
       if (generation !== this.loading) return;
@@ -173,10 +174,10 @@ class ChatController implements vscode.Disposable {
           if (sessionId) await this.resume(sessionId);
           return;
         case 'cancel':
-          if (sessionId) await this.client.request(Methods.chatCancel, { sessionId });
+          if (sessionId) await this.client.request(CancelChat.type, { sessionId });
           return;
         case 'clear':
-          if (sessionId) await this.client.request(Methods.sessionClear, { sessionId });
+          if (sessionId) await this.client.request(ClearSession.type, { sessionId });
           return;
         case 'copy':
           await vscode.env.clipboard.writeText(m.text);
@@ -193,16 +194,16 @@ class ChatController implements vscode.Disposable {
   /** Sends a message; to a suspended session, resumes it first (the agent continues the same conversation). */
   private async send(sessionId: string, text: string): Promise<void> {
     try {
-      await this.client.request(Methods.chatSend, { sessionId, text });
+      await this.client.request(SendChat.type, { sessionId, text });
       return;
     } catch (err) {
       if (!(err instanceof SidecarError && err.code === ErrorCodes.InvalidState)) throw err;
-      const s = await this.client.request<Session>(Methods.sessionGet, { sessionId }).catch(() => undefined);
+      const s = await this.client.request(GetSession.type, { sessionId }).catch(() => undefined);
       if (s?.status !== 'suspended') throw err;
     }
     this.post({ type: 'notice', level: 'info', text: 'resuming the session to send the message…' });
     await this.resume(sessionId);
-    await this.client.request(Methods.chatSend, { sessionId, text });
+    await this.client.request(SendChat.type, { sessionId, text });
   }
 
   private html(webview: vscode.Webview): string {

@@ -1,6 +1,7 @@
 // The chat view's state and the one function that changes it. Shared by the webview (which renders
 // the state) and the unit tests; the extension host only forwards protocol events and history.
-import type { ChatHistoryMessage, Session, SessionEvent } from '../protocol/types';
+import type { SessionEvent } from '../protocol/events';
+import type { ChatHistoryMessage, Session } from '../protocol/types';
 
 export interface MessageItem { kind: 'message'; key: string; role: 'user' | 'assistant'; text: string; turnId: string; sessionId: string; streaming: boolean }
 export interface DividerItem { kind: 'divider'; key: string; label: string }
@@ -73,72 +74,70 @@ export function reduce(state: ChatState, msg: HostMessage | LocalAction): ChatSt
 }
 
 function onEvent(state: ChatState, e: SessionEvent): ChatState {
-  const d = e.data as Record<string, unknown>;
-  const turnId = typeof d.turnId === 'string' ? d.turnId : '';
-  const text = typeof d.text === 'string' ? d.text : '';
-  const key = (role: string) => `${role}:${e.sessionId}:${turnId}`;
-  if (e.channel === 'chat') {
-    switch (e.type) {
-      case 'user':
-        if (state.items.some((i) => i.key === key('user'))) return state;
-        return { ...state, busyTurn: turnId, items: [...state.items, messageItem(e.sessionId, turnId, 'user', text, false)] };
-      case 'delta': {
-        const existing = find(state, key('assistant'));
-        if (existing && !existing.streaming) return state;
-        if (!existing) return { ...state, items: [...state.items, messageItem(e.sessionId, turnId, 'assistant', text, true)] };
-        return replace(state, { ...existing, text: existing.text + text });
-      }
-      case 'message': {
-        const existing = find(state, key('assistant'));
-        if (!existing) return { ...state, items: [...state.items, messageItem(e.sessionId, turnId, 'assistant', text, false)] };
-        return replace(state, { ...existing, text, streaming: false });
-      }
-      case 'turn': {
-        const status = typeof d.status === 'string' ? d.status : 'completed';
-        let next: ChatState = { ...state, busyTurn: state.busyTurn === turnId ? undefined : state.busyTurn };
-        const existing = find(next, key('assistant'));
-        if (existing?.streaming) next = replace(next, { ...existing, streaming: false });
-        if (status !== 'completed') {
-          const reason = d.reason === 'owner-lost' ? ': the sidecar stopped unexpectedly while it ran'
-            : typeof d.reason === 'string' && d.reason ? `: ${d.reason}` : '';
-          next = { ...next, items: [...next.items, { kind: 'notice', key: `turn:${e.sessionId}:${turnId}`, level: status === 'failed' ? 'error' : 'info', text: `turn ${status}${reason}` }] };
-        }
-        return next;
-      }
-      default:
-        return state;
-    }
-  }
-  if (e.channel === 'system') {
-    switch (e.type) {
-      case 'transition':
-        // The old session's last event says `to`: draw the divider there. The new one's first says `from`.
-        if (typeof d.to === 'string') {
-          const k = `divider:${d.to}`;
-          if (state.items.some((i) => i.key === k)) return state;
-          return { ...state, busyTurn: undefined, items: [...state.items, { kind: 'divider', key: k, label: clearedLabel }] };
-        }
-        if (typeof d.from === 'string' && state.session) return { ...state, session: { ...state.session, id: e.sessionId, status: 'active' } };
-        return state;
-      case 'status': {
-        const status = typeof d.status === 'string' ? d.status : undefined;
-        if (!status || !state.session || state.session.id !== e.sessionId) return state;
-        const reason = typeof d.reason === 'string' ? d.reason : undefined;
-        const next: ChatState = { ...state, session: { ...state.session, status, statusReason: reason }, busyTurn: isLive(status) ? state.busyTurn : undefined };
-        const note = statusNote(status, reason);
-        const key = `status:${e.sessionId}:${e.seq}`;
-        if (!note || state.items.some((i) => i.key === key)) return next;
-        return { ...next, items: [...next.items, { kind: 'notice', key, level: 'info', text: note }] };
-      }
-      case 'error': {
-        const message = typeof d.message === 'string' ? d.message : 'error';
-        return { ...state, items: [...state.items, { kind: 'notice', key: `error:${e.sessionId}:${e.seq}`, level: 'error', text: message }] };
-      }
-      default:
-        return state;
-    }
-  }
+  if (e.channel === 'chat') return onChat(state, e);
+  if (e.channel === 'system') return onSystem(state, e);
   return state;
+}
+
+function onChat(state: ChatState, e: Extract<SessionEvent, { channel: 'chat' }>): ChatState {
+  const turnId = e.data.turnId;
+  const key = (role: string) => `${role}:${e.sessionId}:${turnId}`;
+  switch (e.type) {
+    case 'user':
+      if (state.items.some((i) => i.key === key('user'))) return state;
+      return { ...state, busyTurn: turnId, items: [...state.items, messageItem(e.sessionId, turnId, 'user', e.data.text, false)] };
+    case 'delta': {
+      const existing = find(state, key('assistant'));
+      if (existing && !existing.streaming) return state;
+      if (!existing) return { ...state, items: [...state.items, messageItem(e.sessionId, turnId, 'assistant', e.data.text, true)] };
+      return replace(state, { ...existing, text: existing.text + e.data.text });
+    }
+    case 'message': {
+      const existing = find(state, key('assistant'));
+      if (!existing) return { ...state, items: [...state.items, messageItem(e.sessionId, turnId, 'assistant', e.data.text, false)] };
+      return replace(state, { ...existing, text: e.data.text, streaming: false });
+    }
+    case 'turn': {
+      const { status, reason } = e.data;
+      let next: ChatState = { ...state, busyTurn: state.busyTurn === turnId ? undefined : state.busyTurn };
+      const existing = find(next, key('assistant'));
+      if (existing?.streaming) next = replace(next, { ...existing, streaming: false });
+      if (status !== 'completed') {
+        const why = reason === 'owner-lost' ? ': the sidecar stopped unexpectedly while it ran' : reason ? `: ${reason}` : '';
+        next = { ...next, items: [...next.items, { kind: 'notice', key: `turn:${e.sessionId}:${turnId}`, level: status === 'failed' ? 'error' : 'info', text: `turn ${status}${why}` }] };
+      }
+      return next;
+    }
+  }
+}
+
+function onSystem(state: ChatState, e: Extract<SessionEvent, { channel: 'system' }>): ChatState {
+  switch (e.type) {
+    case 'transition': {
+      // The old session's last event says `to`: draw the divider there. The new one's first says `from`.
+      const { from, to } = e.data;
+      if (to !== undefined) {
+        const k = `divider:${to}`;
+        if (state.items.some((i) => i.key === k)) return state;
+        return { ...state, busyTurn: undefined, items: [...state.items, { kind: 'divider', key: k, label: clearedLabel }] };
+      }
+      if (from !== undefined && state.session) return { ...state, session: { ...state.session, id: e.sessionId, status: 'active' } };
+      return state;
+    }
+    case 'status': {
+      const { status, reason } = e.data;
+      if (!state.session || state.session.id !== e.sessionId) return state;
+      const next: ChatState = { ...state, session: { ...state.session, status, statusReason: reason }, busyTurn: isLive(status) ? state.busyTurn : undefined };
+      const note = statusNote(status, reason);
+      const key = `status:${e.sessionId}:${e.seq}`;
+      if (!note || state.items.some((i) => i.key === key)) return next;
+      return { ...next, items: [...next.items, { kind: 'notice', key, level: 'info', text: note }] };
+    }
+    case 'error':
+      return { ...state, items: [...state.items, { kind: 'notice', key: `error:${e.sessionId}:${e.seq}`, level: 'error', text: e.data.message }] };
+    default:
+      return state;
+  }
 }
 
 /** A line in the conversation where the session was suspended or resumed. */

@@ -1,4 +1,5 @@
-// Wire types of protocol v1 (docs/protocol.md). Null fields are omitted on the wire, hence `?`.
+// Wire types of protocol v1 (docs/protocol.md) that several methods share; each method's own params
+// and result are in methods.ts, events in events.ts. Null fields are omitted on the wire, hence `?`.
 
 export type SessionStatus = 'created' | 'active' | 'suspended' | 'completed' | 'failed';
 
@@ -37,18 +38,13 @@ export interface Session {
   busy: boolean;
   lastSeq: number;
   owner?: { pid: number; startTime?: number; socket?: string };
+  /** Worktree sessions only. */
+  worktree?: WorktreeInfo;
   workers: Worker[];
 }
 
-export interface SessionEvent {
-  sessionId: string;
-  seq: number;
-  ts: string;
-  channel: 'pty' | 'chat' | 'system' | 'metrics' | string;
-  type: string;
-  workerId?: string;
-  data: Record<string, unknown>;
-}
+/** `state`: `active`, `moved` (the session after a /clear has it), `removed` or `kept` (with the reason). */
+export interface WorktreeInfo { path: string; branch?: string; state: string; reason?: string }
 
 export interface ProviderInfo {
   id: string;
@@ -94,27 +90,6 @@ export interface ScreenResult {
   ansi: string;
   seq: number;
 }
-
-export interface AttachResult { attachId: string; lastSeq: number }
-export interface SessionEventNotification { attachId: string; event: SessionEvent }
-export interface SessionChangedNotification { session: Session }
-export interface SessionTransitionedNotification { previous: Session; current: Session }
-export interface SessionDetachedNotification { attachId: string; reason: 'overflow' | 'deleted' | 'error' | string; lastSeq: number; sessionId?: string }
-
-export interface StartSessionParams {
-  workspace: string;
-  provider?: string;
-  model?: string;
-  taskId?: string;
-  kind?: string;
-  title?: string;
-  reuse?: boolean;
-  cols?: number;
-  rows?: number;
-}
-
-export interface MetricsFlushResult { sent: number; pending: number }
-export interface ResetResult { ended: string[] }
 
 /**
  * A session's id as shown to people: its last 8 hex digits. Ids start with their creation time, so

@@ -1,7 +1,7 @@
 // Resume, for the command, the chat panel, a terminal's Enter, and the automatic resume after a
 // sidecar crash: progress where the user looks, readable errors.
 import * as vscode from 'vscode';
-import { Methods } from '../protocol/methods';
+import { ResumeSession } from '../protocol/methods';
 import { Session, shortId } from '../protocol/types';
 import type { SidecarClient } from '../sidecar/client';
 import type { CurrentSession } from './current';
@@ -25,7 +25,7 @@ export class SessionActions {
     const p = Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Agent Sidecar: resuming a session…' }, async () => {
       let r: Session;
       try {
-        r = await this.client.request<Session>(Methods.sessionResume, { sessionId });
+        r = await this.client.request(ResumeSession.type, { sessionId });
       } catch (err) {
         throw new Error(`could not resume session ${shortId(sessionId)}: ${describeError(err)}`);
       }

@@ -1,10 +1,13 @@
 // Resuming sessions, without `vscode` (unit-tested): which of the sessions the window has open a
 // sidecar crash suspended (`owner-lost`), and resuming them all with progress and per-session errors.
-import { ErrorCodes, Methods } from '../protocol/methods';
+import { RequestType } from 'vscode-jsonrpc';
+import { ErrorCodes } from '../protocol/errors';
+import { GetSession, ResumeSession } from '../protocol/methods';
 import { Session, shortId } from '../protocol/types';
 
+/** What resuming needs of the client (SidecarClient satisfies it; the tests pass a fake). */
 export interface Requester {
-  request<R>(method: string, params?: unknown): Promise<R>;
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface ResumeProgress {
  */
 export async function resumeSessions(client: Requester, sessionIds: Iterable<string>, progress: ResumeProgress = {}, which: (s: Session) => boolean = crashSuspended): Promise<ResumeOutcome[]> {
   const ids = [...new Set(sessionIds)];
-  const sessions = (await Promise.all(ids.map((sessionId) => client.request<Session>(Methods.sessionGet, { sessionId }).catch(() => undefined))))
+  const sessions = (await Promise.all(ids.map((sessionId) => client.request(GetSession.type, { sessionId }).catch(() => undefined))))
     .filter((s): s is Session => !!s && which(s));
   if (sessions.length === 0) return [];
   progress.starting?.(sessions);
@@ -41,7 +44,7 @@ export async function resumeSessions(client: Requester, sessionIds: Iterable<str
   return Promise.all(sessions.map(async (s): Promise<ResumeOutcome> => {
     let outcome: ResumeOutcome;
     try {
-      const r = await client.request<Session>(Methods.sessionResume, { sessionId: s.id });
+      const r = await client.request(ResumeSession.type, { sessionId: s.id });
       outcome = r.status === 'active' || r.status === 'created'
         ? { sessionId: s.id, resumed: true, session: r }
         : { sessionId: s.id, resumed: false, session: r, error: r.statusReason ?? `the session is ${r.status}` };

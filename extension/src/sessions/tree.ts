@@ -1,7 +1,7 @@
 // The Sessions view: workspace folders → their sessions (status icon, provider, task id), refreshed
 // on every session/changed and session/transitioned notification.
 import * as vscode from 'vscode';
-import { Methods } from '../protocol/methods';
+import { ListSessions } from '../protocol/methods';
 import { Session, shortId } from '../protocol/types';
 import type { SidecarClient } from '../sidecar/client';
 
@@ -64,7 +64,7 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<Node>, vsco
     if (node.kind !== 'folder') return [];
     if (this.client.state === 'failed') return [{ kind: 'message', text: 'The sidecar is not running.' }];
     try {
-      const r = await this.client.request<{ sessions: Session[] }>(Methods.sessionList, { workspace: node.folder.uri.fsPath, limit: sessionsShown });
+      const r = await this.client.request(ListSessions.type, { workspace: node.folder.uri.fsPath, limit: sessionsShown });
       return r.sessions.length ? r.sessions.map((session) => ({ kind: 'session', session })) : [{ kind: 'message', text: 'No sessions yet.' }];
     } catch (err) {
       return [{ kind: 'message', text: `Could not list sessions: ${(err as Error).message}` }];

@@ -9,21 +9,17 @@ import {
   Emitter,
   Event,
   MessageConnection,
+  RequestType,
   ResponseError,
   StreamMessageReader,
   StreamMessageWriter,
   createMessageConnection,
 } from 'vscode-jsonrpc/node';
-import { ClientNotifications, ErrorCodes, Methods, ServerNotifications } from '../protocol/methods';
-import type {
-  AttachResult,
-  InitializeResult,
-  SessionChangedNotification,
-  SessionDetachedNotification,
-  SessionEvent,
-  SessionEventNotification,
-  SessionTransitionedNotification,
-} from '../protocol/types';
+import { ErrorCodes } from '../protocol/errors';
+import { EventChannel, SessionEvent, parseEventEnvelope, parseSessionEvent } from '../protocol/events';
+import { AttachSession, DetachSession, Initialize, Shutdown } from '../protocol/methods';
+import { Exit, Initialized, LogMessage, SessionChanged, SessionDetached, SessionEventNotification, SessionTransitioned } from '../protocol/notifications';
+import type { InitializeResult } from '../protocol/types';
 import { CrashDecision, RestartPolicy } from './restartPolicy';
 
 /** What the client needs of a child process (a ChildProcess satisfies it; tests pass a fake). */
@@ -64,7 +60,8 @@ export interface Cursor { sessionId: string; seq: number }
 export interface AttachOptions {
   sessionId: string;
   afterSeq?: number;
-  channels?: string[];
+  channels?: EventChannel[];
+  /** Each event this extension knows, parsed; unknown and malformed ones only move the cursor. */
   onEvent: (event: SessionEvent) => void;
   /** The session was deleted (the attachment is over). */
   onEnded?: (reason: string) => void;
@@ -80,12 +77,16 @@ export class Attachment implements Disposable {
     this.cursor = { sessionId: options.sessionId, seq: options.afterSeq ?? 0 };
   }
 
-  /** Delivers an event unless it is at or before the cursor (a re-attach may overlap). */
-  deliver(event: SessionEvent): void {
+  /**
+   * Delivers the event at `at` unless it is at or before the cursor (a re-attach may overlap). An
+   * event this extension cannot read (`undefined`: unknown or malformed) still moves the cursor, so a
+   * re-attach does not ask for it again.
+   */
+  deliver(at: Cursor, event: SessionEvent | undefined): void {
     if (this.disposed) return;
-    if (event.sessionId === this.cursor.sessionId && event.seq <= this.cursor.seq) return;
-    this.cursor = { sessionId: event.sessionId, seq: event.seq };
-    this.options.onEvent(event);
+    if (at.sessionId === this.cursor.sessionId && at.seq <= this.cursor.seq) return;
+    this.cursor = at;
+    if (event) this.options.onEvent(event);
   }
 
   dispose(): void {
@@ -117,14 +118,14 @@ export class SidecarClient implements Disposable {
   initializeResult: InitializeResult | undefined;
 
   private readonly stateEmitter = new Emitter<ClientState>();
-  private readonly changedEmitter = new Emitter<SessionChangedNotification>();
-  private readonly transitionedEmitter = new Emitter<SessionTransitionedNotification>();
+  private readonly changedEmitter = new Emitter<SessionChanged.Params>();
+  private readonly transitionedEmitter = new Emitter<SessionTransitioned.Params>();
   private readonly restartedEmitter = new Emitter<InitializeResult>();
   private readonly gaveUpEmitter = new Emitter<{ reason: string }>();
 
   readonly onDidChangeState: Event<ClientState> = this.stateEmitter.event;
-  readonly onSessionChanged: Event<SessionChangedNotification> = this.changedEmitter.event;
-  readonly onSessionTransitioned: Event<SessionTransitionedNotification> = this.transitionedEmitter.event;
+  readonly onSessionChanged: Event<SessionChanged.Params> = this.changedEmitter.event;
+  readonly onSessionTransitioned: Event<SessionTransitioned.Params> = this.transitionedEmitter.event;
   /** After a crash: the new sidecar is initialized and every attachment has been re-attached. */
   readonly onDidRestart: Event<InitializeResult> = this.restartedEmitter.event;
   /** The restart policy gave up; call start() to retry. */
@@ -154,13 +155,16 @@ export class SidecarClient implements Disposable {
     return this.whenRunning();
   }
 
-  /** A request, once the sidecar is running; errors become SidecarError with the protocol's code. */
-  async request<R>(method: string, params?: unknown, token?: CancellationToken): Promise<R> {
+  /**
+   * A request (one of protocol/methods.ts), once the sidecar is running; errors become SidecarError
+   * with the protocol's code.
+   */
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
     await this.whenReady();
     const connection = this.connection;
     if (!connection) throw new SidecarError('the sidecar is not running', ErrorCodes.InternalError);
     try {
-      return await (token ? connection.sendRequest<R>(method, params ?? {}, token) : connection.sendRequest<R>(method, params ?? {}));
+      return await connection.sendRequest(type, params, token);
     } catch (err) {
       if (err instanceof ResponseError) throw new SidecarError(err.message, err.code, err.data);
       throw err;
@@ -188,7 +192,7 @@ export class SidecarClient implements Disposable {
     if (id === undefined) return;
     this.byAttachId.delete(id);
     if (this.state === 'running' && this.connection) {
-      this.connection.sendRequest(Methods.sessionDetach, { attachId: id }).catch(() => undefined);
+      this.connection.sendRequest(DetachSession.type, { attachId: id }).catch(() => undefined);
     }
   }
 
@@ -205,8 +209,8 @@ export class SidecarClient implements Disposable {
     const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
     try {
       if (connection && this.state === 'running') {
-        await withTimeout(connection.sendRequest(Methods.shutdown), this.options.stopTimeoutMs ?? 5_000);
-        await connection.sendNotification(ClientNotifications.exit);
+        await withTimeout(connection.sendRequest(Shutdown.type), this.options.stopTimeoutMs ?? 5_000);
+        await connection.sendNotification(Exit.type);
       } else {
         proc.stdin.end();
       }
@@ -299,11 +303,11 @@ export class SidecarClient implements Disposable {
       exitedEarly?.(new ExitedEarly(`the sidecar exited (code ${code ?? '-'}, signal ${signal ?? '-'}) before it was initialized`));
       this.onExit(generation, code, signal);
     });
-    connection.onNotification(ServerNotifications.sessionEvent, (p: SessionEventNotification) => this.byAttachId.get(p.attachId)?.deliver(p.event));
-    connection.onNotification(ServerNotifications.sessionChanged, (p: SessionChangedNotification) => this.changedEmitter.fire(p));
-    connection.onNotification(ServerNotifications.sessionTransitioned, (p: SessionTransitionedNotification) => this.transitionedEmitter.fire(p));
-    connection.onNotification(ServerNotifications.sessionDetached, (p: SessionDetachedNotification) => this.onDetached(p));
-    connection.onNotification(ServerNotifications.logMessage, (p: { type: number; message: string }) => {
+    connection.onNotification(SessionEventNotification.type, (p) => this.onEvent(p));
+    connection.onNotification(SessionChanged.type, (p) => this.changedEmitter.fire(p));
+    connection.onNotification(SessionTransitioned.type, (p) => this.transitionedEmitter.fire(p));
+    connection.onNotification(SessionDetached.type, (p) => this.onDetached(p));
+    connection.onNotification(LogMessage.type, (p) => {
       // LSP MessageType: 1 error, 2 warning, 3 info, 4 log.
       const line = `sidecar: ${p.message}`;
       if (p.type === 1) this.options.logger.error(line);
@@ -314,7 +318,7 @@ export class SidecarClient implements Disposable {
     connection.listen();
 
     const result = await Promise.race([
-      connection.sendRequest<InitializeResult>(Methods.initialize, {
+      connection.sendRequest(Initialize.type, {
         processId: process.pid,
         clientInfo: this.options.clientInfo,
         initializationOptions: this.options.initializationOptions(),
@@ -322,7 +326,7 @@ export class SidecarClient implements Disposable {
       exitedBeforeReady,
     ]);
     exitedEarly = undefined;
-    await connection.sendNotification(ClientNotifications.initialized, {});
+    await connection.sendNotification(Initialized.type, {});
     this.initializeResult = result;
     this.options.logger.info(`sidecar ${result.serverInfo.version} ready (pid ${result.serverInfo.pid ?? proc.pid}, socket ${result.serverInfo.socket ?? '-'})`);
     this.setState('running');
@@ -344,7 +348,7 @@ export class SidecarClient implements Disposable {
     a.attachId = undefined;
     await this.whenReadyOrStarting();
     const connection = this.connection!;
-    const r = await connection.sendRequest<AttachResult>(Methods.sessionAttach, {
+    const r = await connection.sendRequest(AttachSession.type, {
       sessionId: a.cursor.sessionId,
       afterSeq: a.cursor.seq,
       ...(a.options.channels ? { channels: a.options.channels } : {}),
@@ -353,7 +357,7 @@ export class SidecarClient implements Disposable {
       throw err;
     });
     if (a.disposed) {
-      connection.sendRequest(Methods.sessionDetach, { attachId: r.attachId }).catch(() => undefined);
+      connection.sendRequest(DetachSession.type, { attachId: r.attachId }).catch(() => undefined);
       return;
     }
     a.attachId = r.attachId;
@@ -365,7 +369,29 @@ export class SidecarClient implements Disposable {
     if (this.state !== 'running') await this.whenReady();
   }
 
-  private onDetached(p: SessionDetachedNotification): void {
+  /** An event for an attachment: parsed here, once, so every reader gets it typed. */
+  private onEvent(p: SessionEventNotification.Params): void {
+    const a = this.byAttachId.get(p.attachId);
+    if (!a) return;
+    let at: Cursor;
+    try {
+      const envelope = parseEventEnvelope(p.event);
+      at = { sessionId: envelope.sessionId, seq: envelope.seq };
+    } catch (err) {
+      this.options.logger.error(`${(err as Error).message}; the event is skipped`);
+      return;
+    }
+    let event: SessionEvent | undefined;
+    try {
+      event = parseSessionEvent(p.event);
+    } catch (err) {
+      // A sidecar bug, not a reason to stop the stream: say it, skip the event, go on.
+      this.options.logger.error(`${(err as Error).message}; the event is skipped`);
+    }
+    a.deliver(at, event);
+  }
+
+  private onDetached(p: SessionDetached.Params): void {
     const a = this.byAttachId.get(p.attachId);
     if (!a) return;
     this.byAttachId.delete(p.attachId);

@@ -1,6 +1,6 @@
 // The open worker terminals, one per worker id, in the editor area (or the panel, by setting).
 import * as vscode from 'vscode';
-import { Methods } from '../protocol/methods';
+import { StopWorker } from '../protocol/methods';
 import type { Session, Worker } from '../protocol/types';
 import type { SidecarClient } from '../sidecar/client';
 import { WorkerPty } from './workerTerminal';
@@ -58,7 +58,7 @@ export class TerminalManager implements vscode.Disposable {
     this.open.delete(pty.worker.id);
     // Closing an extra shell's terminal stops that shell, as in VS Code; the agent keeps running.
     if (byUser && pty.worker.kind === 'terminal') {
-      this.client.request(Methods.workerStop, { workerId: pty.worker.id }).catch((err: Error) => this.log.info(`stop ${pty.worker.id}: ${err.message}`));
+      this.client.request(StopWorker.type, { workerId: pty.worker.id }).catch((err: Error) => this.log.info(`stop ${pty.worker.id}: ${err.message}`));
     }
   }
 }

@@ -3,7 +3,7 @@
 // idle cleanup, a sidecar shutdown) or the worker's sidecar died (`reason: "owner-lost"`): then the
 // terminal stays open with a note, and when the session resumes the same worker id starts again
 // (`system/worker {action:"started"}`) and its output continues in place.
-import type { SessionEvent } from '../protocol/types';
+import type { PtyExitData, SessionEvent } from '../protocol/events';
 import { alternateScreenAfter } from './ansi';
 
 export interface WorkerStreamSink {
@@ -35,9 +35,9 @@ export const exitGraceMs = 8_000;
 
 const dim = (text: string) => `\x1b[0m\r\n\x1b[2m[agent-sidecar] ${text}\x1b[0m\r\n`;
 
-export function exitCodeOf(data: Record<string, unknown>): number | undefined {
-  if (typeof data.exitCode === 'number') return data.exitCode;
-  if (typeof data.signal === 'number') return 128 + data.signal;
+export function exitCodeOf(data: PtyExitData): number | undefined {
+  if (data.exitCode !== undefined) return data.exitCode;
+  if (data.signal !== undefined) return 128 + data.signal;
   return undefined;
 }
 
@@ -76,18 +76,17 @@ export class WorkerStream {
 
   onEvent(e: SessionEvent): void {
     if (this.phaseValue === 'closed' || this.phaseValue === 'ended') return;
-    const d = e.data ?? {};
     if (e.channel === 'pty') {
       if (e.workerId !== this.workerId) return;
-      if (e.type === 'output' && typeof d.data === 'string') {
-        this.sink.write(d.data);
-        this.alternateScreen = alternateScreenAfter(d.data, this.alternateScreen);
+      if (e.type === 'output') {
+        this.sink.write(e.data.data);
+        this.alternateScreen = alternateScreenAfter(e.data.data, this.alternateScreen);
       } else if (e.type === 'exit') {
-        this.onExit(d);
+        this.onExit(e.data);
       }
     } else if (e.channel === 'system') {
-      if (e.type === 'status' && typeof d.status === 'string') this.onStatus(d.status, typeof d.reason === 'string' ? d.reason : undefined);
-      else if (e.type === 'worker' && d.action === 'started' && (d.worker as { id?: string } | undefined)?.id === this.workerId) this.onStarted();
+      if (e.type === 'status') this.onStatus(e.data.status, e.data.reason);
+      else if (e.type === 'worker' && e.data.action === 'started' && e.data.worker.id === this.workerId) this.onStarted();
     }
   }
 
@@ -112,14 +111,14 @@ export class WorkerStream {
     this.phaseValue = 'closed';
   }
 
-  private onExit(d: Record<string, unknown>): void {
+  private onExit(d: PtyExitData): void {
     const code = exitCodeOf(d);
     if (d.reason === 'owner-lost') {
       this.pause(suspendNote('owner-lost'));
       return;
     }
     // A shell that exited by itself (`exit`, Ctrl-D): its session goes on, the terminal closes now.
-    if (this.kind === 'terminal' && typeof d.exitCode === 'number' && typeof d.signal !== 'number') {
+    if (this.kind === 'terminal' && d.exitCode !== undefined && d.signal === undefined) {
       this.close(code);
       return;
     }

@@ -4,8 +4,9 @@
 // code, unless its session was suspended or its sidecar died: then the terminal stays with a note,
 // Enter resumes the session, and the same worker continues here when it starts again.
 import * as vscode from 'vscode';
-import { ErrorCodes, Methods } from '../protocol/methods';
-import type { ScreenResult, Session, Worker } from '../protocol/types';
+import { ErrorCodes } from '../protocol/errors';
+import { GetSession, GetWorkerScreen, ResizeWorker, WorkerInput } from '../protocol/methods';
+import type { Worker } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
 import { WorkerStream, suspendNote } from './workerStream';
 
@@ -64,7 +65,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
   handleInput(data: string): void {
     switch (this.stream.phase) {
       case 'running':
-        this.client.request(Methods.workerInput, { workerId: this.worker.id, data }).catch((err: Error) => this.log.warn(`input to ${this.worker.id}: ${err.message}`));
+        this.client.request(WorkerInput.type, { workerId: this.worker.id, data }).catch((err: Error) => this.log.warn(`input to ${this.worker.id}: ${err.message}`));
         return;
       case 'paused':
         if (data.includes('\r')) this.onResumeRequested(this.sessionId);
@@ -85,7 +86,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
     this.resizeTimer = setTimeout(() => {
       const cols = Math.min(1000, Math.max(2, d.columns));
       const rows = Math.min(500, Math.max(1, d.rows));
-      this.client.request(Methods.workerResize, { workerId: this.worker.id, cols, rows }).catch((err: Error) => this.log.warn(`resize ${this.worker.id}: ${err.message}`));
+      this.client.request(ResizeWorker.type, { workerId: this.worker.id, cols, rows }).catch((err: Error) => this.log.warn(`resize ${this.worker.id}: ${err.message}`));
     }, resizeDebounceMs);
   }
 
@@ -97,7 +98,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
   async checkAlive(): Promise<void> {
     if (!this.opened || !this.stream.running) return;
     try {
-      const s = await this.client.request<Session>(Methods.sessionGet, { sessionId: this.sessionId });
+      const s = await this.client.request(GetSession.type, { sessionId: this.sessionId });
       if ((s.status === 'active' || s.status === 'created') && !s.owner) this.stream.pause(suspendNote('owner-lost'));
     } catch (err) {
       this.stream.end(`the sidecar restarted and this process is no longer running (${(err as Error).message})`);
@@ -115,7 +116,7 @@ export class WorkerPty implements vscode.Pseudoterminal {
   private async start(dimensions: vscode.TerminalDimensions | undefined): Promise<void> {
     let afterSeq = 0;
     try {
-      const screen = await this.client.request<ScreenResult>(Methods.workerScreen, { workerId: this.worker.id });
+      const screen = await this.client.request(GetWorkerScreen.type, { workerId: this.worker.id });
       this.writeEmitter.fire(screen.ansi);
       this.stream.alternateScreen = screen.alternateScreen ?? false;
       afterSeq = screen.seq;
