@@ -74,11 +74,15 @@ export interface ChatHistoryMessage {
 
 export interface ChatSendResult {
   turnId: string;
-  status: 'completed' | 'cancelled' | 'failed';
+  /** `cleared`: the text was the provider's clear command; the session moved on (no turn). */
+  status: 'completed' | 'cancelled' | 'failed' | 'cleared';
   text: string;
   durationMs: number;
+  /** The session the turn ended in; for `cleared`, the new session. */
   sessionId?: string;
   reason?: string;
+  /** For `cleared`: the session the clear ended. */
+  previousSessionId?: string;
 }
 
 export interface ScreenResult {

@@ -60,7 +60,11 @@ public sealed record ExitData(int? ExitCode, int? Signal, string? Reason = null)
 
 public sealed record ResizeData(int Cols, int Rows);
 
-public sealed record ErrorData(string Message, string? Source, string? Tail);
+/// <summary>An error; <c>LostBytes</c> with <c>source:"store"</c>: output that could not be recorded (written by the store writer itself).</summary>
+public sealed record ErrorData(string Message, string? Source, string? Tail, long? LostBytes = null);
+
+/// <summary>Terminal output as text (written by the store writer straight from the PTY's bytes, in this shape).</summary>
+public sealed record OutputData(string Data);
 
 /// <summary>A worktree session's worktree: <c>created</c>, <c>removed</c> or <c>kept</c> (with the reason).</summary>
 public sealed record WorktreeData(string Action, string Path, string? Branch, string? Reason);
@@ -72,26 +76,27 @@ public sealed record WorktreeData(string Action, string Path, string? Branch, st
 [JsonSerializable(typeof(ResizeData))]
 [JsonSerializable(typeof(ErrorData))]
 [JsonSerializable(typeof(WorktreeData))]
+[JsonSerializable(typeof(OutputData))]
 internal sealed partial class EventJsonContext : JsonSerializerContext;
 
 /// <summary>Builders for the events the core writes (channel, type and payload in one place).</summary>
 public static class Events
 {
     public static EventDraft Status(string sessionId, string status, string? reason, string? previous) =>
-        new(sessionId, "system", "status", null, JsonSerializer.SerializeToUtf8Bytes(new StatusData(status, reason, previous), EventJsonContext.Default.StatusData));
+        new(sessionId, Channels.System, EventTypes.Status, null, JsonSerializer.SerializeToUtf8Bytes(new StatusData(status, reason, previous), EventJsonContext.Default.StatusData));
 
     public static EventDraft Worker(string sessionId, string action, WorkerRow worker) =>
-        new(sessionId, "system", "worker", worker.Id, JsonSerializer.SerializeToUtf8Bytes(new WorkerEventData(action, WorkerSnapshot.From(worker)), EventJsonContext.Default.WorkerEventData));
+        new(sessionId, Channels.System, EventTypes.Worker, worker.Id, JsonSerializer.SerializeToUtf8Bytes(new WorkerEventData(action, WorkerSnapshot.From(worker)), EventJsonContext.Default.WorkerEventData));
 
     public static EventDraft Exit(string sessionId, string workerId, int? exitCode, int? signal, string? reason = null) =>
-        new(sessionId, "pty", "exit", workerId, JsonSerializer.SerializeToUtf8Bytes(new ExitData(exitCode, signal, reason), EventJsonContext.Default.ExitData));
+        new(sessionId, Channels.Pty, EventTypes.Exit, workerId, JsonSerializer.SerializeToUtf8Bytes(new ExitData(exitCode, signal, reason), EventJsonContext.Default.ExitData));
 
     public static EventDraft Resize(string sessionId, string workerId, int cols, int rows) =>
-        new(sessionId, "pty", "resize", workerId, JsonSerializer.SerializeToUtf8Bytes(new ResizeData(cols, rows), EventJsonContext.Default.ResizeData));
+        new(sessionId, Channels.Pty, EventTypes.Resize, workerId, JsonSerializer.SerializeToUtf8Bytes(new ResizeData(cols, rows), EventJsonContext.Default.ResizeData));
 
     public static EventDraft Worktree(string sessionId, string action, string path, string? branch, string? reason) =>
-        new(sessionId, "system", "worktree", null, JsonSerializer.SerializeToUtf8Bytes(new WorktreeData(action, path, branch, reason), EventJsonContext.Default.WorktreeData));
+        new(sessionId, Channels.System, EventTypes.Worktree, null, JsonSerializer.SerializeToUtf8Bytes(new WorktreeData(action, path, branch, reason), EventJsonContext.Default.WorktreeData));
 
     public static EventDraft Error(string sessionId, string? workerId, string message, string? source = null, string? tail = null) =>
-        new(sessionId, "system", "error", workerId, JsonSerializer.SerializeToUtf8Bytes(new ErrorData(message, source, tail), EventJsonContext.Default.ErrorData));
+        new(sessionId, Channels.System, EventTypes.Error, workerId, JsonSerializer.SerializeToUtf8Bytes(new ErrorData(message, source, tail), EventJsonContext.Default.ErrorData));
 }

@@ -52,6 +52,10 @@ internal sealed partial class MetricsJsonContext : JsonSerializerContext;
 /// </summary>
 public static class MetricsRecords
 {
+    public const string StartKind = "start";
+    public const string EndKind = "end";
+    public const string UsageKind = "usage";
+
     public const string Exit = "exit";
     public const string Clear = "clear";
     public const string Suspend = "suspend";
@@ -60,13 +64,13 @@ public static class MetricsRecords
     public const string Failed = "failed";
 
     public static void Start(WriteContext ctx, SessionRow row) =>
-        Write(ctx, row, "start", null, null);
+        Write(ctx, row, StartKind, null, null);
 
     public static void End(WriteContext ctx, SessionRow row, string reason) =>
-        Write(ctx, row, "end", reason, null);
+        Write(ctx, row, EndKind, reason, null);
 
     public static void Usage(WriteContext ctx, SessionRow row, UsageDelta usage) =>
-        Write(ctx, row, "usage", null, usage);
+        Write(ctx, row, UsageKind, null, usage);
 
     private static void Write(WriteContext ctx, SessionRow row, string kind, string? reason, UsageDelta? usage)
     {
@@ -82,7 +86,7 @@ public static class MetricsRecords
             Workspace = row.Workspace,
             TaskId = row.TaskId,
             StartedAt = Iso(row.CreatedAt),
-            EndedAt = kind == "end" ? Iso(row.EndedAt ?? ctx.Now) : null,
+            EndedAt = kind == EndKind ? Iso(row.EndedAt ?? ctx.Now) : null,
             Reason = reason,
             TransitionedFrom = row.TransitionedFrom,
             TransitionedTo = row.TransitionedTo,
@@ -90,7 +94,7 @@ public static class MetricsRecords
         };
         var json = JsonSerializer.SerializeToUtf8Bytes(record, MetricsJsonContext.Default.MetricsRecord);
         MetricsOutbox.Add(ctx, new OutboxRecord(record.Id, row.Id, kind, json, ctx.Now, 0));
-        ctx.Append(new EventDraft(row.Id, "metrics", kind, null, json));
+        ctx.Append(new EventDraft(row.Id, Channels.Metrics, kind, null, json));
     }
 
     private static string Iso(long unixMs) =>

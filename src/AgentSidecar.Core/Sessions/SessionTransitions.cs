@@ -211,7 +211,7 @@ internal sealed class SessionTransitions(SessionContext ctx)
         });
 
     private static EventDraft Transition(string sessionId, string? from, string? to, string trigger) =>
-        new(sessionId, Channels.System, "transition", null, JsonSerializer.SerializeToUtf8Bytes(new TransitionData(from, to, trigger), TransitionJsonContext.Default.TransitionData));
+        new(sessionId, Channels.System, Events.EventTypes.Transition, null, JsonSerializer.SerializeToUtf8Bytes(new TransitionData(from, to, trigger), TransitionJsonContext.Default.TransitionData));
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
