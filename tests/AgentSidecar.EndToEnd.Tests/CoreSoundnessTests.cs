@@ -75,26 +75,38 @@ public sealed class CoreSoundnessTests : IDisposable
         }
     }
 
-    [Fact(Timeout = 180000)]
-    public async Task AgentThatExitsAtOnce_TwoHundredStarts_NoEndedSessionComesBackActive()
+    [Theory(Timeout = 180000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AgentThatExitsAtOnce_TwoHundredStarts_NoEndedSessionComesBackActive(bool withChat)
     {
-        // A provider whose program exits at once: the stop path races the start's "active".
-        var options = new JsonObject { ["providers"] = new JsonObject { ["quitter"] = new JsonObject { ["command"] = "/bin/false" } } };
+        // A provider whose program exits at once: the stop path races the start's "active". As a
+        // plain terminal, and as an agent (with a ready signal it never gives).
+        var quitter = new JsonObject { ["command"] = "/bin/false" };
+        if (withChat)
+        {
+            quitter["ready"] = new JsonObject { ["osc"] = "^7501;state=idle" };
+            quitter["readyTimeoutSeconds"] = 5;
+        }
+
+        var options = new JsonObject { ["providers"] = new JsonObject { ["quitter"] = quitter } };
         await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: options);
         var c = sidecar.Client;
         var ws = Workspace();
-        var ids = new List<string>();
-        for (var i = 0; i < 200; i++)
+        // Eight at a time: the writer is busy, which widens the window the race needs.
+        for (var batch = 0; batch < 25; batch++)
         {
-            try
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
             {
-                var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "quitter", ["reuse"] = false });
-                ids.Add(s.GetProperty("id").GetString()!);
-            }
-            catch (RpcErrorException)
-            {
-                // A start may report that the program could not be started; the session is then failed too.
-            }
+                try
+                {
+                    await c.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "quitter", ["reuse"] = false });
+                }
+                catch (RpcErrorException)
+                {
+                    // A start may report that the program could not be started; the session is then failed too.
+                }
+            }));
         }
 
         var all = (await c.RequestAsync("session/list", new JsonObject { ["workspace"] = ws, ["limit"] = 1000 })).GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();

@@ -12,6 +12,7 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
     private readonly StoreWriter _writer;
     private readonly Action<LiveWorker, PtyExit> _onExit;
     private readonly TimeProvider _clock;
+    private readonly Action<LiveWorker, Exception>? _onFailure;
     private readonly object _gateLock = new();
     private readonly byte[] _partial = new byte[4];
     private List<byte[]>? _gated = [];
@@ -19,8 +20,9 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
     private int _partialLength;
     private string _sessionId;
 
-    public LiveWorker(WorkerRow row, StoreWriter writer, Action<LiveWorker, PtyExit> onExit, TimeProvider clock)
+    public LiveWorker(WorkerRow row, StoreWriter writer, Action<LiveWorker, PtyExit> onExit, TimeProvider clock, Action<LiveWorker, Exception>? onFailure = null)
     {
+        _onFailure = onFailure;
         _clock = clock;
         Row = row;
         _sessionId = row.SessionId;
@@ -135,6 +137,8 @@ internal sealed class LiveWorker : IPtyListener, IOutputSource
 
         _onExit(this, exit);
     }
+
+    public void OnListenerFailed(Exception exception) => _onFailure?.Invoke(this, exception);
 
     /// <summary>The length of <paramref name="data"/> that ends on a UTF-8 character boundary.</summary>
     internal static int CompleteLength(ReadOnlySpan<byte> data)

@@ -32,7 +32,7 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
             Rows = spec.Rows,
             CreatedAt = ctx.Now(),
         };
-        var worker = new LiveWorker(row, ctx.Writer, OnExit, ctx.Clock) { Session = live };
+        var worker = new LiveWorker(row, ctx.Writer, OnExit, ctx.Clock, (w, ex) => LogOutputFailed(ctx.Logger, ex, w.Id)) { Session = live };
         var env = new Dictionary<string, string>(ctx.Environment, StringComparer.Ordinal)
         {
             ["TERM"] = "xterm-256color",
@@ -166,6 +166,9 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
     }
 
     private static string Describe(PtyExit exit) => exit.Signal is { } s ? $"signal {s}" : $"exit code {exit.ExitCode}";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "passing the output or exit of worker {WorkerId} on failed; its terminal keeps running")]
+    private static partial void LogOutputFailed(ILogger logger, Exception ex, string workerId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "recording the exit of worker {WorkerId} failed")]
     private static partial void LogExitFailed(ILogger logger, Exception ex, string workerId);

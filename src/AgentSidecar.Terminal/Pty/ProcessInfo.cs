@@ -4,7 +4,6 @@ namespace AgentSidecar.Terminal.Pty;
 public static class ProcessInfo
 {
     /// <summary>Fields of /proc/PID/stat after "pid (comm) ": state is index 0, so field N is N-3.</summary>
-    private const int PgrpIndex = 2;
     private const int SessionIndex = 3;
     private const int StartTimeIndex = 19;
 

@@ -61,9 +61,6 @@ public sealed class PtyProcess : IDisposable
 
     public bool HasExited => _exited.Task.IsCompleted;
 
-    /// <summary>Raised (on the reader thread) when the listener threw; the PTY keeps going.</summary>
-    public static event Action<Exception>? ListenerFailed;
-
     public unsafe static PtyProcess Start(PtyStartInfo info, IPtyListener listener)
     {
         var fd = Libc.PosixOpenpt(Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
@@ -312,12 +309,24 @@ public sealed class PtyProcess : IDisposable
             catch (Exception ex)
             {
                 // An exception on this thread would end the whole sidecar: report it and go on.
-                ListenerFailed?.Invoke(ex);
+                ReportListenerFailure(ex);
             }
             finally
             {
                 _exited.TrySetResult(exit);
             }
+        }
+    }
+
+    private void ReportListenerFailure(Exception ex)
+    {
+        try
+        {
+            _listener.OnListenerFailed(ex);
+        }
+        catch (Exception)
+        {
+            // Reporting failed too: nothing else can be told without risking the reader thread.
         }
     }
 
@@ -329,7 +338,7 @@ public sealed class PtyProcess : IDisposable
         }
         catch (Exception ex)
         {
-            ListenerFailed?.Invoke(ex);
+            ReportListenerFailure(ex);
         }
     }
 

@@ -35,6 +35,12 @@ public interface IPtyListener
     void OnOutput(ReadOnlySpan<byte> data);
 
     void OnExit(PtyExit exit);
+
+    /// <summary>
+    /// <see cref="OnOutput"/> or <see cref="OnExit"/> threw. An exception on the reader thread would
+    /// end the whole process, so the PTY reports it here (for the log) and goes on.
+    /// </summary>
+    void OnListenerFailed(Exception exception);
 }
 
 public sealed class PtyStartException(string message, int errno) : Exception(message)
