@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Installs the pinned agent CLIs (OpenAI Codex, Augment Auggie) into a cache folder and prints
-# where their executables are:
+# Installs the pinned agent CLIs (OpenAI Codex, Augment Auggie, Claude Code) into a cache folder and
+# prints where their executables are:
 #   CODEX_BIN=<abs path of the static codex binary>
 #   AUGGIE_BIN=<abs path of auggie's launcher (augment.mjs, a node ESM bundle with a shebang)>
-# Progress goes to stderr; only the two lines above go to stdout.
+#   CLAUDE_BIN=<abs path of Claude Code's native binary (from its per-platform npm package)>
+# Progress goes to stderr; only the three lines above go to stdout.
 # Idempotent: a package is reinstalled only when its ".installed-ok" marker is missing.
 #
 # Env: AGENT_SIDECAR_CACHE (default $HOME/.cache/agent-sidecar)
-#      CODEX_VERSION / AUGGIE_VERSION override the pins (for trying a newer release).
+#      CODEX_VERSION / AUGGIE_VERSION / CLAUDE_VERSION override the pins (for trying a newer release).
 set -euo pipefail
 
 CODEX_VERSION="${CODEX_VERSION:-0.169.0}"
 AUGGIE_VERSION="${AUGGIE_VERSION:-0.36.0}"
+CLAUDE_VERSION="${CLAUDE_VERSION:-2.1.332}"
 CACHE_ROOT="${AGENT_SIDECAR_CACHE:-$HOME/.cache/agent-sidecar}"
 AGENTS_DIR="$CACHE_ROOT/agents"
 MARKER=".installed-ok"
@@ -65,6 +67,23 @@ install_pkg() {
   printf '%s\n' "$prefix"
 }
 
+# Claude Code ships its native binary in one npm package per platform (optional dependencies
+# @anthropic-ai/claude-code-<plat>); the main package's postinstall hard-links it to bin/claude.exe.
+claude_platform() {
+  local os arch musl=""
+  os="$(uname -s)"; arch="$(uname -m)"
+  if [ "$os" = Linux ] && ! ldd --version 2>&1 | grep -qi glibc; then
+    ldd --version 2>&1 | grep -qi musl && musl="-musl"
+  fi
+  case "$os/$arch" in
+    Linux/x86_64)              echo "linux-x64$musl" ;;
+    Linux/aarch64|Linux/arm64) echo "linux-arm64$musl" ;;
+    Darwin/x86_64)             echo "darwin-x64" ;;
+    Darwin/arm64)              echo "darwin-arm64" ;;
+    *) die "unsupported platform $os/$arch" ;;
+  esac
+}
+
 read -r codex_plat codex_triple <<<"$(codex_platform)"
 
 # Two test runs starting at once must not install over each other: serialize on a lock file.
@@ -94,8 +113,19 @@ auggie_bin="$(cd "$auggie_pkg" && cd "$(dirname "$auggie_rel")" && pwd)/$(basena
 [ -f "$auggie_bin" ] || die "auggie launcher not found at $auggie_bin"
 chmod +x "$auggie_bin" 2>/dev/null || true
 
+claude_prefix="$(install_pkg @anthropic-ai/claude-code "$CLAUDE_VERSION" claude-code)"
+claude_bin="$claude_prefix/node_modules/@anthropic-ai/claude-code-$(claude_platform)/claude"
+if [ ! -x "$claude_bin" ]; then
+  # The platform package did not land where expected (layout change, or npm skipped the optional
+  # dependency): the postinstall's copy in the main package is the same binary when it ran.
+  claude_bin="$claude_prefix/node_modules/@anthropic-ai/claude-code/bin/claude.exe"
+  "$claude_bin" --version >/dev/null 2>&1 || die "claude binary not found under $claude_prefix"
+fi
+
 log "codex:  $("$codex_bin" --version 2>/dev/null || echo '?')"
 log "auggie: $(node "$auggie_bin" --version 2>/dev/null || echo '?')"
+log "claude: $("$claude_bin" --version 2>/dev/null || echo '?')"
 
 printf 'CODEX_BIN=%s\n' "$codex_bin"
 printf 'AUGGIE_BIN=%s\n' "$auggie_bin"
+printf 'CLAUDE_BIN=%s\n' "$claude_bin"

@@ -62,6 +62,28 @@ internal sealed class AgentRun : IAsyncDisposable
         return await StartAsync(dir, ws, home, WithMetrics(options, metrics));
     }
 
+    /// <summary>
+    /// Claude Code with a seeded private HOME (no first-run screens) and ANTHROPIC_BASE_URL at the
+    /// fake. <paramref name="profile"/> is merged into the <c>claude</c> provider over
+    /// <c>command</c> = the installed binary (to try profile changes without touching the built-in).
+    /// </summary>
+    public static async Task<AgentRun> ClaudeAsync(FakeAnthropicServer server, string name, string? dir = null, FakeMetricsReceiver? metrics = null, JsonObject? profile = null)
+    {
+        var bins = await AgentInstall.GetAsync();
+        var version = await AgentInstall.ClaudeVersionAsync();
+        dir ??= NewDir("claude-" + name);
+        var ws = Workspace0(dir);
+        var home = ClaudeHome.Create(Path.Combine(dir, "home"), server.BaseUrl, ws, version);
+        var claude = new JsonObject { ["command"] = bins.ClaudeBin };
+        foreach (var (key, value) in profile ?? [])
+        {
+            claude[key] = value?.DeepClone();
+        }
+
+        var options = new JsonObject { ["providers"] = new JsonObject { ["claude"] = claude } };
+        return await StartAsync(dir, ws, home, WithMetrics(options, metrics));
+    }
+
     public async Task<JsonElementSession> StartSessionAsync(string provider)
     {
         var s = await Client.RequestAsync("session/start", new JsonObject { ["workspace"] = Workspace, ["provider"] = provider, ["cols"] = 120, ["rows"] = 40 }, TimeSpan.FromSeconds(60));

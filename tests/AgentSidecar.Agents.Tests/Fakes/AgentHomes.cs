@@ -222,3 +222,85 @@ public static class AuggieHome
             ? [.. Directory.EnumerateFiles(home.TranscriptsDir, "*.json").OrderBy(File.GetCreationTimeUtc).ThenBy(f => f, StringComparer.Ordinal)]
             : [];
 }
+
+/// <summary>A private <c>HOME</c> with <c>~/.claude.json</c> seeded so Claude Code skips its first-run screens.</summary>
+public static class ClaudeHome
+{
+    /// <summary>An Anthropic-looking API key (Claude Code remembers approved keys by their last 20 characters).</summary>
+    public const string ApiKey = "sk-ant-api03-fake-key-for-tests-only-0123456789abcdefABCDEF";
+
+    /// <summary>
+    /// Seeds <c>homeDir/.claude.json</c>: onboarding done for <paramref name="version"/> (else the
+    /// welcome, theme and "what's new" screens come up), a theme, the API key approved (else it asks
+    /// whether to use the key from the environment), and <paramref name="workspace"/> trusted with its
+    /// project onboarding done (else the trust dialog). Returns the env: HOME, ANTHROPIC_BASE_URL (the
+    /// fake's root, without <c>/v1</c>), ANTHROPIC_API_KEY, the switches that turn off telemetry,
+    /// auto-update, error reports and other non-essential traffic, and the proxy vars.
+    /// </summary>
+    public static AgentHome Create(string homeDir, Uri baseUrl, string workspace, string version)
+    {
+        homeDir = Path.GetFullPath(homeDir);
+        workspace = Path.GetFullPath(workspace);
+        Directory.CreateDirectory(Path.Combine(homeDir, ".claude"));
+        var config = new JsonObject
+        {
+            ["hasCompletedOnboarding"] = true,
+            ["lastOnboardingVersion"] = version,
+            ["theme"] = "dark",
+            ["customApiKeyResponses"] = new JsonObject
+            {
+                ["approved"] = new JsonArray(ApiKey[^20..]),
+                ["rejected"] = new JsonArray(),
+            },
+            ["projects"] = new JsonObject
+            {
+                [workspace] = new JsonObject
+                {
+                    ["hasTrustDialogAccepted"] = true,
+                    ["hasCompletedProjectOnboarding"] = true,
+                    ["allowedTools"] = new JsonArray(),
+                },
+            },
+        };
+        File.WriteAllText(Path.Combine(homeDir, ".claude.json"), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["HOME"] = homeDir,
+            ["ANTHROPIC_BASE_URL"] = baseUrl.AbsoluteUri.TrimEnd('/'),
+            ["ANTHROPIC_API_KEY"] = ApiKey,
+            ["DISABLE_TELEMETRY"] = "1",
+            ["DISABLE_AUTOUPDATER"] = "1",
+            ["DISABLE_ERROR_REPORTING"] = "1",
+            ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+            ["DISABLE_BUG_COMMAND"] = "1",
+            ["DISABLE_COST_WARNINGS"] = "1",
+        };
+        foreach (var (key, value) in LoopbackOnly.ProxyVariables())
+        {
+            env[key] = value;
+        }
+
+        return new AgentHome(homeDir, Path.Combine(homeDir, ".claude", "projects"), env);
+    }
+
+    /// <summary>The transcripts <c>~/.claude/projects/&lt;cwd with / and . as -&gt;/&lt;sessionId&gt;.jsonl</c> of all workspaces, oldest first.</summary>
+    public static IReadOnlyList<string> TranscriptFiles(AgentHome home) =>
+        Directory.Exists(home.TranscriptsDir)
+            ? [.. Directory.EnumerateFiles(home.TranscriptsDir, "*.jsonl", SearchOption.AllDirectories).OrderBy(File.GetCreationTimeUtc).ThenBy(f => f, StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>The <c>sessionId</c> in <c>~/.claude/sessions/&lt;pid&gt;.json</c> (Claude Code's current conversation), or null.</summary>
+    public static string? CurrentSessionId(AgentHome home, int pid)
+    {
+        var path = Path.Combine(home.Root, ".claude", "sessions", pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".json");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path))?["sessionId"]?.GetValue<string>();
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
