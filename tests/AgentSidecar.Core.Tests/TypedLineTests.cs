@@ -42,6 +42,14 @@ public sealed class TypedLineTests
     }
 
     [Fact]
+    public void ALoneEscKey_DoesNotSwallowTheNextKey()
+    {
+        var line = new TypedLine();
+        Assert.Empty(line.Feed("\u001b"));
+        Assert.Equal(["/clear"], line.Feed("/clear\r"));
+    }
+
+    [Fact]
     public void KeysSplitAcrossWrites_AreFollowed()
     {
         var line = new TypedLine();

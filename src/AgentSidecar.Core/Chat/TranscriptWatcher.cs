@@ -46,6 +46,7 @@ internal sealed class TranscriptWatcher : ITranscriptSource
     private string? _claimedAs;
     private long _lastLookup;
     private long _lastMoveCheck;
+    private HashSet<string>? _seenThreadLocks;
 
     public TranscriptWatcher(string kind, string baseDir, string cwd, DateTimeOffset since, string? resumeAgentSessionId, TranscriptClaims claims, Func<string> sessionId, Func<int?> agentPid, Func<bool> expecting, TimeProvider clock)
     {
@@ -77,12 +78,6 @@ internal sealed class TranscriptWatcher : ITranscriptSource
 
     public bool AgentMovedOn()
     {
-        // Nothing read yet: whatever the agent opens next is this conversation's file.
-        if (_reader is null)
-        {
-            return false;
-        }
-
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (now - _lastMoveCheck < LookupIntervalMs)
         {
@@ -90,14 +85,19 @@ internal sealed class TranscriptWatcher : ITranscriptSource
         }
 
         _lastMoveCheck = now;
-        if (_kind == TranscriptReaders.ClaudeJsonl)
+        switch (_kind)
         {
-            // Claude Code names its new conversation within milliseconds of a clear, before any file exists.
-            return ClaudeSessionId() is { } current && _reader.AgentSessionId is { } reading && current != reading;
+            case TranscriptReaders.ClaudeJsonl:
+                // Claude Code names its new conversation within milliseconds of a clear, before any file exists.
+                return _reader?.AgentSessionId is { } reading && ClaudeSessionId() is { } current && current != reading;
+            case TranscriptReaders.CodexRollout:
+                // Followed even before anything is read, so locks taken before then are known.
+                return CodexTookNewThreadLock();
+            default:
+                // Auggie writes its session file only after the new conversation's first exchange:
+                // its clears are seen as typed (its /new needs two Enters, never a menu pick alone).
+                return false;
         }
-
-        // Other agents: the transcript the agent process holds open is another one.
-        return OpenByAgent() is { } open && open != _reader.Path && !_retired.Contains(open);
     }
 
     public void Restart(DateTimeOffset since)
@@ -196,31 +196,69 @@ internal sealed class TranscriptWatcher : ITranscriptSource
     /// <summary>A transcript under the base directory that the agent process (or a child) has open.</summary>
     private string? OpenByAgent()
     {
+        var baseDir = System.IO.Path.GetFullPath(_baseDir);
+        return OpenFiles().FirstOrDefault(target => !_retired.Contains(target) && target.StartsWith(baseDir, StringComparison.Ordinal)
+            && (target.EndsWith(".jsonl", StringComparison.Ordinal) || target.EndsWith(".json", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The files the agent process (or a child) has open.</summary>
+    private IEnumerable<string> OpenFiles()
+    {
         if (_agentPid() is not { } pid)
         {
-            return null;
+            yield break;
         }
 
-        var baseDir = System.IO.Path.GetFullPath(_baseDir);
         foreach (var p in ProcessTree(pid))
         {
+            List<string> targets = [];
             try
             {
                 foreach (var fd in Directory.EnumerateFiles($"/proc/{p}/fd"))
                 {
-                    var target = new FileInfo(fd).LinkTarget;
-                    if (target is not null && !_retired.Contains(target) && target.StartsWith(baseDir, StringComparison.Ordinal) && (target.EndsWith(".jsonl", StringComparison.Ordinal) || target.EndsWith(".json", StringComparison.Ordinal)))
+                    if (new FileInfo(fd).LinkTarget is { } target)
                     {
-                        return target;
+                        targets.Add(target);
                     }
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
             }
+
+            foreach (var t in targets)
+            {
+                yield return t;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Problem: Codex writes nothing at a clear that names the new conversation (its rollout file
+    /// comes with the next message, and it keeps the old one open). Solution: it takes a lock file
+    /// named by the new thread's id at once (<c>$CODEX_HOME/thread-writer-locks/&lt;id&gt;.lock</c>,
+    /// held open): a lock that was not there before, while a conversation is being read, is a new one.
+    /// </summary>
+    private bool CodexTookNewThreadLock()
+    {
+        var codexHome = System.IO.Path.GetDirectoryName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(_baseDir)));
+        if (codexHome is null)
+        {
+            return false;
         }
 
-        return null;
+        var locksDir = System.IO.Path.Combine(codexHome, "thread-writer-locks") + "/";
+        var locks = OpenFiles().Where(t => t.StartsWith(locksDir, StringComparison.Ordinal) && t.EndsWith(".lock", StringComparison.Ordinal))
+            .Select(t => System.IO.Path.GetFileNameWithoutExtension(t)).ToHashSet(StringComparer.Ordinal);
+        if (_seenThreadLocks is null)
+        {
+            _seenThreadLocks = locks;
+            return false;
+        }
+
+        var fresh = locks.Where(l => !_seenThreadLocks.Contains(l)).ToList();
+        _seenThreadLocks.UnionWith(fresh);
+        return fresh.Count > 0 && _reader?.AgentSessionId is { } reading && fresh.Any(l => l != reading);
     }
 
     private static IEnumerable<int> ProcessTree(int pid)

@@ -109,6 +109,14 @@ internal sealed class TypedLine
             }
         }
 
+        if (_state == State.Escape)
+        {
+            // A lone Esc key (terminals send a sequence in one write): the next key is a key again.
+            // Agents may clear or keep their input on it, so a line with text in it is unknown now.
+            _state = State.Text;
+            _tainted |= !_inPaste && _line.Length > 0;
+        }
+
         return submitted;
     }
 
