@@ -62,6 +62,43 @@ public sealed class LiveSessionTests : IDisposable
     }
 
     [Fact(Timeout = 30000)]
+    public async Task AStartThatComesToActivateAfterItsAgentEndedTheSession_WritesNothing()
+    {
+        var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));
+        using var writer = new StoreWriter(store, TimeProvider.System);
+        var hub = new EventHub(writer);
+        var ctx = new SessionContext(new SidecarOptions { DataDir = _dir }, store, writer, hub, new ProviderRegistry(_ => null), TimeProvider.System, NullLogger.Instance, new Dictionary<string, string>());
+        var worktrees = new SessionWorktrees(ctx);
+        var stopper = new SessionStopper(ctx, worktrees);
+        var events = new SessionEvents(ctx);
+        var transitions = new SessionTransitions(ctx);
+        var launcher = new SessionLauncher(ctx, new WorkerSpawner(ctx, events, stopper), stopper, new OrphanRecovery(ctx), new ChatWiring(ctx, transitions));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var row = new SessionRow
+        {
+            Id = "s1", Key = "k", Workspace = "/ws", Provider = "quitter", Kind = SessionKinds.Quick, Status = SessionStatuses.Created,
+            CreatedAt = now, UpdatedAt = now, Cols = 80, Rows = 24, LastActivityAt = now,
+        };
+        await writer.WriteAsync(w =>
+        {
+            w.InsertSession(row);
+            return 0;
+        });
+        var live = new LiveSession(row) { Tracking = true };
+        hub.Stream(row.Id, 0);
+        ctx.Registry.Add(live);
+
+        // The agent exited at once: the stop path ended the session before the start got to "active".
+        await stopper.StopAsync(live, SessionStatuses.Failed, "the agent exited (exit code 1)", Metrics.MetricsRecords.Failed);
+        Assert.False(await launcher.ActivateAsync(live, null, writeStart: false));
+
+        Assert.Equal(SessionStatuses.Failed, store.GetSession("s1")!.Status);
+        var statuses = store.ReadEvents("s1", 0, 100, [Channels.System]).Where(e => e.Type == EventTypes.Status).ToList();
+        Assert.Single(statuses);
+        Assert.Single(store.ReadEvents("s1", 0, 100, [Channels.Metrics]), e => e.Type == EventTypes.End);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task TheSameClearSeenTwice_TransitionsOnce_ButTwoTypedClearsAreTwo()
     {
         var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));

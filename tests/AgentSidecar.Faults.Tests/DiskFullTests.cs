@@ -121,6 +121,70 @@ public sealed partial class DiskFullTests : IDisposable
         TestContext.Current.SendDiagnosticMessage($"disk full: {lost[0].GetProperty("data").GetProperty("message").GetString()}");
     }
 
+    [Fact(Timeout = 120000)]
+    public async Task TransitionWhileTheLogCannotBeWritten_FailsWithAClearError_AndLeavesTheOldSessionWholeAndLive()
+    {
+        var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
+        var fake = new JsonObject
+        {
+            ["command"] = "bash",
+            ["args"] = new JsonArray("--norc", Path.Combine(SidecarProcess.RepoRoot, "tests", "testdata", "agents", "fake-agent.sh")),
+            ["ready"] = new JsonObject { ["osc"] = "^7501;state=idle" },
+            ["busy"] = new JsonObject { ["osc"] = "^7501;state=working" },
+            ["done"] = new JsonObject { ["osc"] = "^7501;state=done" },
+            ["input"] = new JsonObject { ["bracketedPaste"] = false, ["submitSeparately"] = false },
+            ["interrupt"] = "\u001b",
+            ["answerPattern"] = "^• ",
+            ["chromePatterns"] = new JsonArray("^›"),
+            ["clear"] = new JsonObject { ["command"] = "/clear", ["enters"] = 1 },
+        };
+        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } });
+        var c = sidecar.Client;
+        var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "fake" });
+        var sid = s.GetProperty("id").GetString()!;
+        var shell = (await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "/bin/bash", ["args"] = new JsonArray("--norc") })).GetProperty("id").GetString()!;
+        Assert.Equal("ECHO[1]:one", (await c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "one" })).GetProperty("text").GetString());
+
+        var largest = Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.StartsWith(workspace, StringComparison.Ordinal)).Max(f => new FileInfo(f).Length);
+        SetFileSizeLimit(sidecar.Pid, (ulong)largest + 64 * 1024);
+        try
+        {
+            await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = shell, ["data"] = "while :; do head -c 2000000 /dev/zero | tr '\\0' q; done\r" });
+            Assert.True(await Procs.WaitUntilAsync(() => sidecar.Stderr.Contains("committing to the event log failed", StringComparison.Ordinal), TimeSpan.FromSeconds(30)),
+                $"no write failed; stderr: {sidecar.Stderr}");
+
+            var error = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/clear", new JsonObject { ["sessionId"] = sid }, TimeSpan.FromSeconds(30)));
+            Assert.Equal(-32603, error.Code);
+            Assert.Matches("(?i)disk|full|I/O", error.Message);
+            await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = shell, ["data"] = "\u0003" });
+        }
+        finally
+        {
+            SetFileSizeLimit(sidecar.Pid, ulong.MaxValue);
+        }
+
+        // Nothing of the new session exists; the old one is live, with its workers, and records on.
+        var list = await c.RequestAsync("session/list", new JsonObject { ["workspace"] = workspace });
+        Assert.Equal([sid], list.GetProperty("sessions").EnumerateArray().Select(x => x.GetProperty("id").GetString()));
+        var view = await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
+        Assert.Equal("active", view.GetProperty("status").GetString());
+        Assert.False(view.TryGetProperty("transitionedTo", out _));
+        Assert.All(view.GetProperty("workers").EnumerateArray(), w => Assert.Equal(sid, w.GetProperty("sessionId").GetString()));
+        await c.RequestAsync("worker/input", new JsonObject { ["workerId"] = shell, ["data"] = "echo after-$((3+3))\r" });
+        var recorded = await Procs.WaitUntilAsync(
+            () => c.RequestAsync("session/events", new JsonObject { ["sessionId"] = sid, ["afterSeq"] = 0, ["limit"] = 10000, ["channels"] = new JsonArray("pty") }).GetAwaiter().GetResult()
+                .GetProperty("events").EnumerateArray().Any(e => e.GetProperty("type").GetString() == "output" && e.GetProperty("data").GetProperty("data").GetString()!.Contains("after-6", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30));
+        Assert.True(recorded, "the shell's output after the failed clear is not recorded in the old session");
+        var answer = await c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "two" });
+        Assert.Equal(sid, answer.GetProperty("sessionId").GetString());
+        Assert.Equal("completed", answer.GetProperty("status").GetString());
+
+        // A clear that can be written now goes through.
+        var cleared = await c.RequestAsync("session/clear", new JsonObject { ["sessionId"] = sid });
+        Assert.Equal(sid, cleared.GetProperty("current").GetProperty("transitionedFrom").GetString());
+    }
+
     private static void SetFileSizeLimit(int pid, ulong bytes)
     {
         var limit = new RLimit { Current = bytes, Max = ulong.MaxValue };

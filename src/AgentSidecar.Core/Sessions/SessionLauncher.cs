@@ -186,7 +186,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
     /// The session becomes active, unless it was stopped meanwhile (its agent exited at once): under
     /// the session's gate, so a stop that already ended it is never overwritten.
     /// </summary>
-    private async Task<bool> ActivateAsync(LiveSession live, string? reason, bool writeStart)
+    internal async Task<bool> ActivateAsync(LiveSession live, string? reason, bool writeStart)
     {
         await live.Gate.WaitAsync().ConfigureAwait(false);
         try
