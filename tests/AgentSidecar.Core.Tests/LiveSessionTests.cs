@@ -13,18 +13,17 @@ public sealed class LiveSessionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact(Timeout = 30000)]
-    public async Task AgentSessionIdReportedDuringATransition_LeavesTheClearedRowCompletedAndLinked()
+    /// <summary>A real store and writer, and one live session in it (status <paramref name="status"/>).</summary>
+    private async Task<(SessionContext Ctx, SidecarStore Store, StoreWriter Writer, LiveSession Live)> LiveAsync(string status)
     {
         var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));
-        using var writer = new StoreWriter(store, TimeProvider.System);
+        var writer = new StoreWriter(store, TimeProvider.System);
         var hub = new EventHub(writer);
         var ctx = new SessionContext(new SidecarOptions { DataDir = _dir }, store, writer, hub, new ProviderRegistry(_ => null), TimeProvider.System, NullLogger.Instance, new Dictionary<string, string>());
-        var transitions = new SessionTransitions(ctx);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var row = new SessionRow
         {
-            Id = "s1", Key = "codex:/ws:", Workspace = "/ws", Provider = "codex", Kind = SessionKinds.Quick, Status = SessionStatuses.Active,
+            Id = "s1", Key = "k", Workspace = "/ws", Provider = "p", Kind = SessionKinds.Quick, Status = status,
             CreatedAt = now, UpdatedAt = now, Cols = 80, Rows = 24, LastActivityAt = now,
         };
         await writer.WriteAsync(w =>
@@ -35,6 +34,15 @@ public sealed class LiveSessionTests : IDisposable
         var live = new LiveSession(row) { Tracking = true };
         hub.Stream(row.Id, 0);
         ctx.Registry.Add(live);
+        return (ctx, store, writer, live);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task AgentSessionIdReportedDuringATransition_LeavesTheClearedRowCompletedAndLinked()
+    {
+        var (ctx, store, writer, live) = await LiveAsync(SessionStatuses.Active);
+        using var ownedWriter = writer;
+        var transitions = new SessionTransitions(ctx);
 
         // The writer is held up; the transition queues its commit, then the agent names its id.
         using var release = new ManualResetEventSlim();
@@ -44,7 +52,7 @@ public sealed class LiveSessionTests : IDisposable
             return 0;
         });
         var transition = transitions.TransitionAsync(live, TransitionTriggers.Terminal, live.Generation);
-        var agentId = live.SetAgentSessionIdAsync(writer, "s1", "agent-conversation-1", now + 1);
+        var agentId = live.SetAgentSessionIdAsync(writer, "s1", "agent-conversation-1", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         release.Set();
         await blocker;
         var (previous, current) = await transition;
@@ -64,29 +72,13 @@ public sealed class LiveSessionTests : IDisposable
     [Fact(Timeout = 30000)]
     public async Task AStartThatComesToActivateAfterItsAgentEndedTheSession_WritesNothing()
     {
-        var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));
-        using var writer = new StoreWriter(store, TimeProvider.System);
-        var hub = new EventHub(writer);
-        var ctx = new SessionContext(new SidecarOptions { DataDir = _dir }, store, writer, hub, new ProviderRegistry(_ => null), TimeProvider.System, NullLogger.Instance, new Dictionary<string, string>());
+        var (ctx, store, writer, live) = await LiveAsync(SessionStatuses.Created);
+        using var ownedWriter = writer;
         var worktrees = new SessionWorktrees(ctx);
         var stopper = new SessionStopper(ctx, worktrees);
         var events = new SessionEvents(ctx);
         var transitions = new SessionTransitions(ctx);
         var launcher = new SessionLauncher(ctx, new WorkerSpawner(ctx, events, stopper), stopper, new OrphanRecovery(ctx), new ChatWiring(ctx, transitions));
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var row = new SessionRow
-        {
-            Id = "s1", Key = "k", Workspace = "/ws", Provider = "quitter", Kind = SessionKinds.Quick, Status = SessionStatuses.Created,
-            CreatedAt = now, UpdatedAt = now, Cols = 80, Rows = 24, LastActivityAt = now,
-        };
-        await writer.WriteAsync(w =>
-        {
-            w.InsertSession(row);
-            return 0;
-        });
-        var live = new LiveSession(row) { Tracking = true };
-        hub.Stream(row.Id, 0);
-        ctx.Registry.Add(live);
 
         // The agent exited at once: the stop path ended the session before the start got to "active".
         await stopper.StopAsync(live, SessionStatuses.Failed, "the agent exited (exit code 1)", Metrics.MetricsRecords.Failed);
@@ -101,25 +93,9 @@ public sealed class LiveSessionTests : IDisposable
     [Fact(Timeout = 30000)]
     public async Task TheSameClearSeenTwice_TransitionsOnce_ButTwoTypedClearsAreTwo()
     {
-        var store = SidecarStore.Open(Path.Combine(_dir, "sidecar.db"));
-        using var writer = new StoreWriter(store, TimeProvider.System);
-        var hub = new EventHub(writer);
-        var ctx = new SessionContext(new SidecarOptions { DataDir = _dir }, store, writer, hub, new ProviderRegistry(_ => null), TimeProvider.System, NullLogger.Instance, new Dictionary<string, string>());
+        var (ctx, _, writer, live) = await LiveAsync(SessionStatuses.Active);
+        using var ownedWriter = writer;
         var transitions = new SessionTransitions(ctx);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var row = new SessionRow
-        {
-            Id = "s1", Key = "k", Workspace = "/ws", Provider = "claude", Kind = SessionKinds.Quick, Status = SessionStatuses.Active,
-            CreatedAt = now, UpdatedAt = now, Cols = 80, Rows = 24, LastActivityAt = now,
-        };
-        await writer.WriteAsync(w =>
-        {
-            w.InsertSession(row);
-            return 0;
-        });
-        var live = new LiveSession(row) { Tracking = true };
-        hub.Stream(row.Id, 0);
-        ctx.Registry.Add(live);
 
         // The agent reports the new conversation first; the typed clear it came from is the same clear.
         var seen = live.Generation;
