@@ -61,6 +61,16 @@ function dataView(e: SessionEvent): Record<string, unknown> {
         case 'delta': return view(e.data, { turnId: true, text: true });
         case 'message': return view(e.data, { turnId: true, role: true, text: true, source: true });
         case 'turn': return view(e.data, { turnId: true, status: true, durationMs: true, usage: (u) => view(u, turnUsage), reason: true });
+        case 'tool': return view(e.data, {
+          turnId: true, toolCallId: true, kind: true, title: true, status: true, command: true, cwd: true, output: true, outputTruncated: true, exitCode: true,
+          files: (f) => (f as object[]).map((x) => view(x, { path: true, oldText: true, newText: true, diff: true })),
+          locations: (l) => (l as object[]).map((x) => view(x, { path: true, line: true })),
+        });
+        case 'approval': return view(e.data, {
+          turnId: true, approvalId: true, toolCallId: true, title: true, detail: true, status: true, resolvedBy: true, optionId: true,
+          options: (o) => (o as object[]).map((x) => view(x, { optionId: true, label: true, kind: true })),
+        });
+        case 'plan': return view(e.data, { turnId: true, entries: (en) => (en as object[]).map((x) => view(x, { text: true, status: true })) });
       }
     case 'metrics':
       switch (e.type) {

@@ -108,6 +108,11 @@ function onChat(state: ChatState, e: Extract<SessionEvent, { channel: 'chat' }>)
       }
       return next;
     }
+    case 'tool':
+    case 'approval':
+    case 'plan':
+      // Agentic items: not drawn yet (the panel's cards are the next step of this work).
+      return state;
   }
 }
 

@@ -19,6 +19,8 @@ export const string: Check<string> = (v, path) => (typeof v === 'string' ? v : f
 
 export const number: Check<number> = (v, path) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'a number', v));
 
+export const boolean: Check<boolean> = (v, path) => (typeof v === 'boolean' ? v : fail(path, 'true or false', v));
+
 export function literal<L extends string>(expected: L): Check<L> {
   return (v, path) => (v === expected ? expected : fail(path, JSON.stringify(expected), v));
 }

@@ -6,7 +6,7 @@
 // Values that name a state or a cause (status, reason, source, action, trigger) are strings, not
 // unions: the protocol adds values, and a value this extension does not know must not cost it the
 // whole event. Literal types are used only where the sidecar writes one fixed value.
-import { Check, Shape, array, literal, number, object, oneOf, optional, string } from './check';
+import { Check, Shape, array, boolean, literal, number, object, oneOf, optional, string } from './check';
 import type { Worker } from './types';
 
 /** Terminal output as text (UTF-8, never split inside a character), up to 64 KiB per event. */
@@ -28,6 +28,46 @@ export interface ChatDeltaData { turnId: string; text: string }
 export interface ChatMessageData { turnId: string; role: 'assistant'; text: string; source: string }
 export interface TurnUsage { inputTokens: number; outputTokens: number; cachedInputTokens: number; toolCalls: number }
 export interface ChatTurnData { turnId: string; status: string; durationMs: number; usage?: TurnUsage; reason?: string }
+
+/** A file an edit changed: `oldText` is absent for a new file; `diff` is unified. */
+export interface ToolFile { path: string; oldText?: string; newText?: string; diff: string }
+export interface ToolLocation { path: string; line?: number }
+/**
+ * One tool call, whole, written again on every change of state (the latest event for a
+ * `toolCallId` is the call as it stands). `kind`: read, edit, delete, move, search, execute, think,
+ * fetch, other; `status`: pending, in_progress, completed, failed. `output` is the tail.
+ */
+export interface ChatToolData {
+  turnId: string;
+  toolCallId: string;
+  kind: string;
+  title: string;
+  status: string;
+  command?: string;
+  cwd?: string;
+  output?: string;
+  outputTruncated?: boolean;
+  exitCode?: number;
+  files?: ToolFile[];
+  locations?: ToolLocation[];
+}
+/** `kind`: allow_once, allow_always, reject_once, reject_always. */
+export interface ApprovalOption { optionId: string; label: string; kind: string }
+/** A question the agent asks before it acts; `status` pending, allowed, rejected, cancelled; `resolvedBy` chat, terminal, agent. */
+export interface ChatApprovalData {
+  turnId: string;
+  approvalId: string;
+  toolCallId?: string;
+  title: string;
+  detail: string;
+  options: ApprovalOption[];
+  status: string;
+  resolvedBy?: string;
+  optionId?: string;
+}
+/** `status`: pending, in_progress, completed. */
+export interface PlanEntry { text: string; status: string }
+export interface ChatPlanData { turnId: string; entries: PlanEntry[] }
 
 /** One turn's usage delta in a metrics record (docs/metrics.md). */
 export interface MetricsUsage { turns: number; inputTokens: number; outputTokens: number; cachedInputTokens: number; toolCalls: number; activeMs: number }
@@ -67,6 +107,9 @@ export type SessionEventData =
   | { channel: 'chat'; type: 'delta'; data: ChatDeltaData }
   | { channel: 'chat'; type: 'message'; data: ChatMessageData }
   | { channel: 'chat'; type: 'turn'; data: ChatTurnData }
+  | { channel: 'chat'; type: 'tool'; data: ChatToolData }
+  | { channel: 'chat'; type: 'approval'; data: ChatApprovalData }
+  | { channel: 'chat'; type: 'plan'; data: ChatPlanData }
   | { channel: 'metrics'; type: 'start'; data: MetricsStartData }
   | { channel: 'metrics'; type: 'end'; data: MetricsEndData }
   | { channel: 'metrics'; type: 'usage'; data: MetricsUsageData };
@@ -113,6 +156,18 @@ const payloads: { [K in EventKind]: Check<DataByKind[K]> } = {
   'chat/delta': object<ChatDeltaData>({ turnId: string, text: string }),
   'chat/message': object<ChatMessageData>({ turnId: string, role: literal('assistant'), text: string, source: string }),
   'chat/turn': object<ChatTurnData>({ turnId: string, status: string, durationMs: number, usage: optional(turnUsage), reason: optional(string) }),
+  'chat/tool': object<ChatToolData>({
+    turnId: string, toolCallId: string, kind: string, title: string, status: string, command: optional(string), cwd: optional(string),
+    output: optional(string), outputTruncated: optional(boolean), exitCode: optional(number),
+    files: optional(array(object<ToolFile>({ path: string, oldText: optional(string), newText: optional(string), diff: string }))),
+    locations: optional(array(object<ToolLocation>({ path: string, line: optional(number) }))),
+  }),
+  'chat/approval': object<ChatApprovalData>({
+    turnId: string, approvalId: string, toolCallId: optional(string), title: string, detail: string,
+    options: array(object<ApprovalOption>({ optionId: string, label: string, kind: string })),
+    status: string, resolvedBy: optional(string), optionId: optional(string),
+  }),
+  'chat/plan': object<ChatPlanData>({ turnId: string, entries: array(object<PlanEntry>({ text: string, status: string })) }),
   'metrics/start': object<MetricsStartData>({ ...metricsRecord, kind: literal('start') }),
   'metrics/end': object<MetricsEndData>({ ...metricsRecord, kind: literal('end'), endedAt: string, reason: string }),
   'metrics/usage': object<MetricsUsageData>({ ...metricsRecord, kind: literal('usage'), usage: metricsUsage }),

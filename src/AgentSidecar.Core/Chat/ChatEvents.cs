@@ -37,6 +37,9 @@ public static class TurnStatuses
 [JsonSerializable(typeof(ChatDeltaData))]
 [JsonSerializable(typeof(ChatMessageData))]
 [JsonSerializable(typeof(ChatTurnData))]
+[JsonSerializable(typeof(ChatToolData))]
+[JsonSerializable(typeof(ChatApprovalData))]
+[JsonSerializable(typeof(ChatPlanData))]
 internal sealed partial class ChatJsonContext : JsonSerializerContext;
 
 internal static class ChatEvents
@@ -45,6 +48,9 @@ internal static class ChatEvents
     public const string DeltaType = "delta";
     public const string MessageType = "message";
     public const string TurnType = "turn";
+    public const string ToolType = "tool";
+    public const string ApprovalType = "approval";
+    public const string PlanType = "plan";
 
     public static EventDraft User(string sessionId, string turnId, string text, string source) =>
         new(sessionId, Channels.Chat, UserType, null, JsonSerializer.SerializeToUtf8Bytes(new ChatUserData(turnId, text, source), ChatJsonContext.Default.ChatUserData));
@@ -54,6 +60,15 @@ internal static class ChatEvents
 
     public static EventDraft Message(string sessionId, string turnId, string text, string source) =>
         new(sessionId, Channels.Chat, MessageType, null, JsonSerializer.SerializeToUtf8Bytes(new ChatMessageData(turnId, "assistant", text, source), ChatJsonContext.Default.ChatMessageData));
+
+    public static EventDraft Tool(string sessionId, ChatToolData data) =>
+        new(sessionId, Channels.Chat, ToolType, null, JsonSerializer.SerializeToUtf8Bytes(data, ChatJsonContext.Default.ChatToolData));
+
+    public static EventDraft Approval(string sessionId, ChatApprovalData data) =>
+        new(sessionId, Channels.Chat, ApprovalType, null, JsonSerializer.SerializeToUtf8Bytes(data, ChatJsonContext.Default.ChatApprovalData));
+
+    public static EventDraft Plan(string sessionId, ChatPlanData data) =>
+        new(sessionId, Channels.Chat, PlanType, null, JsonSerializer.SerializeToUtf8Bytes(data, ChatJsonContext.Default.ChatPlanData));
 
     public static EventDraft Turn(string sessionId, ChatTurnData data) =>
         new(sessionId, Channels.Chat, TurnType, null, JsonSerializer.SerializeToUtf8Bytes(data, ChatJsonContext.Default.ChatTurnData));

@@ -26,6 +26,9 @@ public static class EventTypes
     public const string Delta = ChatEvents.DeltaType;
     public const string Message = ChatEvents.MessageType;
     public const string Turn = ChatEvents.TurnType;
+    public const string Tool = ChatEvents.ToolType;
+    public const string Approval = ChatEvents.ApprovalType;
+    public const string Plan = ChatEvents.PlanType;
 
     // metrics
     public const string Start = MetricsRecords.StartKind;
@@ -57,6 +60,9 @@ internal static class EventCatalogue
         new(Channels.Chat, EventTypes.Delta, ChatJsonContext.Default.ChatDeltaData, "answer text appended while the turn runs"),
         new(Channels.Chat, EventTypes.Message, ChatJsonContext.Default.ChatMessageData, "the whole answer"),
         new(Channels.Chat, EventTypes.Turn, ChatJsonContext.Default.ChatTurnData, "the turn ended"),
+        new(Channels.Chat, EventTypes.Tool, ChatJsonContext.Default.ChatToolData, "a tool call of the turn (a command, an edit, a read…), whole, on every change of state"),
+        new(Channels.Chat, EventTypes.Approval, ChatJsonContext.Default.ChatApprovalData, "the agent asks before it acts; written again when answered"),
+        new(Channels.Chat, EventTypes.Plan, ChatJsonContext.Default.ChatPlanData, "the agent's plan for the turn, whole, on every change"),
         new(Channels.Metrics, EventTypes.Start, MetricsJsonContext.Default.MetricsRecord, "the START record of a tracking period"),
         new(Channels.Metrics, EventTypes.End, MetricsJsonContext.Default.MetricsRecord, "the END record of a tracking period"),
         new(Channels.Metrics, EventTypes.Usage, MetricsJsonContext.Default.MetricsRecord, "the usage of one turn"),
