@@ -216,7 +216,7 @@ public sealed class LocatorTests
     {
         using var temp = new TempDir();
         Directory.CreateDirectory(temp.Combine("sessions"));
-        using var snapshots = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(TestData.File("claude", "sessions-pid-json-snapshots.json")));
+        using var snapshots = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(TestData.File("claude", Path.Combine("sessions", "sessions-pid-json-snapshots.json"))));
         Assert.Null(ClaudeSessionsFile.CurrentSessionId(temp.Path, 18145));
 
         var seen = new List<string>();
