@@ -40,7 +40,7 @@ public sealed class AuggieChatTests
         server.EnqueueReply(FakeReply.Slow("tortoise " + string.Join(' ', Enumerable.Repeat("slowly", 40)), TimeSpan.FromSeconds(20)));
         var slow = run.SendAsync(s.Id, "take your time");
         await server.WaitForChatAsync(1, Wait, Ct);
-        await Task.Delay(500, Ct);
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the slow answer streaming on Auggie's screen", lines => lines.Any(l => l.Contains("tortoise", StringComparison.Ordinal)));
         await run.Client.RequestAsync("chat/cancel", new JsonObject { ["sessionId"] = s.Id });
         var result = await slow;
         Assert.Equal("cancelled", result.GetProperty("status").GetString());

@@ -99,7 +99,7 @@ public sealed class CodexChatTests
 
         // The user types into the agent's own terminal (as in the editor's terminal view), not via chat/send.
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "typed by hand" });
-        await Task.Delay(100, Ct);
+        await Waits.TypedAsync(run.Client, s.AgentWorkerId, "typed by hand");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
 
         var events = await run.Client.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("type").GetString() == "turn"), Wait);

@@ -46,7 +46,8 @@ public sealed class MetricsAgentTests
         await using var run = await AgentRun.CodexAsync(server, "five-clears", metrics: receiver);
         var s = await run.StartSessionAsync("codex");
         // Quick, but at a pace a person could type: Codex takes a burst written within microseconds
-        // as one paste, and then sends part of it as a message.
+        // as one paste, and then sends part of it as a message. The delay paces the input on purpose
+        // (the test is about clears in quick succession, so it must not wait for each to finish).
         for (var i = 0; i < 5; i++)
         {
             await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/clear\r" });

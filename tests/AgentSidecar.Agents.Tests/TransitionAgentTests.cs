@@ -82,7 +82,7 @@ public sealed class TransitionAgentTests
         await using var run = await AgentRun.CodexAsync(server, "typed-clear", metrics: receiver);
         var s = await run.StartSessionAsync("codex");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/clear" });
-        await Task.Delay(100, Ct);
+        await Waits.TypedAsync(run.Client, s.AgentWorkerId, "/clear");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
         var note = await run.Client.WaitForNotificationAsync(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/transitioned", Wait);
         var newId = note.GetProperty("params").GetProperty("current").GetProperty("id").GetString()!;
@@ -105,13 +105,14 @@ public sealed class TransitionAgentTests
 
         // Auggie's /new: the text, Enter to pick the menu entry, Enter to run it.
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/new" });
-        await Task.Delay(150, Ct);
+        await Waits.TypedAsync(run.Client, s.AgentWorkerId, "/new");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
-        await Task.Delay(400, Ct);
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "Auggie's command menu offering \"● new\"", lines => lines.Any(l => l.TrimStart().StartsWith("● new ", StringComparison.Ordinal)));
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
         var note = await run.Client.WaitForNotificationAsync(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/transitioned", Wait);
         var newId = note.GetProperty("params").GetProperty("current").GetProperty("id").GetString()!;
-        await Task.Delay(800, Ct);
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "Auggie's new conversation with an empty prompt", lines =>
+            lines.Any(l => l.Contains("Started a new conversation", StringComparison.Ordinal)) && lines.Any(l => l.Trim() == "›"));
 
         Assert.Equal("PONG:after", (await run.SendAsync(newId, "after")).GetProperty("text").GetString());
         var chat = await server.WaitForChatAsync(2, Wait, Ct);
@@ -133,7 +134,7 @@ public sealed class TransitionAgentTests
         await run.SendAsync(s.Id, "one");
         await run.SendAsync(s.Id, "two");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/quit" });
-        await Task.Delay(100, Ct);
+        await Waits.TypedAsync(run.Client, s.AgentWorkerId, "/quit");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
 
         var done = await Waits.StatusAsync(run.Client, s.Id, "completed");

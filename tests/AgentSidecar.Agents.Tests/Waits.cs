@@ -22,4 +22,34 @@ internal static class Waits
             await Task.Delay(50);
         }
     }
+
+    /// <summary>
+    /// Polls worker/screen until its visible lines satisfy <paramref name="condition"/> (30 s at most);
+    /// a timeout fails the test naming <paramref name="what"/> was awaited and showing the last screen.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ScreenAsync(RpcClient c, string workerId, string what, Func<IReadOnlyList<string>, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var screen = await c.RequestAsync("worker/screen", new JsonObject { ["workerId"] = workerId });
+            var lines = screen.GetProperty("lines").EnumerateArray().Select(l => l.GetString() ?? "").ToList();
+            if (condition(lines))
+            {
+                return lines;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}; the screen:\n{string.Join('\n', lines.Where(l => l.Length > 0))}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the agent's input line shows exactly <paramref name="text"/> after its prompt (Codex and
+    /// Auggie draw "› text"). Problem: Enter written right behind the text can reach the TUI in the same
+    /// burst, which it takes as a paste (a newline, not a submit). Solution: send Enter only once the
+    /// text is drawn as typed.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> TypedAsync(RpcClient c, string workerId, string text) =>
+        ScreenAsync(c, workerId, $"the input line to show \"› {text}\"", lines => lines.Any(l => l.Trim() == "› " + text));
 }

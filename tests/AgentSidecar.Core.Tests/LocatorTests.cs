@@ -1,13 +1,58 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace AgentSidecar.Core.Transcripts.Tests;
 
-/// <summary>Finding transcripts on disk with real file times; the file system's clock ticks coarsely, hence the short sleeps.</summary>
+/// <summary>Finding transcripts on disk with real file times (birth times cannot be set, so the tests wait for the file system's clock).</summary>
 public sealed class LocatorTests
 {
     private static readonly HashSet<string> None = [];
 
-    private static void Tick() => Thread.Sleep(30);
+    private static readonly TimeSpan FileClockTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The time the locator takes for a file: its birth time where the file system keeps one, else its last write.</summary>
+    private static DateTimeOffset Stamp(string path) =>
+        FileStat.TryGet(path) is { } stat ? stat.Birth ?? stat.LastWrite : throw new FileNotFoundException("no such file", path);
+
+    /// <summary>
+    /// Problem: the file system stamps files from a coarse kernel clock (a tick, several ms, behind
+    /// DateTimeOffset.UtcNow), so a file written right after an instant can be born before it, and
+    /// two files written back to back can share a birth time. Birth times cannot be set. Solution:
+    /// before writing a file that must be newer than <paramref name="instant"/>, wait until a probe
+    /// file in <paramref name="dir"/> (same file system) is stamped after it.
+    /// </summary>
+    private static void FileClockPast(string dir, DateTimeOffset instant)
+    {
+        var probe = Path.Combine(dir, ".clock-probe");
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            File.WriteAllBytes(probe, []);
+            var stamped = Stamp(probe);
+            File.Delete(probe);
+            if (stamped > instant)
+            {
+                return;
+            }
+
+            Assert.True(Stopwatch.GetElapsedTime(started) < FileClockTimeout, $"the file system clock did not pass {instant:O} within {FileClockTimeout.TotalSeconds} s (a new file is stamped {stamped:O})");
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>"Now", once the clock has passed the stamp of <paramref name="path"/> (it has; this makes it certain to the tick).</summary>
+    private static DateTimeOffset NowAfter(string path)
+    {
+        var stamp = Stamp(path);
+        var started = Stopwatch.GetTimestamp();
+        while (DateTimeOffset.UtcNow <= stamp)
+        {
+            Assert.True(Stopwatch.GetElapsedTime(started) < FileClockTimeout, $"the clock did not pass {stamp:O}, the stamp of {path}");
+            Thread.Sleep(1);
+        }
+
+        return DateTimeOffset.UtcNow;
+    }
 
     private static string CodexRollout(string sessions, string id, string cwd, string message)
     {
@@ -29,11 +74,11 @@ public sealed class LocatorTests
         using var temp = new TempDir();
         var sessions = temp.Combine("sessions");
         var since = DateTimeOffset.UtcNow;
-        Tick();
+        FileClockPast(temp.Path, since);
         var a = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000a", "/w", "first");
-        Tick();
+        FileClockPast(temp.Path, Stamp(a));
         var b = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000b", "/w", "second");
-        Tick();
+        FileClockPast(temp.Path, Stamp(b));
         CodexRollout(sessions, "00000000-0000-0000-0000-00000000000c", "/other", "elsewhere");
 
         var newest = TranscriptLocator.FindNew(TranscriptReaders.CodexRollout, sessions, "/w", since, None);
@@ -54,10 +99,9 @@ public sealed class LocatorTests
     {
         using var temp = new TempDir();
         var sessions = temp.Combine("sessions");
-        CodexRollout(sessions, "00000000-0000-0000-0000-00000000000a", "/w", "old");
-        Tick();
-        var since = DateTimeOffset.UtcNow;
-        Tick();
+        var old = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000a", "/w", "old");
+        var since = NowAfter(old);
+        FileClockPast(temp.Path, since);
         CodexRollout(sessions, "00000000-0000-0000-0000-00000000000c", "/other", "elsewhere");
 
         Assert.Null(TranscriptLocator.FindNew(TranscriptReaders.CodexRollout, sessions, "/w", since, None));
@@ -92,9 +136,9 @@ public sealed class LocatorTests
         using var temp = new TempDir();
         var sessions = temp.Combine("sessions");
         var a = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000a", "/w", "first");
-        Tick();
-        CodexRollout(sessions, "00000000-0000-0000-0000-00000000000c", "/other", "elsewhere");
-        Tick();
+        FileClockPast(temp.Path, Stamp(a));
+        var c = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000c", "/other", "elsewhere");
+        FileClockPast(temp.Path, Stamp(c));
         var b = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000b", "/w", "second");
 
         var list = TranscriptLocator.ListForWorkspace(TranscriptReaders.CodexRollout, sessions, "/w");
@@ -111,9 +155,8 @@ public sealed class LocatorTests
         Directory.CreateDirectory(project);
         var before = Path.Combine(project, TestData.ClaudeBeforeClear + ".jsonl");
         File.Copy(TestData.File("claude", TestData.ClaudeBeforeClear + ".jsonl"), before);
-        Tick();
-        var clearedAt = DateTimeOffset.UtcNow; // the sidecar sends /clear
-        Tick();
+        var clearedAt = NowAfter(before); // the sidecar sends /clear
+        FileClockPast(temp.Path, clearedAt);
         var after = Path.Combine(project, TestData.ClaudeAfterClear + ".jsonl");
         File.Copy(TestData.File("claude", TestData.ClaudeAfterClear + ".jsonl"), after);
 
@@ -136,7 +179,7 @@ public sealed class LocatorTests
         var project = temp.Combine("projects", "-tmp-workspace");
         Directory.CreateDirectory(project);
         var since = DateTimeOffset.UtcNow;
-        Tick();
+        FileClockPast(temp.Path, since);
         File.Copy(TestData.File("claude", TestData.ClaudeBeforeClear + ".jsonl"), Path.Combine(project, TestData.ClaudeBeforeClear + ".jsonl"));
 
         // "/tmp.workspace" maps to the same folder, but the lines say /tmp/workspace.
@@ -150,15 +193,18 @@ public sealed class LocatorTests
         using var temp = new TempDir();
         var sessions = temp.Combine("sessions");
         Directory.CreateDirectory(sessions);
+        // Auggie's time is the document's "created" (and the file's last write, to skip old files): both set explicitly.
+        var since = DateTimeOffset.UtcNow.AddMinutes(-10);
         var old = Path.Combine(sessions, "old.json");
-        File.WriteAllText(old, AuggieFiles.Document("old", DateTimeOffset.UtcNow.AddHours(-1), AuggieFiles.Entry("r0", "x", "y")));
-        var since = DateTimeOffset.UtcNow;
-        Tick();
+        File.WriteAllText(old, AuggieFiles.Document("old", since.AddHours(-1), AuggieFiles.Entry("r0", "x", "y")));
+        File.SetLastWriteTimeUtc(old, since.AddHours(-1).UtcDateTime);
+        var written = 0;
         string Write(string id, string? cwd)
         {
+            var at = since.AddSeconds(++written);
             var path = Path.Combine(sessions, id + ".json");
-            File.WriteAllText(path, AuggieFiles.Document(id, DateTimeOffset.UtcNow, AuggieFiles.Entry("r-" + id, "hi " + id, "ok", cwd: cwd)));
-            Tick();
+            File.WriteAllText(path, AuggieFiles.Document(id, at, AuggieFiles.Entry("r-" + id, "hi " + id, "ok", cwd: cwd)));
+            File.SetLastWriteTimeUtc(path, at.UtcDateTime);
             return path;
         }
         var a = Write("a", "/w");
@@ -200,13 +246,14 @@ public sealed class LocatorTests
         using var temp = new TempDir();
         var sessions = temp.Combine("sessions");
         var since = DateTimeOffset.UtcNow;
-        Tick();
+        FileClockPast(temp.Path, since);
         var path = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000a", "/w", "first");
         var created = TranscriptLocator.FindNew(TranscriptReaders.CodexRollout, sessions, "/w", since, None)!.Created;
-        Tick();
+        FileClockPast(temp.Path, created);
 
         Append.Lines(path, """{"timestamp":"2026-11-21T10:00:01.000Z","type":"event_msg","payload":{"type":"task_complete"}}""");
 
+        Assert.True(File.GetLastWriteTimeUtc(path) > created.UtcDateTime, "the append did not move the file's last write time, so the test proves nothing");
         Assert.InRange(created, since, DateTimeOffset.UtcNow);
         Assert.Equal(created, TranscriptLocator.FindNew(TranscriptReaders.CodexRollout, sessions, "/w", since, None)!.Created);
     }
@@ -216,7 +263,7 @@ public sealed class LocatorTests
     {
         using var temp = new TempDir();
         Directory.CreateDirectory(temp.Combine("sessions"));
-        using var snapshots = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(TestData.File("claude", "sessions-pid-json-snapshots.json")));
+        using var snapshots = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(TestData.File("claude", Path.Combine("sessions", "sessions-pid-json-snapshots.json"))));
         Assert.Null(ClaudeSessionsFile.CurrentSessionId(temp.Path, 18145));
 
         var seen = new List<string>();
@@ -248,8 +295,9 @@ public sealed class LocatorTests
         using var temp = new TempDir();
         var sessions = temp.Combine("sessions");
         var since = DateTimeOffset.UtcNow;
-        Tick();
+        FileClockPast(temp.Path, since);
         var path = CodexRollout(sessions, "00000000-0000-0000-0000-00000000000a", "/w", "Generate a concise title");
+        Assert.Equal(path, TranscriptLocator.FindNew(TranscriptReaders.CodexRollout, sessions, "/w", since, None)?.Path); // found until marked a title thread
         var lines = File.ReadAllLines(path);
         lines[0] = lines[0].Replace("\"originator\"", "\"thread_source\":\"thread_title\",\"originator\"", StringComparison.Ordinal);
         File.WriteAllLines(path, lines);

@@ -8,34 +8,69 @@ using AgentSidecar.Terminal.Vt;
 namespace AgentSidecar.Core.Tests;
 
 /// <summary>
-/// The built-in provider profiles against byte streams recorded from the real agents
-/// (tests/testdata/recordings): the ready/done signals they declare occur in the real output, and
-/// the screen fallback extracts the real answers.
+/// The built-in provider profiles against byte streams recorded from the real agents: the
+/// ready/done signals they declare occur in the real output, and the screen fallback extracts the
+/// real answers. A case is a folder under tests/testdata/recordings with one recording (*.jsonl,
+/// PTY chunks <c>{t, dir, b64}</c>) and expected.json (see the README there), found by enumerating.
 /// </summary>
 public sealed class RecordedAgentTests
 {
+    private const string ExpectedFile = "expected.json";
+
     private sealed record Chunk(bool Out, byte[] Bytes);
 
-    private static List<Chunk> Load(string agent)
+    private static string Root => GoldenCases.Directory("recordings");
+
+    /// <summary>Every case folder.</summary>
+    public static TheoryData<string> Cases() => CasesWith(null);
+
+    /// <summary>The case folders whose expected.json has <paramref name="section"/> (and those without one, so that they fail).</summary>
+    private static TheoryData<string> CasesWith(string? section)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "testdata", "recordings", agent, "session1.jsonl");
-        return File.ReadLines(path).Where(l => l.Trim().Length > 0).Select(l =>
+        var data = new TheoryData<string>();
+        foreach (var dir in Directory.GetDirectories(Root).Order(StringComparer.Ordinal))
+        {
+            var expected = Path.Combine(dir, ExpectedFile);
+            if (section is null || !File.Exists(expected) || GoldenCases.ReadJson(expected).TryGetProperty(section, out _))
+            {
+                data.Add(Path.GetFileName(dir));
+            }
+        }
+
+        return data;
+    }
+
+    public static TheoryData<string> CasesWithOsc() => CasesWith("osc");
+
+    public static TheoryData<string> CasesWithScreen() => CasesWith("screen");
+
+    private static JsonElement Expected(string caseName) => GoldenCases.ReadJson(Path.Combine(Root, caseName, ExpectedFile));
+
+    private static List<Chunk> Load(string caseName)
+    {
+        var recordings = Directory.GetFiles(Path.Combine(Root, caseName), "*.jsonl");
+        Assert.True(recordings.Length == 1, $"the recording case {caseName} must hold exactly one *.jsonl recording, it has {recordings.Length}");
+        return File.ReadLines(recordings[0]).Where(l => l.Trim().Length > 0).Select(l =>
         {
             using var doc = JsonDocument.Parse(l);
             return new Chunk(doc.RootElement.GetProperty("dir").GetString() == "out", Convert.FromBase64String(doc.RootElement.GetProperty("b64").GetString()!));
         }).ToList();
     }
 
-    private static ProviderProfile Profile(string id) => BuiltInProviders.All.Single(p => p.Id == id);
+    private static ProviderProfile Profile(JsonElement expected)
+    {
+        var id = expected.GetProperty("provider").GetString();
+        return BuiltInProviders.All.SingleOrDefault(p => p.Id == id) ?? throw new InvalidDataException($"no built-in provider '{id}'");
+    }
 
     /// <summary>Feeds the output up to the first input containing <paramref name="stopAtInput"/>; returns the screen and the OSC marks seen, tagged with how many inputs preceded them.</summary>
-    private static (VtScreen Screen, List<(int Inputs, string Mark)> Marks) Replay(string agent, string stopAtInput)
+    private static (VtScreen Screen, List<(int Inputs, string Mark)> Marks) Replay(string caseName, string stopAtInput)
     {
         var screen = new VtScreen(120, 40);
         var marks = new List<(int, string)>();
         var inputs = 0;
         screen.OscReceived += (code, payload) => marks.Add((inputs, $"{code};{payload}"));
-        foreach (var c in Load(agent))
+        foreach (var c in Load(caseName))
         {
             if (!c.Out)
             {
@@ -56,51 +91,66 @@ public sealed class RecordedAgentTests
 
     private static List<string> Lines(VtScreen s) => [.. s.Scrollback, .. s.GetLines()];
 
+    private static int[] Ints(JsonElement e) => [.. e.EnumerateArray().Select(i => i.GetInt32())];
+
     [Theory]
-    [InlineData("codex", "hello one", "second msg", "PONG:hello one")]
-    [InlineData("codex", "second msg", "/quit", "PONG:second msg")]
-    [InlineData("auggie", "hello one", "second msg", "PONG:hello one")]
-    [InlineData("auggie", "second msg", "/quit", "PONG:second msg")]
-    [InlineData("claude", "hello one", "second message", "PONG: hello one")]
-    [InlineData("claude", "second message", "/clear", "PONG: second message")]
-    public void ScreenAnswer_OnARealAgentsScreen_IsTheAnswer(string agent, string asked, string stopAt, string expected)
+    [MemberData(nameof(Cases))]
+    public void ScreenAnswer_OnARealAgentsScreen_IsTheAnswer(string caseName)
     {
-        var (screen, _) = Replay(agent, stopAt);
-        Assert.Equal(expected, new ScreenAnswer(Profile(agent)).Extract(Lines(screen), asked));
+        var expected = Expected(caseName);
+        var profile = Profile(expected);
+        var answers = expected.GetProperty("answers").EnumerateArray().ToList();
+        Assert.NotEmpty(answers);
+
+        // Compared as "asked → answer" lines, so a failure names the message whose answer is wrong.
+        var want = answers.Select(a => $"{a.GetProperty("asked").GetString()} → {a.GetProperty("answer").GetString()}").ToList();
+        var got = answers.Select(a =>
+        {
+            var asked = a.GetProperty("asked").GetString()!;
+            var (screen, _) = Replay(caseName, a.GetProperty("stopAt").GetString()!);
+            return $"{asked} → {new ScreenAnswer(profile).Extract(Lines(screen), asked)}";
+        }).ToList();
+        Assert.Equal(want, got);
     }
 
     [Theory]
-    [InlineData("codex")]
-    [InlineData("auggie")]
-    public void ReadyAndDoneMarks_OfTheProfile_OccurInTheRealOutput(string agent)
+    [MemberData(nameof(CasesWithOsc))]
+    public void ReadyAndDoneMarks_OfTheProfile_OccurInTheRealOutput(string caseName)
     {
-        var profile = Profile(agent);
-        var (_, marks) = Replay(agent, "/quit");
+        var expected = Expected(caseName);
+        var profile = Profile(expected);
+        var osc = expected.GetProperty("osc");
+        var (_, marks) = Replay(caseName, osc.GetProperty("stopAt").GetString()!);
         var ready = new Regex(profile.Ready!.Osc!);
         var done = new Regex(profile.Done!.Osc!);
 
-        // Ready before anything was typed; a done mark after each of the two messages (inputs: text, Enter).
-        Assert.Contains(marks, m => m.Inputs == 0 && ready.IsMatch(m.Mark));
-        Assert.Contains(marks, m => m.Inputs == 2 && done.IsMatch(m.Mark));
-        Assert.Contains(marks, m => m.Inputs == 4 && done.IsMatch(m.Mark));
+        // E.g. ready before anything was typed; a done mark after each of two messages (inputs: text, Enter).
+        Assert.All(Ints(osc.GetProperty("readyAtInputs")), n => Assert.Contains(marks, m => m.Inputs == n && ready.IsMatch(m.Mark)));
+        Assert.All(Ints(osc.GetProperty("doneAtInputs")), n => Assert.Contains(marks, m => m.Inputs == n && done.IsMatch(m.Mark)));
+        var busyAt = osc.TryGetProperty("busyAtInputs", out var b) ? Ints(b) : null;
+        Assert.True((profile.Busy?.Osc is null) == (busyAt is null), $"{caseName}: the profile {(profile.Busy?.Osc is null ? "declares no" : "declares a")} busy OSC mark, so expected.json {(busyAt is null ? "needs" : "must not have")} osc.busyAtInputs");
         if (profile.Busy?.Osc is { } busy)
         {
-            Assert.Contains(marks, m => m.Inputs == 2 && new Regex(busy).IsMatch(m.Mark));
+            Assert.All(busyAt!, n => Assert.Contains(marks, m => m.Inputs == n && new Regex(busy).IsMatch(m.Mark)));
         }
     }
 
-    [Fact]
-    public void Claude_ReadyPromptAndBusyFooter_OfTheProfile_MatchTheRealScreen()
+    [Theory]
+    [MemberData(nameof(CasesWithScreen))]
+    public void ReadyPromptAndBusyFooter_OfTheProfile_MatchTheRealScreen(string caseName)
     {
-        var profile = Profile("claude");
-        var (ready, _) = Replay("claude", "hello one");
+        var expected = Expected(caseName);
+        var profile = Profile(expected);
+        var spec = expected.GetProperty("screen");
+        var (ready, _) = Replay(caseName, spec.GetProperty("readyBefore").GetString()!);
         Assert.Matches(new Regex(profile.Ready!.Screen!, RegexOptions.Multiline), string.Join('\n', ready.GetLines()));
 
-        // While the SLOW answer streams, the footer says how to interrupt.
+        // While a slow answer streams (from the given input on), the footer says how to interrupt.
+        var busyFrom = spec.GetProperty("busyFromInputs").GetInt32();
         var screen = new VtScreen(120, 40);
         var sawBusy = false;
         var inputs = 0;
-        foreach (var c in Load("claude"))
+        foreach (var c in Load(caseName))
         {
             if (!c.Out)
             {
@@ -109,9 +159,9 @@ public sealed class RecordedAgentTests
             }
 
             screen.Feed(c.Bytes);
-            sawBusy |= inputs >= 7 && new Regex(profile.Busy!.Screen!, RegexOptions.Multiline).IsMatch(string.Join('\n', screen.GetLines()));
+            sawBusy |= inputs >= busyFrom && new Regex(profile.Busy!.Screen!, RegexOptions.Multiline).IsMatch(string.Join('\n', screen.GetLines()));
         }
 
-        Assert.True(sawBusy);
+        Assert.True(sawBusy, $"{caseName}: the busy footer /{profile.Busy!.Screen}/ never showed after input {busyFrom}");
     }
 }

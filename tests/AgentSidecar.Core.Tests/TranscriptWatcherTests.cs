@@ -9,6 +9,17 @@ public sealed class TranscriptWatcherTests : IDisposable
     private const string Before = "ce3ef2d7-f476-44b9-b7ae-02dd806448e3";
     private const string After = "4c248131-50a8-458e-a899-ad525ca8a8d8";
     private readonly string _home = Directory.CreateTempSubdirectory("claude-home-").FullName;
+    private readonly ManualClock _clock = new();
+
+    /// <summary>The watcher looks files up at most every 100 ms of its clock; the tests move it.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 
@@ -31,7 +42,7 @@ public sealed class TranscriptWatcherTests : IDisposable
         File.WriteAllText(Path.Combine(_home, "sessions", $"{pid}.json"), $$"""{"pid":{{pid}},"sessionId":"{{sessionId}}","cwd":"/tmp/workspace","status":"idle"}""");
 
     private TranscriptWatcher Watcher(int pid) =>
-        new(TranscriptReaders.ClaudeJsonl, Projects, "/tmp/workspace", DateTimeOffset.UnixEpoch, null, new TranscriptClaims(), () => "s1", () => pid, () => false, TimeProvider.System);
+        new(TranscriptReaders.ClaudeJsonl, Projects, "/tmp/workspace", DateTimeOffset.UnixEpoch, null, new TranscriptClaims(), () => "s1", () => pid, () => false, _clock);
 
     [Fact]
     public void Claude_SessionsFileOfTheAgentPid_PicksItsExactTranscript_AndFollowsItAcrossAClear()
@@ -46,8 +57,8 @@ public sealed class TranscriptWatcherTests : IDisposable
 
         // /clear: Claude Code switches the id in sessions/<pid>.json; the session reads the new file only.
         SessionsFile(pid, After);
-        watcher.Restart(DateTimeOffset.UtcNow);
-        Thread.Sleep(150);
+        watcher.Restart(_clock.GetUtcNow());
+        _clock.Advance(TimeSpan.FromMilliseconds(150)); // past the watcher's lookup interval (100 ms)
         var next = watcher.Poll();
         Assert.Equal(After, watcher.AgentSessionId);
         Assert.DoesNotContain(next, i => i is UserMessage { Text: "hello one" });

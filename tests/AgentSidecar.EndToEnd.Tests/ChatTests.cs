@@ -120,12 +120,16 @@ public sealed class ChatTests : IDisposable
         var (sidecar, sid, _) = await StartFakeAsync();
         await using var __ = sidecar;
         var c = sidecar.Client;
+        var a = (await c.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid, ["channels"] = new JsonArray("chat") })).GetProperty("attachId").GetString()!;
         var body = System.Text.Encoding.UTF8.GetBytes($$$"""{"jsonrpc":"2.0","id":"slow-1","method":"chat/send","params":{"sessionId":"{{{sid}}}","text":"slow down"}}""");
         await c.SendRawAsync(body);
-        await Task.Delay(800, TestContext.Current.CancellationToken);
+
+        // Cancelled once the answer is streaming (its first words are on the screen), well before its end.
+        await c.WaitForEventsAsync(a, e => e.Any(x => x.GetProperty("type").GetString() == "delta"), Wait);
         await c.NotifyAsync("$/cancelRequest", new JsonObject { ["id"] = "slow-1" });
         var response = await c.WaitForNotificationAsync(n => n.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == "slow-1", Wait);
         Assert.Equal("cancelled", response.GetProperty("result").GetProperty("status").GetString());
+        Assert.DoesNotContain("ten", response.GetProperty("result").GetProperty("text").GetString(), StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60000)]

@@ -22,6 +22,26 @@ public sealed class RobustnessTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The stalled client's side of a stall: reads nothing until its receive queue has not grown for
+    /// <paramref name="quiet"/> (the sidecar has made no progress writing to it for that long).
+    /// </summary>
+    internal static async Task StallUntilQuietAsync(Socket client, TimeSpan quiet, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var queued = client.Available;
+        var still = DateTime.UtcNow;
+        while (DateTime.UtcNow - still < quiet)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the sidecar was still writing to the stalled client after {timeout.TotalSeconds} s ({queued} bytes queued)");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            if (client.Available != queued)
+            {
+                (queued, still) = (client.Available, DateTime.UtcNow);
+            }
+        }
+    }
+
     private string NewWorkspace()
     {
         var w = Path.Combine(_dir, "ws-" + Guid.NewGuid().ToString("N")[..6]);
@@ -61,8 +81,9 @@ public sealed class RobustnessTests : IDisposable
         var rss = ReadRssKb(sidecar.Pid);
         Assert.True(rss < 400_000, $"the sidecar's memory grew to {rss} kB");
 
-        // Stay stalled well past the stall timeout (1 s) before reading anything.
-        await Task.Delay(TimeSpan.FromSeconds(4), TestContext.Current.CancellationToken);
+        // Stay stalled until the sidecar has written nothing to this client for well past the stall
+        // timeout (1 s): by then it must have detached it. Reading earlier would end the stall.
+        await StallUntilQuietAsync(raw, TimeSpan.FromSeconds(2), Wait);
 
         // Now read what the stalled client was sent: it ends with session/detached (overflow).
         var client = new RpcClient(stream, stream);

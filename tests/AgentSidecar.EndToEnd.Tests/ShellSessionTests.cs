@@ -66,7 +66,8 @@ public sealed class ShellSessionTests : IDisposable
     public async Task Input_TheChildHasNoRoomFor_ArrivesWholeAndInOrder()
     {
         // The master is non-blocking: what the PTY cannot take at once is queued and written as the
-        // child reads. A child that sleeps first makes 600 kB of input wait in that queue.
+        // child reads. A child that reads only once the test has typed everything (the file "go")
+        // makes 600 kB of input wait in that queue.
         await using var sidecar = await SidecarProcess.StartAsync(_dir);
         var c = sidecar.Client;
         var (sid, _) = await StartShellAsync(c, Workspace);
@@ -75,7 +76,7 @@ public sealed class ShellSessionTests : IDisposable
         {
             ["sessionId"] = sid,
             ["command"] = "sh",
-            ["args"] = new JsonArray("-c", "stty raw -echo; echo READY; sleep 1; head -c 600000 > received; echo DONE-$((2+3))"),
+            ["args"] = new JsonArray("-c", "stty raw -echo; echo READY; while [ ! -e go ]; do sleep 0.02; done; head -c 600000 > received; echo DONE-$((2+3))"),
         });
         var wid = worker.GetProperty("id").GetString()!;
         await c.WaitForEventsAsync(attach, e => Output(e, wid).Contains("READY", StringComparison.Ordinal), Wait);
@@ -86,6 +87,8 @@ public sealed class ShellSessionTests : IDisposable
             await TypeAsync(c, wid, part);
         }
 
+        Assert.False(File.Exists(Path.Combine(Workspace, "received")), "the child read before it was let go");
+        await File.WriteAllTextAsync(Path.Combine(Workspace, "go"), "", TestContext.Current.CancellationToken);
         await c.WaitForEventsAsync(attach, e => Output(e, wid).Contains("DONE-5", StringComparison.Ordinal), Wait);
         Assert.Equal(string.Concat(parts), File.ReadAllText(Path.Combine(Workspace, "received")));
     }
@@ -234,9 +237,22 @@ public sealed class ShellSessionTests : IDisposable
         var pids = workers.EnumerateArray().Select(w => w.GetProperty("pid").GetInt32()).ToList();
         Assert.Equal(2, pids.Count);
         await TypeAsync(c, wid, "sleep 1001 &\r");
-        await Task.Delay(300, TestContext.Current.CancellationToken);
-        var descendants = pids.SelectMany(Descendants).ToList();
-        Assert.NotEmpty(descendants);
+
+        // Both workers' background sleeps run before the shutdown.
+        var deadline = DateTime.UtcNow + Wait;
+        List<int> descendants;
+        while (true)
+        {
+            descendants = pids.SelectMany(Descendants).ToList();
+            var commands = descendants.Select(CommandLine).ToList();
+            if (commands.Contains("sleep 1001") && commands.Contains("sleep 1000"))
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the background sleeps never ran; descendants: {string.Join(", ", commands)}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
 
         await sidecar.ShutdownAsync();
         Assert.Equal(0, await sidecar.WaitForExitAsync(Wait));
@@ -310,6 +326,19 @@ public sealed class ShellSessionTests : IDisposable
         catch (IOException)
         {
             return false;
+        }
+    }
+
+    /// <summary>The command line of <paramref name="pid"/>, arguments joined by spaces ("" if it is gone).</summary>
+    internal static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
         }
     }
 

@@ -62,6 +62,19 @@ internal static class Procs
         AllPids().Select(p => (p, Stat(p))).Where(x => x.Item2 is { } f && f[1] == pid.ToString(CultureInfo.InvariantCulture))
             .Select(x => (x.p, x.Item2![0])).ToList();
 
+    /// <summary>The command line of <paramref name="pid"/>, arguments joined by spaces ("" if it is gone).</summary>
+    public static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
     public static List<int> Descendants(int pid)
     {
         var result = new List<int>();

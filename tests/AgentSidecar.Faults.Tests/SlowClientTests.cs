@@ -113,8 +113,9 @@ public sealed class SlowClientTests : IDisposable
         // Still alive (not out of memory) and serving.
         Assert.Equal("active", (await sidecar.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid })).GetProperty("status").GetString());
 
-        // Now read the stalled client: its stream ends with session/detached (overflow).
-        await Task.Delay(TimeSpan.FromSeconds(StallSeconds + 2), TestContext.Current.CancellationToken);
+        // Now read the stalled client once the sidecar has written nothing to it for longer than the
+        // stall timeout (reading earlier would end the stall): its stream ends with session/detached (overflow).
+        await StallUntilQuietAsync(raw, TimeSpan.FromSeconds(StallSeconds + 2), TimeSpan.FromSeconds(60));
         var client = new RpcClient(stream, stream);
         JsonElement detached;
         try
@@ -141,6 +142,26 @@ public sealed class SlowClientTests : IDisposable
         var rest = await client.WaitForEventsAsync(again.GetProperty("attachId").GetString()!, e => ShellOutput(e).Contains("FLOOD-12", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.Equal(Enumerable.Range(0, rest.Count).Select(i => lastSeq + 1 + i), rest.Select(e => e.GetProperty("seq").GetInt64()));
         TestContext.Current.SendDiagnosticMessage($"slow client: 40 MB flood alone {alone.TotalSeconds:0.00} s, with a stalled client {withStalled.TotalSeconds:0.00} / {withStalled2.TotalSeconds:0.00} / {withStalled3.TotalSeconds:0.00} s; RSS {rssBefore} -> max {rssMax} kB; detached at seq {lastSeq}");
+    }
+
+    /// <summary>
+    /// The stalled client's side of a stall: reads nothing until its receive queue has not grown for
+    /// <paramref name="quiet"/> (the sidecar has made no progress writing to it for that long).
+    /// </summary>
+    private static async Task StallUntilQuietAsync(Socket client, TimeSpan quiet, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var queued = client.Available;
+        var still = DateTime.UtcNow;
+        while (DateTime.UtcNow - still < quiet)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the sidecar was still writing to the stalled client after {timeout.TotalSeconds} s ({queued} bytes queued)");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            if (client.Available != queued)
+            {
+                (queued, still) = (client.Available, DateTime.UtcNow);
+            }
+        }
     }
 
     private static string ShellOutput(List<JsonElement> events) =>

@@ -50,7 +50,10 @@ public sealed class WorkerChurnTests : IDisposable
         var stubborn = await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "bash", ["args"] = new JsonArray("--norc", "-c", "trap '' HUP; sleep 1000 & trap '' HUP; while :; do sleep 1; done") });
         var floodPid = flood.GetProperty("pid").GetInt32();
         var stubbornPid = stubborn.GetProperty("pid").GetInt32();
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        // Stopped while it runs: the flood's pipeline is up, and the stubborn one has set its trap and started its background sleep.
+        Assert.True(
+            await Procs.WaitUntilAsync(() => Procs.Descendants(floodPid).Count > 0 && Procs.Descendants(stubbornPid).Select(Procs.CommandLine).Contains("sleep 1000"), TimeSpan.FromSeconds(10)),
+            $"the workers never got going: flood children {string.Join(", ", Procs.Descendants(floodPid).Select(Procs.CommandLine))}; stubborn children {string.Join(", ", Procs.Descendants(stubbornPid).Select(Procs.CommandLine))}");
         var stubbornTree = Procs.Descendants(stubbornPid).Append(stubbornPid).ToList();
         var floodTree = Procs.Descendants(floodPid).Append(floodPid).ToList();
         var stoppedFlood = await c.RequestAsync("worker/stop", new JsonObject { ["workerId"] = flood.GetProperty("id").GetString() });
