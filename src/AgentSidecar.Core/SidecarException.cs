@@ -11,6 +11,7 @@ public enum SidecarError
     InvalidWorkspace,
     PayloadTooLarge,
     InvalidArgument,
+    ApprovalNotFound,
 }
 
 /// <summary>The one exception type the core throws for errors a client caused or can act on.</summary>

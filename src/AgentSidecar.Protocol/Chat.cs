@@ -73,3 +73,57 @@ public sealed record ChatHistoryResult
 {
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
 }
+
+public sealed record ChatApproveParams : IValidatable
+{
+    public string? SessionId { get; init; }
+
+    public string? ApprovalId { get; init; }
+
+    public string? OptionId { get; init; }
+
+    public void Validate()
+    {
+        Require.NonEmpty(SessionId, "sessionId");
+        Require.NonEmpty(ApprovalId, "approvalId");
+        Require.NonEmpty(OptionId, "optionId");
+    }
+}
+
+public sealed record ApprovalOptionInfo
+{
+    public required string OptionId { get; init; }
+
+    public required string Label { get; init; }
+
+    /// <summary><c>allow_once</c>, <c>allow_always</c>, <c>reject_once</c>, <c>reject_always</c>.</summary>
+    public required string Kind { get; init; }
+}
+
+/// <summary>An approval as the <c>chat/approval</c> event carries it.</summary>
+public sealed record ApprovalInfo
+{
+    public required string TurnId { get; init; }
+
+    public required string ApprovalId { get; init; }
+
+    public string? ToolCallId { get; init; }
+
+    public required string Title { get; init; }
+
+    public required string Detail { get; init; }
+
+    public required IReadOnlyList<ApprovalOptionInfo> Options { get; init; }
+
+    /// <summary><c>pending</c>, <c>allowed</c>, <c>rejected</c>, <c>cancelled</c>.</summary>
+    public required string Status { get; init; }
+
+    public string? ResolvedBy { get; init; }
+
+    public string? OptionId { get; init; }
+}
+
+public sealed record ChatApproveResult
+{
+    public required ApprovalInfo Approval { get; init; }
+}

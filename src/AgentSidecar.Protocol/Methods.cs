@@ -36,6 +36,7 @@ public static class Methods
     public const string ChatSend = "chat/send";
     public const string ChatCancel = "chat/cancel";
     public const string ChatHistory = "chat/history";
+    public const string ChatApprove = "chat/approve";
 
     public const string MetricsStatus = "metrics/status";
     public const string MetricsFlush = "metrics/flush";

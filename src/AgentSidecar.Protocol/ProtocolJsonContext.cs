@@ -50,6 +50,8 @@ namespace AgentSidecar.Protocol;
 [JsonSerializable(typeof(Worker))]
 [JsonSerializable(typeof(ChatSendParams))]
 [JsonSerializable(typeof(ChatSendResult))]
+[JsonSerializable(typeof(ChatApproveParams))]
+[JsonSerializable(typeof(ChatApproveResult))]
 [JsonSerializable(typeof(ChatHistoryParams))]
 [JsonSerializable(typeof(ChatHistoryResult))]
 [JsonSerializable(typeof(SessionClearResult))]

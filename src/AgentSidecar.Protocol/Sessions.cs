@@ -54,6 +54,9 @@ public sealed record Session
 
     public bool Busy { get; init; }
 
+    /// <summary>While busy: what the session waits for (<c>approval</c>: a prompt waits for the user's answer).</summary>
+    public string? Waiting { get; init; }
+
     public long LastSeq { get; init; }
 
     /// <summary>Which sidecar owns the session's processes (while it is live).</summary>

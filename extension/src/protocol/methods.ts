@@ -7,7 +7,7 @@ import { RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type {
   ChatHistoryMessage, ChatSendResult, InitializeResult, ProviderInfo, ScreenResult, Session, SessionStatus, Worker, WorktreeInfo,
 } from './types';
-import type { EventChannel, WireEvent } from './events';
+import type { ChatApprovalData, EventChannel, WireEvent } from './events';
 
 /** Params of a method that takes none (the sidecar is sent `{}`). */
 export type NoParams = Record<string, never>;
@@ -222,6 +222,14 @@ export namespace GetChatHistory {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
+/** Answers a pending approval in the agent's own terminal; the result is the approval as resolved. */
+export namespace ApproveChat {
+  export const method = 'chat/approve';
+  export interface Params { sessionId: string; approvalId: string; optionId: string }
+  export interface Result { approval: ChatApprovalData }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 export namespace GetMetricsStatus {
   export const method = 'metrics/status';
   export type Params = NoParams;
@@ -242,5 +250,5 @@ export const requests = [
   StartSession, ListSessions, GetSession, SuspendSession, ResumeSession, EndSession, DeleteSession,
   ResetSessions, CleanupSessions, ClearSession, ImportSessions, AttachSession, DetachSession, GetSessionEvents,
   StartWorker, ListWorkers, StopWorker, WorkerInput, ResizeWorker, GetWorkerScreen,
-  SendChat, CancelChat, GetChatHistory, GetMetricsStatus, FlushMetrics,
+  SendChat, CancelChat, GetChatHistory, ApproveChat, GetMetricsStatus, FlushMetrics,
 ] as const;

@@ -36,6 +36,8 @@ export interface Session {
   transitionedTo?: string;
   agentSessionId?: string;
   busy: boolean;
+  /** While busy: what the session waits for (`approval`: a prompt waits for the user's answer). */
+  waiting?: string;
   lastSeq: number;
   owner?: { pid: number; startTime?: number; socket?: string };
   /** Worktree sessions only. */

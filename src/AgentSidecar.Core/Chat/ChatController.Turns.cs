@@ -23,6 +23,7 @@ internal sealed partial class ChatController
         }
 
         await StreamDeltaAsync(turn, screenText, now).ConfigureAwait(false);
+        await EvaluateApprovalAsync(turn, string.Join('\n', snapshot.Lines)).ConfigureAwait(false);
         var answer = turn.TranscriptAnswers.Count > 0 ? string.Join("\n\n", turn.TranscriptAnswers) : null;
 
         // What the user saw of the answer: the screen's text, or what was streamed if the agent redrew it away.
@@ -100,7 +101,8 @@ internal sealed partial class ChatController
     /// </summary>
     private TimeSpan? ShowsNoSignOfWork(Turn turn, List<string> lines, long now)
     {
-        if (_profile.TurnIdleSeconds <= 0 || !turn.InputSent)
+        // A prompt waiting for the user is no silence: the user may be away.
+        if (_profile.TurnIdleSeconds <= 0 || !turn.InputSent || _approvals.Pending is not null)
         {
             return null;
         }

@@ -47,6 +47,7 @@ internal sealed partial class ChatController : IAsyncDisposable
     private readonly ChatReports _reports;
     private readonly ILogger _logger;
     private readonly ScreenAnswer _answer;
+    private readonly ApprovalWatcher _approvals;
     private readonly Regex? _readyOsc;
     private readonly Regex? _readyScreen;
     private readonly Regex? _busyOsc;
@@ -93,6 +94,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         _reports = reports;
         _logger = logger;
         _answer = new ScreenAnswer(profile);
+        _approvals = new ApprovalWatcher(profile);
         _readyOsc = Compile(profile.Ready?.Osc);
         _readyScreen = Compile(profile.Ready?.Screen);
         _busyOsc = Compile(profile.Busy?.Osc);
@@ -231,8 +233,13 @@ internal sealed partial class ChatController : IAsyncDisposable
     public void ReleaseTurns() => _held = false;
 
     /// <summary>Interrupts the running turn (the provider's interrupt key); the turn ends <c>cancelled</c>.</summary>
-    public Task CancelAsync()
+    public async Task CancelAsync()
     {
+        if (_turn is { Cancelling: false } && _approvals.Pending is not null)
+        {
+            await RejectPendingAsync().ConfigureAwait(false);
+        }
+
         if (_turn is { Cancelling: false } turn)
         {
             turn.CancelAt = Now();
@@ -240,8 +247,6 @@ internal sealed partial class ChatController : IAsyncDisposable
             _agent.Process?.Write(System.Text.Encoding.UTF8.GetBytes(_profile.Interrupt));
             Wake();
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>The conversation was cleared: the agent starts a new transcript at its next message.</summary>

@@ -56,4 +56,7 @@ internal sealed class Turn(string id, string text, string source, long startedAt
     public int ToolCalls { get; set; }
 
     public bool HasUsage { get; set; }
+
+    /// <summary>The tool call the turn is at (an approval that appears belongs to it).</summary>
+    public string? LastToolCallId { get; set; }
 }

@@ -82,6 +82,9 @@ public sealed record ProviderProfile
 
     public List<string> Features { get; set; } = [];
 
+    /// <summary>The prompts the agent shows when it asks before it acts (commands, edits), and how each answer is typed.</summary>
+    public List<ProviderApproval> Approvals { get; set; } = [];
+
     [JsonIgnore]
     public bool IsAgent => Ready is not null;
 }
@@ -116,6 +119,40 @@ public sealed record ProviderClear
 
     /// <summary>How many submit keys it needs (Auggie's menu takes two).</summary>
     public int Enters { get; set; } = 1;
+}
+
+/// <summary>
+/// An approval prompt as the agent draws it: <c>screen</c> (a multi-line regex over the screen's text)
+/// matches while the prompt waits; its named groups <c>title</c> and <c>detail</c>, when present,
+/// say what is asked. Each option is answered by typing its <c>keys</c>.
+/// </summary>
+public sealed record ProviderApproval
+{
+    public string Screen { get; set; } = string.Empty;
+
+    /// <summary>The title when the pattern has no <c>title</c> group.</summary>
+    public string Title { get; set; } = "Approval needed";
+
+    /// <summary>
+    /// What marks the selected option's line (e.g. <c>›</c>): when the user answers in the terminal
+    /// with Enter alone, the option on that line is the answer.
+    /// </summary>
+    public string? SelectedMarker { get; set; }
+
+    public List<ProviderApprovalOption> Options { get; set; } = [];
+}
+
+public sealed record ProviderApprovalOption
+{
+    public string OptionId { get; set; } = string.Empty;
+
+    public string Label { get; set; } = string.Empty;
+
+    /// <summary><c>allow_once</c>, <c>allow_always</c>, <c>reject_once</c> or <c>reject_always</c>.</summary>
+    public string Kind { get; set; } = string.Empty;
+
+    /// <summary>What to type to choose it (e.g. <c>y</c>, <c>1</c>, Esc).</summary>
+    public string Keys { get; set; } = string.Empty;
 }
 
 public sealed record ProviderTranscript

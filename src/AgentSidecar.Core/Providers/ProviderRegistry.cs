@@ -275,6 +275,44 @@ public sealed partial class ProviderRegistry
     }
 
     /// <summary>Why the profile is unusable, naming the field; null when it is fine.</summary>
+    private static string? ValidateApprovals(ProviderProfile p)
+    {
+        for (var i = 0; i < p.Approvals.Count; i++)
+        {
+            var a = p.Approvals[i];
+            if (string.IsNullOrEmpty(a.Screen) || !IsRegex(a.Screen))
+            {
+                return $"field 'approvals[{i}].screen' must be a valid regular expression, got '{a.Screen}'";
+            }
+
+            if (a.Options.Count == 0)
+            {
+                return $"field 'approvals[{i}].options' needs at least one option";
+            }
+
+            for (var j = 0; j < a.Options.Count; j++)
+            {
+                var o = a.Options[j];
+                if (string.IsNullOrWhiteSpace(o.OptionId) || string.IsNullOrEmpty(o.Keys) || string.IsNullOrWhiteSpace(o.Label))
+                {
+                    return $"field 'approvals[{i}].options[{j}]' needs 'optionId', 'label' and 'keys'";
+                }
+
+                if (o.Kind is not (Chat.ApprovalOptionKinds.AllowOnce or Chat.ApprovalOptionKinds.AllowAlways or Chat.ApprovalOptionKinds.RejectOnce or Chat.ApprovalOptionKinds.RejectAlways))
+                {
+                    return $"field 'approvals[{i}].options[{j}].kind' must be allow_once, allow_always, reject_once or reject_always, got '{o.Kind}'";
+                }
+            }
+
+            if (a.Options.Select(o => o.OptionId).Distinct(StringComparer.Ordinal).Count() != a.Options.Count)
+            {
+                return $"field 'approvals[{i}].options' names an optionId twice";
+            }
+        }
+
+        return null;
+    }
+
     internal static string? Validate(ProviderProfile p)
     {
         if (!IdPattern().IsMatch(p.Id))
@@ -297,6 +335,11 @@ public sealed partial class ProviderRegistry
             {
                 return $"field '{field}' is not a valid regular expression: '{pattern}'";
             }
+        }
+
+        if (ValidateApprovals(p) is { } approvalError)
+        {
+            return approvalError;
         }
 
         if (p.Ready is { Osc: null, Screen: null })

@@ -32,6 +32,11 @@ internal sealed class AgentInput(SessionContext ctx, SessionTransitions transiti
 
         var now = ctx.Now();
         worker.LastInputAt = now;
+        if (worker.Row.Kind == Store.WorkerKinds.Agent)
+        {
+            worker.Session?.Chat?.NoteKeys(data);
+        }
+
         worker.Session?.Touch(now);
         WatchForClear(worker, data, generation);
     }

@@ -168,4 +168,8 @@ internal sealed class LiveSession(SessionRow row)
 }
 
 /// <summary>A session as the core shows it: its row, its workers, and whether it runs here.</summary>
-public sealed record SessionView(SessionRow Row, IReadOnlyList<WorkerRow> Workers, bool Busy, bool Live);
+public sealed record SessionView(SessionRow Row, IReadOnlyList<WorkerRow> Workers, bool Busy, bool Live)
+{
+    /// <summary>While busy: what the session waits for (<c>approval</c>), else null.</summary>
+    public string? Waiting { get; init; }
+}

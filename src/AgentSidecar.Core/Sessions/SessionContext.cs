@@ -44,7 +44,7 @@ internal sealed class SessionContext(SidecarOptions options, SidecarStore store,
     public SessionView View(LiveSession live)
     {
         var row = live.Row with { LastSeq = Hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq };
-        return new SessionView(row, live.Workers.Select(w => w.Row).ToList(), live.Chat?.Busy ?? false, true);
+        return new SessionView(row, live.Workers.Select(w => w.Row).ToList(), live.Chat?.Busy ?? false, true) { Waiting = live.Chat?.Waiting };
     }
 
     public SessionView ViewStored(SessionRow row) => new(row, Store.ListWorkers(row.Id), false, false);

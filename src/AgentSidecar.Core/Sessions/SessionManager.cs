@@ -217,6 +217,14 @@ public sealed class SessionManager : IAsyncDisposable
         return await chat.SendAsync(text, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary><c>chat/approve</c>: answers a pending approval with one of its options, in the agent's own terminal.</summary>
+    public Task<ChatApprovalData> ApproveAsync(string sessionId, string approvalId, string optionId, CancellationToken cancellationToken)
+    {
+        var live = _ctx.Registry.GetLive(sessionId, _ctx.Store);
+        var chat = live.Chat ?? throw new SidecarException(SidecarError.InvalidState, $"provider '{live.Row.Provider}' has no chat, so nothing to approve");
+        return chat.ApproveAsync(approvalId, optionId, cancellationToken);
+    }
+
     public Task CancelChatAsync(string sessionId) =>
         _ctx.Registry.GetLive(sessionId, _ctx.Store).Chat?.CancelAsync() ?? Task.CompletedTask;
 

@@ -18,6 +18,27 @@ internal sealed class ChatHandlers(SidecarHost host)
         return new ChatSendResult { TurnId = result.TurnId, Status = result.Status, Text = result.Text, DurationMs = result.DurationMs, SessionId = result.SessionId, Reason = result.Reason, PreviousSessionId = result.PreviousSessionId };
     }
 
+    [JsonRpcMethod(Methods.ChatApprove)]
+    public async Task<ChatApproveResult> ApproveAsync(ChatApproveParams p, CancellationToken ct)
+    {
+        var a = await Sessions.ApproveAsync(p.SessionId!, p.ApprovalId!, p.OptionId!, ct).ConfigureAwait(false);
+        return new ChatApproveResult
+        {
+            Approval = new ApprovalInfo
+            {
+                TurnId = a.TurnId,
+                ApprovalId = a.ApprovalId,
+                ToolCallId = a.ToolCallId,
+                Title = a.Title,
+                Detail = a.Detail,
+                Options = a.Options.Select(o => new ApprovalOptionInfo { OptionId = o.OptionId, Label = o.Label, Kind = o.Kind }).ToList(),
+                Status = a.Status,
+                ResolvedBy = a.ResolvedBy,
+                OptionId = a.OptionId,
+            },
+        };
+    }
+
     [JsonRpcMethod(Methods.ChatCancel)]
     public async Task<EmptyResult> CancelAsync(SessionIdParams p, CancellationToken ct)
     {

@@ -20,6 +20,7 @@ internal static class ErrorMapper
     {
         SidecarError.SessionNotFound => ErrorCodes.SessionNotFound,
         SidecarError.WorkerNotFound => ErrorCodes.WorkerNotFound,
+        SidecarError.ApprovalNotFound => ErrorCodes.WorkerNotFound,
         SidecarError.SessionBusy => ErrorCodes.SessionBusy,
         SidecarError.InvalidState => ErrorCodes.InvalidState,
         SidecarError.ProviderUnavailable => ErrorCodes.ProviderUnavailable,

@@ -35,6 +35,7 @@ internal static class WireMapper
         TransitionedTo = v.Row.TransitionedTo,
         AgentSessionId = v.Row.AgentSessionId,
         Busy = v.Busy,
+        Waiting = v.Waiting,
         LastSeq = v.Row.LastSeq,
         Owner = (v.Live || v.Row.Status is "created" or "active") && v.Row.OwnerPid is { } pid ? new Owner { Pid = pid, StartTime = v.Row.OwnerStart ?? 0, Socket = v.Row.OwnerSocket } : null,
         Worktree = v.Row.WorktreePath is { } wt ? new WorktreeInfo { Path = wt, Branch = v.Row.WorktreeBranch, State = v.Row.WorktreeState ?? "active" } : null,

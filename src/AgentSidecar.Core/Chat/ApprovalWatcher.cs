@@ -1,0 +1,205 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using AgentSidecar.Core.Providers;
+
+namespace AgentSidecar.Core.Chat;
+
+/// <summary>
+/// Follows the agent's approval prompts on its screen (the provider's <c>approvals</c> patterns):
+/// one appears → a pending approval; it goes away → resolved, by whoever answered it. Problem: the
+/// user may answer in the terminal, where only the keys are known. Solution: the keys typed since the
+/// prompt appeared name the option (its own keys, or Enter on the line the selection marker is on);
+/// an answer sent through the chat is noted before its keys are typed. Not thread-safe: the chat
+/// controller calls it under its gate.
+/// </summary>
+internal sealed class ApprovalWatcher
+{
+    private const int MaxTypedChars = 256;
+    private const int MaxRemembered = 64;
+
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+
+    private readonly List<(ProviderApproval Spec, Regex Pattern)> _specs;
+    private readonly Dictionary<string, ChatApprovalData> _resolved = new(StringComparer.Ordinal);
+    private readonly Queue<string> _resolvedOrder = new();
+    private readonly StringBuilder _typed = new();
+    private ProviderApproval? _spec;
+    private string _lastScreen = string.Empty;
+    private (string OptionId, string By)? _answer;
+
+    public ApprovalWatcher(ProviderProfile profile)
+    {
+        _specs = profile.Approvals.Select(a => (a, new Regex(a.Screen, RegexOptions.Multiline, RegexTimeout))).ToList();
+    }
+
+    /// <summary>The approval waiting for an answer, if any.</summary>
+    public ChatApprovalData? Pending { get; private set; }
+
+    public bool HasPatterns => _specs.Count > 0;
+
+    /// <summary>
+    /// Looks at the screen: returns the approval as it now stands when it changed (a new one pending,
+    /// or the pending one resolved), else null.
+    /// </summary>
+    public ChatApprovalData? Evaluate(string screen, string turnId, string? toolCallId)
+    {
+        if (Pending is { } pending)
+        {
+            if (_spec is not null && Matches(_specs.First(s => ReferenceEquals(s.Spec, _spec)).Pattern, screen) is not null)
+            {
+                _lastScreen = screen;
+                return null;
+            }
+
+            // No answer seen: the agent took the prompt away itself (a turn interrupted, or it gave up).
+            var answer = _answer ?? FromTyped();
+            var optionId = answer?.OptionId;
+            var by = answer?.By ?? ApprovalResolvers.Agent;
+            var kind = optionId is null ? null : pending.Options.First(o => o.OptionId == optionId).Kind;
+            var resolved = pending with
+            {
+                Status = kind is null ? ApprovalStatuses.Cancelled : ApprovalOptionKinds.Allows(kind) ? ApprovalStatuses.Allowed : ApprovalStatuses.Rejected,
+                ResolvedBy = by,
+                OptionId = optionId,
+            };
+            Remember(resolved);
+            Pending = null;
+            _spec = null;
+            _answer = null;
+            ClearTyped();
+            return resolved;
+        }
+
+        foreach (var (spec, pattern) in _specs)
+        {
+            if (Matches(pattern, screen) is not { } m)
+            {
+                continue;
+            }
+
+            _spec = spec;
+            _lastScreen = screen;
+            ClearTyped();
+            _answer = null;
+            Pending = new ChatApprovalData
+            {
+                TurnId = turnId,
+                ApprovalId = "a" + Guid.CreateVersion7().ToString("N"),
+                ToolCallId = toolCallId,
+                Title = Group(m, "title") ?? spec.Title,
+                Detail = Group(m, "detail") ?? m.Value.Trim(),
+                Options = spec.Options.Select(o => new ApprovalOption(o.OptionId, o.Label, o.Kind)).ToList(),
+                Status = ApprovalStatuses.Pending,
+            };
+            return Pending;
+        }
+
+        return null;
+    }
+
+    /// <summary>Keys the user typed into the agent's terminal (worker/input, any thread) while a prompt may wait.</summary>
+    public void NoteKeys(string data)
+    {
+        if (Pending is null)
+        {
+            return;
+        }
+
+        lock (_typed)
+        {
+            _typed.Append(data);
+            if (_typed.Length > MaxTypedChars)
+            {
+                _typed.Remove(0, _typed.Length - MaxTypedChars);
+            }
+        }
+    }
+
+    /// <summary>An approval that was pending once (resolved ones are remembered, the newest 64).</summary>
+    public ChatApprovalData? Find(string approvalId) =>
+        Pending is { } p && p.ApprovalId == approvalId ? p : _resolved.GetValueOrDefault(approvalId);
+
+    /// <summary>Whether the pending approval's prompt is on <paramref name="screen"/>.</summary>
+    public bool PromptShown(string screen) =>
+        _spec is not null && Matches(_specs.First(s => ReferenceEquals(s.Spec, _spec)).Pattern, screen) is not null;
+
+    /// <summary>The keys of an option of the pending approval, and notes that the chat (or a cancel) answers it so.</summary>
+    public string Answer(string optionId, string by)
+    {
+        var option = _spec!.Options.First(o => o.OptionId == optionId);
+        _answer = (optionId, by);
+        return option.Keys;
+    }
+
+    /// <summary>The pending approval's first option that rejects (a cancel answers with it), if any.</summary>
+    public string? RejectOption() =>
+        _spec?.Options.FirstOrDefault(o => !ApprovalOptionKinds.Allows(o.Kind))?.OptionId;
+
+    private (string OptionId, string By)? FromTyped()
+    {
+        string typed;
+        lock (_typed)
+        {
+            typed = _typed.ToString();
+        }
+
+        if (typed.Length == 0 || _spec is null)
+        {
+            return null;
+        }
+
+        // The last option whose keys end what was typed, else Enter on the selected line.
+        foreach (var o in _spec.Options.OrderByDescending(o => o.Keys.Length))
+        {
+            if (typed.TrimEnd('\r').EndsWith(o.Keys, StringComparison.Ordinal))
+            {
+                return (o.OptionId, ApprovalResolvers.Terminal);
+            }
+        }
+
+        if (typed.EndsWith('\r') && _spec.SelectedMarker is { Length: > 0 } marker)
+        {
+            var selected = _lastScreen.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(marker, StringComparison.Ordinal) && _spec.Options.Any(o => l.Contains(o.Label, StringComparison.Ordinal)));
+            if (selected is not null)
+            {
+                return (_spec.Options.First(o => selected.Contains(o.Label, StringComparison.Ordinal)).OptionId, ApprovalResolvers.Terminal);
+            }
+        }
+
+        return null;
+    }
+
+    private void ClearTyped()
+    {
+        lock (_typed)
+        {
+            _typed.Clear();
+        }
+    }
+
+    private void Remember(ChatApprovalData approval)
+    {
+        _resolved[approval.ApprovalId] = approval;
+        _resolvedOrder.Enqueue(approval.ApprovalId);
+        if (_resolvedOrder.Count > MaxRemembered)
+        {
+            _resolved.Remove(_resolvedOrder.Dequeue());
+        }
+    }
+
+    private static Match? Matches(Regex pattern, string screen)
+    {
+        try
+        {
+            var m = pattern.Match(screen);
+            return m.Success ? m : null;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Group(Match m, string name) =>
+        m.Groups[name] is { Success: true } g && g.Value.Trim() is { Length: > 0 } v ? v : null;
+}
