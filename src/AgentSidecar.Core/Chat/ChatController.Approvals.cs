@@ -114,6 +114,19 @@ internal sealed partial class ChatController
         }
 
         await _writer.AppendAsync(ChatEvents.Approval(_agent.SessionId, change)).ConfigureAwait(false);
+
+        // The call it asks about waits for the answer, and goes on once allowed.
+        var toolStatus = change.Status switch
+        {
+            ApprovalStatuses.Pending => ToolStatuses.Pending,
+            ApprovalStatuses.Allowed => ToolStatuses.InProgress,
+            _ => null,
+        };
+        if (change.ToolCallId is { } callId && toolStatus is not null && _tools.WithStatus(callId, toolStatus) is { } tool)
+        {
+            await _writer.AppendAsync(ChatEvents.Tool(_agent.SessionId, tool)).ConfigureAwait(false);
+        }
+
         _reports.Changed();
     }
 

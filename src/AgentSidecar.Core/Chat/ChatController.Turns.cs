@@ -157,8 +157,11 @@ internal sealed partial class ChatController
                 t.OutputTokens += usage.OutputTokens;
                 t.CachedInputTokens += usage.CachedInputTokens;
                 break;
-            case ToolCall when _transcriptTurn is { } t:
-                t.ToolCalls++;
+            case ToolCall call when _transcriptTurn is { } t:
+                await OnToolCallAsync(t, call).ConfigureAwait(false);
+                break;
+            case ToolResult result when _transcriptTurn is not null && _tools.Finished(result) is { } finished:
+                await _writer.AppendAsync(ChatEvents.Tool(_agent.SessionId, finished)).ConfigureAwait(false);
                 break;
             case TurnCompleted done when _transcriptTurn is { } t:
                 if (t.TranscriptAnswers.Count == 0 && done.LastAgentMessage is { Length: > 0 } last)
@@ -176,6 +179,25 @@ internal sealed partial class ChatController
             case TranscriptProblem problem:
                 await _writer.AppendAsync(Events.Events.Error(_agent.SessionId, _agent.Id, $"transcript: {problem.Message}; answers come from the screen meanwhile", "transcript")).ConfigureAwait(false);
                 break;
+        }
+    }
+
+    private async Task OnToolCallAsync(Turn turn, ToolCall call)
+    {
+        turn.ToolCalls++;
+
+        // The turn's answer is what the agent says after its last tool call, never the text before one.
+        turn.TranscriptAnswers.Clear();
+        var (tool, plan) = _tools.Started(turn.Id, call);
+        if (tool is not null)
+        {
+            turn.LastToolCallId = tool.ToolCallId;
+            await _writer.AppendAsync(ChatEvents.Tool(_agent.SessionId, tool)).ConfigureAwait(false);
+        }
+
+        if (plan is not null)
+        {
+            await _writer.AppendAsync(ChatEvents.Plan(_agent.SessionId, plan)).ConfigureAwait(false);
         }
     }
 

@@ -48,6 +48,7 @@ internal sealed partial class ChatController : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ScreenAnswer _answer;
     private readonly ApprovalWatcher _approvals;
+    private readonly ToolTracker _tools;
     private readonly Regex? _readyOsc;
     private readonly Regex? _readyScreen;
     private readonly Regex? _busyOsc;
@@ -95,6 +96,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         _logger = logger;
         _answer = new ScreenAnswer(profile);
         _approvals = new ApprovalWatcher(profile);
+        _tools = new ToolTracker(Sessions.Workspace.AgentCwd(live.Row));
         _readyOsc = Compile(profile.Ready?.Osc);
         _readyScreen = Compile(profile.Ready?.Screen);
         _busyOsc = Compile(profile.Busy?.Osc);

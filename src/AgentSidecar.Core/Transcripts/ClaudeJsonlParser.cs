@@ -76,7 +76,17 @@ internal sealed class ClaudeJsonlParser : ITranscriptLineParser
             var blocks = content.ValueKind == JsonValueKind.Array ? content.EnumerateArray().ToList() : [];
             if (blocks.Any(b => b.Str("type") == "tool_result"))
             {
-                return; // tool output going back to the model, not typed by anyone
+                // Tool output going back to the model, not typed by anyone: the call's result.
+                foreach (var block in blocks.Where(b => b.Str("type") == "tool_result" && b.Str("tool_use_id") is not null))
+                {
+                    var details = line.Prop("toolUseResult");
+                    items.Add(new ToolResult(block.Str("tool_use_id")!, ResultText(block.Prop("content")), block.Bool("is_error") == true, null, ts)
+                    {
+                        Details = details.ValueKind == JsonValueKind.Object ? details.GetRawText() : null,
+                    });
+                }
+
+                return;
             }
             text = TranscriptJson.JoinText(blocks.Where(b => b.Str("type") == "text").Select(b => b.Str("text")));
         }
@@ -141,7 +151,12 @@ internal sealed class ClaudeJsonlParser : ITranscriptLineParser
         {
             if (block.Str("type") is "tool_use" or "server_tool_use")
             {
-                items.Add(new ToolCall(block.Str("name") ?? "unknown", ts));
+                var input = block.Prop("input");
+                items.Add(new ToolCall(block.Str("name") ?? "unknown", ts)
+                {
+                    CallId = block.Str("id"),
+                    Arguments = input.ValueKind == JsonValueKind.Object ? input.GetRawText() : null,
+                });
             }
         }
         Usage(id, message.Prop("usage"), ts, items);
@@ -150,6 +165,14 @@ internal sealed class ClaudeJsonlParser : ITranscriptLineParser
             _pendingEnd = new PendingEnd(id, _lastText, ts);
         }
     }
+
+    /// <summary>A tool_result's content: a string, or text blocks.</summary>
+    private static string? ResultText(JsonElement content) => content.ValueKind switch
+    {
+        JsonValueKind.String => content.GetString(),
+        JsonValueKind.Array => TranscriptJson.JoinText(content.EnumerateArray().Where(b => b.Str("type") == "text").Select(b => b.Str("text"))),
+        _ => null,
+    };
 
     /// <summary>
     /// One message can be written as several lines (one per content block) that repeat its usage,

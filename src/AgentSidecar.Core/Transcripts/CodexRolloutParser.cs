@@ -68,8 +68,14 @@ internal sealed class CodexRolloutParser : ITranscriptLineParser
                     items.Add(new AssistantMessage(answer, ts));
                 }
                 break;
-            case "function_call" or "custom_tool_call":
-                items.Add(new ToolCall(payload.Str("name") ?? "unknown", ts));
+            case "function_call":
+                items.Add(new ToolCall(payload.Str("name") ?? "unknown", ts) { CallId = payload.Str("call_id"), Arguments = payload.Str("arguments") });
+                break;
+            case "custom_tool_call":
+                items.Add(new ToolCall(payload.Str("name") ?? "unknown", ts) { CallId = payload.Str("call_id"), Arguments = payload.Str("input") });
+                break;
+            case "function_call_output" or "custom_tool_call_output" when payload.Str("call_id") is { } callId:
+                items.Add(CodexToolOutput.Read(callId, payload.Prop("output"), ts));
                 break;
             case "local_shell_call":
                 items.Add(new ToolCall("local_shell", ts));

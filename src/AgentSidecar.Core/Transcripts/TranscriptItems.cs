@@ -12,7 +12,19 @@ public sealed record UserMessage(string Text, DateTimeOffset? Ts) : TranscriptIt
 /// <summary>Visible answer text of the agent (not thinking, not tool calls).</summary>
 public sealed record AssistantMessage(string Text, DateTimeOffset? Ts) : TranscriptItem(Ts);
 
-public sealed record ToolCall(string Name, DateTimeOffset? Ts) : TranscriptItem(Ts);
+/// <summary>A tool the agent called: its name, its id in the transcript, and its arguments as recorded (JSON, or a freeform tool's text).</summary>
+public sealed record ToolCall(string Name, DateTimeOffset? Ts) : TranscriptItem(Ts)
+{
+    public string? CallId { get; init; }
+
+    public string? Arguments { get; init; }
+}
+
+/// <summary>What a tool call gave back; <c>Details</c> is the agent's structured record of it (JSON) where it keeps one.</summary>
+public sealed record ToolResult(string CallId, string? Output, bool IsError, int? ExitCode, DateTimeOffset? Ts) : TranscriptItem(Ts)
+{
+    public string? Details { get; init; }
+}
 
 /// <summary>
 /// Token usage of one model response or turn: always a delta, never a running total.
