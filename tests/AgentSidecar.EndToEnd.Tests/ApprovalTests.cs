@@ -176,6 +176,28 @@ public sealed class ApprovalTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task SuspendAndClearWhileAnApprovalWaits_SuspendIsRefused_ClearRejectsItAndMovesOn()
+    {
+        var (sidecar, sid, _, attach) = await StartAsync();
+        await using var owned = sidecar;
+        var c = sidecar.Client;
+        var marker = Path.Combine(_dir, "cleared.txt");
+        var (_, turn) = await c.BeginAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = $"ask touch {marker}" }, Wait);
+        var approvalId = (await PendingAsync(c, attach)).GetProperty("approvalId").GetString()!;
+
+        var busy = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/suspend", new JsonObject { ["sessionId"] = sid }));
+        Assert.Equal(1003, busy.Code);
+
+        var cleared = await c.RequestAsync("session/clear", new JsonObject { ["sessionId"] = sid }, Wait);
+        Assert.Equal(sid, cleared.GetProperty("previous").GetProperty("id").GetString());
+        var resolved = await ResolvedAsync(c, attach, approvalId);
+        Assert.Equal("rejected", resolved.GetProperty("status").GetString());
+        Assert.Equal("chat", resolved.GetProperty("resolvedBy").GetString());
+        await turn;
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task ATurnWaitingForAnApproval_IsNotEndedByTheIdleRule()
     {
         var (sidecar, sid, _, attach) = await StartAsync(Profile(turnIdleSeconds: 1));
