@@ -34,7 +34,131 @@ public sealed class CliTests : IDisposable
 
     private sealed record CliResult(int Code, string Stdout, string Stderr);
 
-    private async Task<CliResult> CliAsync(string stdin, params string[] args)
+    /// <summary>The CLI as a process: text typed into its stdin, its stdout read as it comes.</summary>
+    private sealed class CliRun : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _stdout = new();
+        private readonly Task _pump;
+        private readonly Task<string> _stderr;
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CliRun(ProcessStartInfo psi)
+        {
+            _process = Process.Start(psi)!;
+            _stderr = _process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            _pump = Task.Run(async () =>
+            {
+                var buffer = new char[4096];
+                int n;
+                while ((n = await _process.StandardOutput.ReadAsync(buffer)) > 0)
+                {
+                    lock (_stdout)
+                    {
+                        _stdout.Append(buffer, 0, n);
+                        _changed.TrySetResult();
+                        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+                }
+
+                lock (_stdout)
+                {
+                    _changed.TrySetResult();
+                }
+            });
+        }
+
+        public string Stdout
+        {
+            get
+            {
+                lock (_stdout)
+                {
+                    return _stdout.ToString();
+                }
+            }
+        }
+
+        public async Task WriteAsync(string text)
+        {
+            await _process.StandardInput.WriteAsync(text);
+            await _process.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+        }
+
+        /// <summary>Types a line and waits until stdout has <paramref name="expected"/> (the line was handled).</summary>
+        public async Task SayAsync(string line, string expected)
+        {
+            await WriteAsync(line + "\n");
+            await WaitForOutputAsync(expected);
+        }
+
+        /// <summary>Waits until stdout matches <paramref name="pattern"/>; the match.</summary>
+        public async Task<System.Text.RegularExpressions.Match> WaitForOutputAsync(string pattern, bool regex = false)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            timeout.CancelAfter(Wait);
+            var re = new System.Text.RegularExpressions.Regex(regex ? pattern : System.Text.RegularExpressions.Regex.Escape(pattern));
+            while (true)
+            {
+                Task changed;
+                lock (_stdout)
+                {
+                    if (re.Match(_stdout.ToString()) is { Success: true } match)
+                    {
+                        return match;
+                    }
+
+                    changed = _changed.Task;
+                }
+
+                if (_pump.IsCompleted)
+                {
+                    throw new Xunit.Sdk.XunitException($"the CLI ended without printing '{pattern}'; stdout: {Stdout}; stderr: {await _stderr}");
+                }
+
+                try
+                {
+                    await changed.WaitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new Xunit.Sdk.XunitException($"the CLI did not print '{pattern}' within {Wait}; stdout: {Stdout}");
+                }
+            }
+        }
+
+        /// <summary>Closes stdin (end of input) and waits for the CLI to exit.</summary>
+        public async Task<CliResult> FinishAsync()
+        {
+            _process.StandardInput.Close();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"the CLI did not exit: {await _stderr}");
+            }
+
+            await _pump;
+            return new CliResult(_process.ExitCode, Stdout, await _stderr);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            _process.Dispose();
+        }
+    }
+
+    private CliRun StartCli(params string[] args)
     {
         var psi = new ProcessStartInfo(SidecarProcess.Executable)
         {
@@ -54,30 +178,15 @@ public sealed class CliTests : IDisposable
         psi.ArgumentList.Add(Path.Combine(_dir, "config"));
         psi.Environment["HOME"] = Path.Combine(_dir, "home");
         psi.Environment.Remove("NO_COLOR"); // piped output must be plain text without it
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        foreach (var part in stdin.Split('\u0001'))
-        {
-            // \u0001 in the script: pause, so the previous line is handled before the next one.
-            await p.StandardInput.WriteAsync(part);
-            await p.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
-            await Task.Delay(part.Length == 0 ? 0 : 300, TestContext.Current.CancellationToken);
-        }
+        return new CliRun(psi);
+    }
 
-        p.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"agent-sidecar {string.Join(' ', args)} did not exit: {await stderr}");
-        }
-
-        return new CliResult(p.ExitCode, await stdout, await stderr);
+    /// <summary>Runs the CLI with all of <paramref name="stdin"/> as its input (for commands that take none, or chats whose order does not depend on answers).</summary>
+    private async Task<CliResult> CliAsync(string stdin, params string[] args)
+    {
+        await using var run = StartCli(args);
+        await run.WriteAsync(stdin);
+        return await run.FinishAsync();
     }
 
     private async Task<(SidecarProcess Sidecar, string SessionId)> EditorWithSessionAsync(string provider, string? taskId = null)
@@ -99,7 +208,10 @@ public sealed class CliTests : IDisposable
         var (editor, sid) = await EditorWithSessionAsync("fake");
         await using var _ = editor;
 
-        var run = await CliAsync("hello from the terminal\n\u0001/exit\n", "chat", "--resume", sid);
+        await using var chat = StartCli("chat", "--resume", sid);
+        await chat.SayAsync("hello from the terminal", "ECHO[1]:hello from the terminal");
+        await chat.WriteAsync("/exit\n");
+        var run = await chat.FinishAsync();
         Assert.True(run.Code == 0, run.Stderr);
         Assert.Contains("ECHO[1]:hello from the terminal", run.Stdout, StringComparison.Ordinal);
         Assert.Contains($"pid {editor.Pid}", run.Stderr, StringComparison.Ordinal);
@@ -111,7 +223,7 @@ public sealed class CliTests : IDisposable
 
         // And the other way round: a turn sent by the editor shows in a later CLI chat's context.
         await editor.Client.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "from the editor" }, Wait);
-        var again = await CliAsync("third\n\u0001", "chat", "--resume", sid);
+        var again = await CliAsync("third\n", "chat", "--resume", sid);
         Assert.Contains("ECHO[3]:third", again.Stdout, StringComparison.Ordinal);
     }
 
@@ -172,7 +284,7 @@ public sealed class CliTests : IDisposable
         var fake = LifecycleTests.Options()["providers"]!["fake"]!.DeepClone();
         File.WriteAllText(Path.Combine(_dir, "config", "providers.json"), new JsonObject { ["fake"] = fake }.ToJsonString());
 
-        var first = await CliAsync("remember me\n\u0001", "chat", "--provider", "fake", "--workspace", Workspace, "--task", "T-9");
+        var first = await CliAsync("remember me\n", "chat", "--provider", "fake", "--workspace", Workspace, "--task", "T-9");
         Assert.True(first.Code == 0, first.Stderr);
         Assert.Contains("ECHO[1]:remember me", first.Stdout, StringComparison.Ordinal);
         var hint = System.Text.RegularExpressions.Regex.Match(first.Stderr, @"chat --resume (\w+)");
@@ -184,7 +296,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal("suspended", s.GetProperty("status").GetString());
         Assert.Equal("T-9", s.GetProperty("taskId").GetString());
 
-        var second = await CliAsync("again\n\u0001", "chat", "--resume", sid);
+        var second = await CliAsync("again\n", "chat", "--resume", sid);
         Assert.True(second.Code == 0, second.Stderr);
         Assert.Contains("ECHO[1]:again", second.Stdout, StringComparison.Ordinal);
     }
@@ -245,5 +357,98 @@ public sealed class CliTests : IDisposable
         var suspended = await CliAsync(string.Empty, "attach", sid);
         Assert.Equal(4, suspended.Code);
         Assert.Contains("resume", suspended.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The fake agent with <c>/new</c> as its clear command, as Auggie's: the provider <c>fake-new</c>.
+    /// A CLI that cleared on "/clear" itself would not clear this agent.
+    /// </summary>
+    private async Task<(SidecarProcess Sidecar, string SessionId)> EditorWithNewAsClearAsync()
+    {
+        var wrapper = Path.Combine(_dir, "fake-agent-new.sh");
+        File.WriteAllText(wrapper, $$"""
+            # /new reaches the fake agent as the /clear it understands.
+            while IFS= read -r line; do
+              [ "$line" = /new ] && line=/clear
+              printf '%s\n' "$line"
+              [ "$line" = /quit ] && break
+            done | bash --norc '{{Path.Combine(SidecarProcess.RepoRoot, "tests", "testdata", "agents", "fake-agent.sh")}}'
+            """);
+        var profile = ChatTests.FakeProfile();
+        profile["args"] = new JsonArray("--norc", wrapper);
+        profile["clear"] = new JsonObject { ["command"] = "/new", ["enters"] = 1 };
+        profile["quit"] = "/quit";
+        var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake-new"] = profile } });
+        var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = Workspace, ["provider"] = "fake-new" }, Wait);
+        return (sidecar, s.GetProperty("id").GetString()!);
+    }
+
+    private static async Task<List<string>> HistoryAsync(RpcClient client, string sessionId) =>
+        (await client.RequestAsync("chat/history", new JsonObject { ["sessionId"] = sessionId })).GetProperty("messages").EnumerateArray()
+            .Select(m => $"{m.GetProperty("role").GetString()}:{m.GetProperty("text").GetString()}").ToList();
+
+    [Fact(Timeout = 120000)]
+    public async Task Chat_TheAgentsOwnClearCommand_GoesThroughChatSend_AndTheNextMessageLandsInTheNewSession()
+    {
+        var (editor, sid) = await EditorWithNewAsClearAsync();
+        await using var _ = editor;
+
+        await using var chat = StartCli("chat", "--resume", sid);
+        await chat.SayAsync("one", "ECHO[1]:one");
+        await chat.WriteAsync("/new\n");
+        var newId = (await chat.WaitForOutputAsync(@"──── conversation cleared: new session (\w+) ────\n", regex: true)).Groups[1].Value;
+        await chat.SayAsync("two", "ECHO[1]:two"); // [1]: the agent itself started over
+        await chat.WriteAsync("/exit\n");
+        var run = await chat.FinishAsync();
+        Assert.True(run.Code == 0, run.Stderr);
+        Assert.DoesNotContain("[turn", run.Stderr, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(run.Stdout, "conversation cleared: new session"));
+
+        // The sidecar made the transition, and each conversation is in its own session.
+        var old = await editor.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
+        Assert.Equal("completed", old.GetProperty("status").GetString());
+        Assert.Equal("clear", old.GetProperty("statusReason").GetString());
+        Assert.Equal(newId, old.GetProperty("transitionedTo").GetString());
+        Assert.Equal(["user:one", "assistant:ECHO[1]:one"], await HistoryAsync(editor.Client, sid));
+        Assert.Equal(["user:two", "assistant:ECHO[1]:two"], await HistoryAsync(editor.Client, newId));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Chat_FollowsAClearMadeElsewhere_SoTheNextMessageLandsInTheNewSession()
+    {
+        var (editor, sid) = await EditorWithSessionAsync("fake");
+        await using var _ = editor;
+
+        var attach = (await editor.Client.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid, ["channels"] = new JsonArray("chat") })).GetProperty("attachId").GetString()!;
+
+        await using var chat = StartCli("chat", "--resume", sid);
+        await chat.SayAsync("one", "ECHO[1]:one");
+        // The answer streams in before the turn ends; a clear now would interrupt it. Clear once it is over.
+        await editor.Client.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("type").GetString() == "turn"), Wait);
+        var cleared = await editor.Client.RequestAsync("session/clear", new JsonObject { ["sessionId"] = sid }, Wait);
+        var newId = cleared.GetProperty("current").GetProperty("id").GetString()!;
+        await chat.WaitForOutputAsync($"──── conversation cleared: new session {newId} ────\n");
+        await chat.SayAsync("two", "ECHO[1]:two");
+        var run = await chat.FinishAsync();
+        Assert.True(run.Code == 0, run.Stderr);
+        Assert.Equal(["user:two", "assistant:ECHO[1]:two"], await HistoryAsync(editor.Client, newId));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task SessionsShowEvents_ShowsEachEventsDataAsTheSidecarSentIt()
+    {
+        var (editor, sid) = await EditorWithSessionAsync("fake");
+        await using var _ = editor;
+        await editor.Client.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "héllo" }, Wait);
+
+        // The terminal's output is stored as text ("é"), the chat events escaped ("\u00E9"): both as they are.
+        var shown = await CliAsync(string.Empty, "sessions", "show", sid, "--events", "50");
+        Assert.True(shown.Code == 0, shown.Stderr);
+        Assert.Contains("héllo", shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains("h\\u00E9llo", shown.Stdout, StringComparison.Ordinal);
+
+        var json = JsonDocument.Parse((await CliAsync(string.Empty, "sessions", "show", sid, "--events", "50", "--json")).Stdout).RootElement;
+        var user = json.GetProperty("events").EnumerateArray().Single(e => e.GetProperty("channel").GetString() == "chat" && e.GetProperty("type").GetString() == "user");
+        Assert.Equal("héllo", user.GetProperty("data").GetProperty("text").GetString());
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using AgentSidecar.Core.Events;
+using AgentSidecar.Protocol;
 
 namespace AgentSidecar.Cli;
 
@@ -23,26 +23,25 @@ internal sealed class CliAttach(CliContext context)
     public async Task<int> RunAsync(string sessionId, string? workerId, CancellationToken cancellationToken)
     {
         await using var conn = await context.ConnectAsync(sessionId, startIfNone: false).ConfigureAwait(false);
-        var session = await conn.RequestAsync("session/get", new JsonObject { ["sessionId"] = sessionId }, cancellationToken).ConfigureAwait(false);
-        var workers = session.GetProperty("workers").EnumerateArray().ToList();
+        var session = await conn.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = sessionId }, cancellationToken).ConfigureAwait(false);
         var worker = workerId is null
-            ? workers.FirstOrDefault(w => CliCommands.Str(w, "kind") == "agent" && CliCommands.Str(w, "status") == "running")
-            : workers.FirstOrDefault(w => CliCommands.Str(w, "id") == workerId);
-        if (worker.ValueKind != JsonValueKind.Object || CliCommands.Str(worker, "status") != "running")
+            ? session.Workers.FirstOrDefault(w => w.Kind == Store.WorkerKinds.Agent && w.Status == Store.WorkerStatuses.Running)
+            : session.Workers.FirstOrDefault(w => w.Id == workerId);
+        if (worker is not { Status: Store.WorkerStatuses.Running })
         {
-            var status = CliCommands.Str(session, "status");
-            throw new CliRpcException(1004, status == "suspended"
+            throw new CliRpcException(ErrorCodes.InvalidState, session.Status == SessionStatuses.Suspended
                 ? $"session {sessionId} is suspended; resume it first: agent-sidecar sessions resume {sessionId}"
                 : workerId is null ? $"session {sessionId} has no running agent" : $"worker {workerId} of session {sessionId} is not running", null);
         }
 
-        _workerId = CliCommands.Str(worker, "id");
-        conn.OnNotification = OnNotification;
-        var screen = await conn.RequestAsync("worker/screen", new JsonObject { ["workerId"] = _workerId }, cancellationToken).ConfigureAwait(false);
-        var attach = await conn.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sessionId, ["afterSeq"] = screen.GetProperty("seq").GetInt64(), ["channels"] = new JsonArray("pty") }, cancellationToken).ConfigureAwait(false);
-        _attachId = CliCommands.Str(attach, "attachId");
-        await Console.Error.WriteAsync($"[attached to {CliCommands.Str(worker, "name")} ({_workerId}) of session {sessionId}; Ctrl+] detaches]\r\n").ConfigureAwait(false);
-        if (CliCommands.Str(screen, "ansi") is { Length: > 0 } ansi)
+        _workerId = worker.Id;
+        conn.On(CliProtocol.SessionDetached, OnDetached);
+        conn.On(CliProtocol.SessionEvent, OnEvent);
+        var screen = await conn.RequestAsync(CliProtocol.WorkerScreen, new WorkerIdParams { WorkerId = _workerId }, cancellationToken).ConfigureAwait(false);
+        var attach = await conn.RequestAsync(CliProtocol.SessionAttach, new SessionAttachParams { SessionId = sessionId, AfterSeq = screen.Seq, Channels = [Channels.Pty] }, cancellationToken).ConfigureAwait(false);
+        _attachId = attach.AttachId;
+        await Console.Error.WriteAsync($"[attached to {worker.Name} ({_workerId}) of session {sessionId}; Ctrl+] detaches]\r\n").ConfigureAwait(false);
+        if (screen.Ansi is { Length: > 0 } ansi)
         {
             await WriteAsync(Encoding.UTF8.GetBytes(ansi)).ConfigureAwait(false);
         }
@@ -50,7 +49,7 @@ internal sealed class CliAttach(CliContext context)
         var saved = RawMode();
         using var winch = Console.IsOutputRedirected ? null : PosixSignalRegistration.Create(PosixSignal.SIGWINCH, signal =>
         {
-            _ = conn.RequestAsync("worker/resize", new JsonObject { ["workerId"] = _workerId, ["cols"] = Math.Max(2, Console.WindowWidth), ["rows"] = Math.Max(1, Console.WindowHeight) });
+            _ = conn.RequestAsync(CliProtocol.WorkerResize, new WorkerResizeParams { WorkerId = _workerId, Cols = Math.Max(SessionStartParams.MinCols, Console.WindowWidth), Rows = Math.Max(SessionStartParams.MinRows, Console.WindowHeight) });
         });
         try
         {
@@ -66,7 +65,7 @@ internal sealed class CliAttach(CliContext context)
 
         try
         {
-            await conn.RequestAsync("session/detach", new JsonObject { ["attachId"] = _attachId }, CancellationToken.None).ConfigureAwait(false);
+            await conn.RequestAsync(CliProtocol.SessionDetach, new SessionDetachParams { AttachId = _attachId }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (CliRpcException)
         {
@@ -93,7 +92,7 @@ internal sealed class CliAttach(CliContext context)
             var count = decoder.GetChars(buffer, 0, detach >= 0 ? detach : n, chars, 0);
             if (count > 0)
             {
-                await conn.RequestAsync("worker/input", new JsonObject { ["workerId"] = _workerId, ["data"] = new string(chars, 0, count) }, cancellationToken).ConfigureAwait(false);
+                await conn.RequestAsync(CliProtocol.WorkerInput, new WorkerInputParams { WorkerId = _workerId, Data = new string(chars, 0, count) }, cancellationToken).ConfigureAwait(false);
             }
 
             if (detach >= 0)
@@ -105,33 +104,30 @@ internal sealed class CliAttach(CliContext context)
         return await _done.Task.ConfigureAwait(false);
     }
 
-    private void OnNotification(string method, JsonElement p)
+    private void OnDetached(SessionDetachedParams p)
     {
-        if (method == "session/detached" && CliCommands.Str(p, "attachId") == _attachId)
+        if (p.AttachId == _attachId)
         {
-            _done.TrySetResult($"the sidecar detached this terminal ({CliCommands.Str(p, "reason")})");
+            _done.TrySetResult($"the sidecar detached this terminal ({p.Reason})");
+        }
+    }
+
+    private void OnEvent(SessionEventParams p)
+    {
+        var e = p.Event;
+        if (p.AttachId != _attachId || e.WorkerId != _workerId || e.Channel != Channels.Pty)
+        {
             return;
         }
 
-        if (method != "session/event" || CliCommands.Str(p, "attachId") != _attachId)
+        switch (e.Type)
         {
-            return;
-        }
-
-        var e = p.GetProperty("event");
-        if (CliCommands.Str(e, "workerId") != _workerId)
-        {
-            return;
-        }
-
-        switch (CliCommands.Str(e, "type"))
-        {
-            case "output":
-                WriteAsync(Encoding.UTF8.GetBytes(CliCommands.Str(e.GetProperty("data"), "data"))).GetAwaiter().GetResult();
+            case EventTypes.Output:
+                WriteAsync(Encoding.UTF8.GetBytes(CliProtocol.Payload(e, CliJsonContext.Default.OutputData)?.Data ?? string.Empty)).GetAwaiter().GetResult();
                 break;
-            case "exit":
-                var data = e.GetProperty("data");
-                _done.TrySetResult(CliCommands.Str(data, "signal") is { Length: > 0 } sig ? $"the worker was ended by signal {sig}" : $"the worker exited with code {CliCommands.Str(data, "exitCode")}");
+            case EventTypes.Exit:
+                var exit = CliProtocol.Payload(e, CliJsonContext.Default.ExitData);
+                _done.TrySetResult(exit?.Signal is { } sig ? $"the worker was ended by signal {sig}" : $"the worker exited with code {exit?.ExitCode}");
                 break;
         }
     }

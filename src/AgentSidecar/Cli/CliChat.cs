@@ -1,73 +1,79 @@
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using AgentSidecar.Core.Chat;
+using AgentSidecar.Core.Events;
+using AgentSidecar.Protocol;
 
 namespace AgentSidecar.Cli;
 
 /// <summary>
 /// <c>agent-sidecar chat</c>: a line-based chat with an agent session. Answers stream in as the
-/// session's chat deltas arrive; a spinner shows on a terminal while the agent works.
+/// session's chat deltas arrive; a spinner shows on a terminal while the agent works. Every line
+/// goes to <c>chat/send</c>: the sidecar knows the provider's clear command (<c>/clear</c>, Auggie's
+/// <c>/new</c>) and answers it with <c>status:"cleared"</c> and the new session.
 /// </summary>
 internal sealed class CliChat(CliContext context)
 {
+    private const string Prompt = "› ";
+
     private readonly object _lock = new();
     private readonly StringBuilder _streamed = new();
     private string? _attachId;
     private string _sessionId = string.Empty;
     private bool _spinning;
+    private bool _prompting;
+    private int _frame;
 
     public async Task<int> RunAsync(string provider, string? model, string workspace, string? task, string? resume, CancellationToken cancellationToken)
     {
         await using var conn = await context.ConnectAsync(resume).ConfigureAwait(false);
-        JsonElement session;
+        Session session;
         if (resume is not null)
         {
-            session = await conn.RequestAsync("session/get", new JsonObject { ["sessionId"] = resume }, cancellationToken).ConfigureAwait(false);
-            var status = CliCommands.Str(session, "status");
-            if (status == "suspended")
+            session = await conn.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = resume }, cancellationToken).ConfigureAwait(false);
+            if (session.Status == SessionStatuses.Suspended)
             {
-                session = await CliCommands.WithProgressAsync(context, $"Resuming session {resume}…", () => conn.RequestAsync("session/resume", new JsonObject { ["sessionId"] = resume }, cancellationToken)).ConfigureAwait(false);
+                session = await CliCommands.WithProgressAsync(context, $"Resuming session {resume}…", () => conn.RequestAsync(CliProtocol.SessionResume, new SessionIdParams { SessionId = resume }, cancellationToken)).ConfigureAwait(false);
             }
-            else if (status is not ("active" or "created"))
+            else if (session.Status is not (SessionStatuses.Active or SessionStatuses.Created))
             {
-                throw new CliRpcException(1004, $"session {resume} is {status}; start a new one with: agent-sidecar chat --provider {CliCommands.Str(session, "provider")}", null);
+                throw new CliRpcException(ErrorCodes.InvalidState, $"session {resume} is {session.Status}; start a new one with: agent-sidecar chat --provider {session.Provider}", null);
             }
         }
         else
         {
-            var start = new JsonObject { ["workspace"] = workspace, ["provider"] = provider };
-            if (model is not null)
-            {
-                start["model"] = model;
-            }
-
-            if (task is not null)
-            {
-                start["taskId"] = task;
-            }
-
-            session = await CliCommands.WithProgressAsync(context, $"Starting {provider} in {workspace}…", () => conn.RequestAsync("session/start", start, cancellationToken)).ConfigureAwait(false);
+            var start = new SessionStartParams { Workspace = workspace, Provider = provider, Model = model, TaskId = task };
+            session = await CliCommands.WithProgressAsync(context, $"Starting {provider} in {workspace}…", () => conn.RequestAsync(CliProtocol.SessionStart, start, cancellationToken)).ConfigureAwait(false);
         }
 
-        _sessionId = CliCommands.Str(session, "id");
-        if (CliCommands.Str(session, "status") is not ("active" or "created"))
+        _sessionId = session.Id;
+        if (session.Status is not (SessionStatuses.Active or SessionStatuses.Created))
         {
-            throw new CliRpcException(1004, $"session {_sessionId} did not start: {CliCommands.Str(session, "statusReason")}", null);
+            throw new CliRpcException(ErrorCodes.InvalidState, $"session {_sessionId} did not start: {session.StatusReason}", null);
         }
 
-        conn.OnNotification = OnNotification;
-        var attach = await conn.RequestAsync("session/attach", new JsonObject { ["sessionId"] = _sessionId, ["afterSeq"] = session.GetProperty("lastSeq").GetInt64(), ["channels"] = new JsonArray("chat", "system") }, cancellationToken).ConfigureAwait(false);
-        _attachId = CliCommands.Str(attach, "attachId");
-        await Console.Error.WriteLineAsync($"Session {_sessionId} ({CliCommands.Str(session, "provider")}) via {conn.Description}. Type a message; /clear starts a new conversation, /exit (or Ctrl+D) leaves.").ConfigureAwait(false);
+        conn.On(CliProtocol.SessionEvent, OnEvent);
+        conn.On(CliProtocol.SessionTransitioned, OnTransitioned);
+        var attach = await conn.RequestAsync(CliProtocol.SessionAttach, new SessionAttachParams { SessionId = _sessionId, AfterSeq = session.LastSeq, Channels = [Channels.Chat, Channels.System] }, cancellationToken).ConfigureAwait(false);
+        _attachId = attach.AttachId;
+        await Console.Error.WriteLineAsync($"Session {_sessionId} ({session.Provider}) via {conn.Description}. Type a message; the agent's clear command (e.g. /clear, or /new for Auggie) starts a new conversation, /exit (or Ctrl+D) leaves.").ConfigureAwait(false);
 
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!Console.IsInputRedirected)
             {
-                await Console.Out.WriteAsync("› ").ConfigureAwait(false);
+                lock (_lock)
+                {
+                    _prompting = true;
+                    Console.Out.Write(Prompt);
+                }
             }
 
             var line = await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _prompting = false;
+            }
+
             if (line is null || line.Trim() is "/exit" or "/quit")
             {
                 break;
@@ -78,14 +84,6 @@ internal sealed class CliChat(CliContext context)
                 continue;
             }
 
-            if (line.Trim() == "/clear")
-            {
-                var cleared = await conn.RequestAsync("session/clear", new JsonObject { ["sessionId"] = _sessionId }, cancellationToken).ConfigureAwait(false);
-                _sessionId = CliCommands.Str(cleared.GetProperty("current"), "id");
-                await Console.Out.WriteLineAsync($"──── conversation cleared: new session {_sessionId} ────").ConfigureAwait(false);
-                continue;
-            }
-
             await SendAsync(conn, line, cancellationToken).ConfigureAwait(false);
         }
 
@@ -93,7 +91,7 @@ internal sealed class CliChat(CliContext context)
         {
             try
             {
-                await conn.RequestAsync("session/detach", new JsonObject { ["attachId"] = _attachId }, CancellationToken.None).ConfigureAwait(false);
+                await conn.RequestAsync(CliProtocol.SessionDetach, new SessionDetachParams { AttachId = _attachId }, CancellationToken.None).ConfigureAwait(false);
             }
             catch (CliRpcException)
             {
@@ -101,40 +99,68 @@ internal sealed class CliChat(CliContext context)
             }
         }
 
+        var last = CurrentSessionId;
         if (conn.OwnsSidecar)
         {
-            await Console.Error.WriteLineAsync($"Session {_sessionId} is being suspended; continue it with: agent-sidecar chat --resume {_sessionId}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"Session {last} is being suspended; continue it with: agent-sidecar chat --resume {last}").ConfigureAwait(false);
         }
 
         return ExitCodes.Ok;
     }
 
+    private string CurrentSessionId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sessionId;
+            }
+        }
+    }
+
     private async Task SendAsync(CliConnection conn, string text, CancellationToken cancellationToken)
     {
+        string sessionId;
         lock (_lock)
         {
             _streamed.Clear();
             _spinning = !Console.IsErrorRedirected;
+            sessionId = _sessionId;
         }
 
         using var spinner = _spinning ? new Timer(_ => Spin(), null, 0, 100) : null;
-        JsonElement result;
+        ChatSendResult result;
         try
         {
-            result = await conn.RequestAsync("chat/send", new JsonObject { ["sessionId"] = _sessionId, ["text"] = text }, cancellationToken).ConfigureAwait(false);
+            result = await conn.RequestAsync(CliProtocol.ChatSend, new ChatSendParams { SessionId = sessionId, Text = text }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             StopSpinner();
         }
 
-        // The session may have moved on (a /clear typed meanwhile): follow it.
-        if (CliCommands.Str(result, "sessionId") is { Length: > 0 } sid)
+        if (result.Status == TurnStatuses.Cleared)
         {
-            _sessionId = sid;
+            // The text was the agent's clear command: no turn, the conversation goes on in a new session.
+            if (result.SessionId is { Length: > 0 } next)
+            {
+                MoveOn(result.PreviousSessionId ?? sessionId, next);
+            }
+
+            return;
         }
 
-        var answer = CliCommands.Str(result, "text");
+        // The session may have moved on (a clear typed meanwhile, elsewhere): follow it.
+        if (result.SessionId is { Length: > 0 } sid)
+        {
+            lock (_lock)
+            {
+                _sessionId = sid;
+            }
+        }
+
+        var answer = result.Text;
         string streamed;
         lock (_lock)
         {
@@ -157,23 +183,53 @@ internal sealed class CliChat(CliContext context)
             await Console.Out.WriteLineAsync().ConfigureAwait(false);
         }
 
-        if (CliCommands.Str(result, "status") is var status and not "completed")
+        if (result.Status != TurnStatuses.Completed)
         {
-            await Console.Error.WriteLineAsync($"[turn {status}{(CliCommands.Str(result, "reason") is { Length: > 0 } r ? $": {r}" : string.Empty)}]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"[turn {result.Status}{(result.Reason is { Length: > 0 } r ? $": {r}" : string.Empty)}]").ConfigureAwait(false);
         }
     }
 
-    private void OnNotification(string method, JsonElement p)
+    /// <summary>
+    /// A clear moved <paramref name="previousId"/> on to <paramref name="currentId"/>: chat there from
+    /// now on and say so, once (both the <c>chat/send</c> result and <c>session/transitioned</c> tell it).
+    /// </summary>
+    private void MoveOn(string previousId, string currentId)
     {
-        if (method != "session/event" || CliCommands.Str(p, "attachId") != _attachId)
+        lock (_lock)
+        {
+            if (_sessionId != previousId)
+            {
+                return;
+            }
+
+            _sessionId = currentId;
+            if (_spinning)
+            {
+                Console.Error.Write("\r\u001b[K");
+            }
+
+            // A clear typed elsewhere while the prompt waits: the line goes below it, then a new prompt.
+            Console.Out.WriteLine($"{(_prompting ? Environment.NewLine : string.Empty)}──── conversation cleared: new session {currentId} ────");
+            if (_prompting)
+            {
+                Console.Out.Write(Prompt);
+            }
+        }
+    }
+
+    private void OnTransitioned(SessionTransitionedParams p) => MoveOn(p.Previous.Id, p.Current.Id);
+
+    private void OnEvent(SessionEventParams p)
+    {
+        if (p.AttachId != _attachId)
         {
             return;
         }
 
-        var e = p.GetProperty("event");
-        if (CliCommands.Str(e, "channel") == "chat" && CliCommands.Str(e, "type") == "delta")
+        var e = p.Event;
+        if (e.Channel == Channels.Chat && e.Type == EventTypes.Delta)
         {
-            var delta = CliCommands.Str(e.GetProperty("data"), "text");
+            var delta = CliProtocol.Payload(e, CliJsonContext.Default.ChatDeltaData)?.Text ?? string.Empty;
             lock (_lock)
             {
                 if (_spinning)
@@ -187,8 +243,6 @@ internal sealed class CliChat(CliContext context)
             }
         }
     }
-
-    private int _frame;
 
     private void Spin()
     {

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using AgentSidecar.Core;
+using AgentSidecar.Protocol;
 using Spectre.Console;
 
 namespace AgentSidecar.Cli;
@@ -14,8 +14,6 @@ namespace AgentSidecar.Cli;
 internal static class CliCommands
 {
     private static readonly string[] ListColumns = ["ID", "STATUS", "PROVIDER", "TASK", "WORKSPACE", "TITLE", "UPDATED"];
-
-    private static readonly string[] ShowFields = ["id", "status", "statusReason", "provider", "model", "taskId", "kind", "workspace", "title", "agentSessionId", "createdAt", "updatedAt", "endedAt", "transitionedFrom", "transitionedTo"];
 
     public static void AddTo(RootCommand root, Option<string?> dataDir, Option<string?> configDir)
     {
@@ -31,7 +29,7 @@ internal static class CliCommands
         var sessions = new Command("sessions", "List and manage sessions.");
         sessions.Subcommands.Add(ListCommand(Context));
         sessions.Subcommands.Add(ShowCommand(Context));
-        foreach (var (name, method, verb) in new[] { ("suspend", "session/suspend", "Suspend a session (its agent quits; resume it later)."), ("resume", "session/resume", "Resume a suspended session (the agent continues the conversation)."), ("end", "session/end", "End a session for good.") })
+        foreach (var (name, method, verb) in new[] { ("suspend", CliProtocol.SessionSuspend, "Suspend a session (its agent quits; resume it later)."), ("resume", CliProtocol.SessionResume, "Resume a suspended session (the agent continues the conversation)."), ("end", CliProtocol.SessionEnd, "End a session for good.") })
         {
             var id = new Argument<string>("sessionId") { Description = "The session's id (see 'sessions list')." };
             var command = new Command(name, verb) { id };
@@ -40,14 +38,14 @@ internal static class CliCommands
                 var ctx = Context(p);
                 var sessionId = p.GetValue(id)!;
                 await using var conn = await ctx.ConnectAsync(sessionId).ConfigureAwait(false);
-                var session = await WithProgressAsync(ctx, $"{char.ToUpperInvariant(name[0])}{name[1..]}ing session {sessionId}…", () => conn.RequestAsync(method, new JsonObject { ["sessionId"] = sessionId }, ct)).ConfigureAwait(false);
+                var session = await WithProgressAsync(ctx, $"{char.ToUpperInvariant(name[0])}{name[1..]}ing session {sessionId}…", () => conn.RequestAsync(method, new SessionIdParams { SessionId = sessionId }, ct)).ConfigureAwait(false);
                 if (ctx.Json)
                 {
-                    CliContext.WriteJson(session);
+                    CliContext.WriteJson(session, ProtocolJsonContext.Default.Session);
                 }
                 else
                 {
-                    AnsiConsole.MarkupLineInterpolated($"Session [bold]{sessionId}[/] is now [bold]{Str(session, "status")}[/].");
+                    AnsiConsole.MarkupLineInterpolated($"Session [bold]{sessionId}[/] is now [bold]{session.Status}[/].");
                     if (name == "suspend" || (name == "resume" && conn.OwnsSidecar))
                     {
                         AnsiConsole.MarkupLineInterpolated($"[dim]Continue it with: agent-sidecar chat --resume {sessionId}[/]");
@@ -79,35 +77,22 @@ internal static class CliCommands
         {
             var ctx = context(p);
             await using var conn = await ctx.ConnectAsync(null).ConfigureAwait(false);
-            var query = new JsonObject { ["limit"] = p.GetValue(limit) };
-            if (p.GetValue(workspace) is { } ws)
+            var query = new SessionListParams
             {
-                query["workspace"] = Path.GetFullPath(ws);
-            }
-
-            if (p.GetValue(status) is { Length: > 0 } st)
-            {
-                query["status"] = new JsonArray([.. st.Select(s => (JsonNode)s)]);
-            }
-
-            if (p.GetValue(task) is { } t)
-            {
-                query["taskId"] = t;
-            }
-
-            if (p.GetValue(provider) is { } pr)
-            {
-                query["provider"] = pr;
-            }
-
-            var result = await conn.RequestAsync("session/list", query, ct).ConfigureAwait(false);
+                Limit = p.GetValue(limit),
+                Workspace = p.GetValue(workspace) is { } ws ? Path.GetFullPath(ws) : null,
+                Status = p.GetValue(status) is { Length: > 0 } st ? st : null,
+                TaskId = p.GetValue(task),
+                Provider = p.GetValue(provider),
+            };
+            var result = await conn.RequestAsync(CliProtocol.SessionList, query, ct).ConfigureAwait(false);
             if (ctx.Json)
             {
-                CliContext.WriteJson(result);
+                CliContext.WriteJson(result, ProtocolJsonContext.Default.SessionListResult);
                 return ExitCodes.Ok;
             }
 
-            var list = result.GetProperty("sessions").EnumerateArray().ToList();
+            var list = result.Sessions;
             if (list.Count == 0)
             {
                 AnsiConsole.MarkupLine("[dim]No sessions. Start one with: agent-sidecar chat --provider codex[/]");
@@ -123,13 +108,13 @@ internal static class CliCommands
             foreach (var s in list)
             {
                 table.AddRow(
-                    Markup.Escape(Str(s, "id")),
-                    StatusMarkup(Str(s, "status")),
-                    Markup.Escape(Str(s, "provider") + (Str(s, "model") is { Length: > 0 } m ? $" ({m})" : string.Empty)),
-                    Markup.Escape(Str(s, "taskId")),
-                    Markup.Escape(Str(s, "workspace")),
-                    Markup.Escape(Str(s, "title")),
-                    Markup.Escape(When(Str(s, "updatedAt"))));
+                    Markup.Escape(s.Id),
+                    StatusMarkup(s.Status),
+                    Markup.Escape(s.Provider + (s.Model is { Length: > 0 } m ? $" ({m})" : string.Empty)),
+                    Markup.Escape(s.TaskId ?? string.Empty),
+                    Markup.Escape(s.Workspace),
+                    Markup.Escape(s.Title ?? string.Empty),
+                    Markup.Escape(When(s.UpdatedAt)));
             }
 
             AnsiConsole.Write(table);
@@ -148,46 +133,53 @@ internal static class CliCommands
             var ctx = context(p);
             var sessionId = p.GetValue(id)!;
             await using var conn = await ctx.ConnectAsync(sessionId).ConfigureAwait(false);
-            var session = await conn.RequestAsync("session/get", new JsonObject { ["sessionId"] = sessionId }, ct).ConfigureAwait(false);
+            var session = await conn.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = sessionId }, ct).ConfigureAwait(false);
             var n = p.GetValue(events);
-            List<JsonElement> last = [];
+            IReadOnlyList<EventRecord> last = [];
             if (n > 0)
             {
-                var lastSeq = session.GetProperty("lastSeq").GetInt64();
-                var page = await conn.RequestAsync("session/events", new JsonObject { ["sessionId"] = sessionId, ["afterSeq"] = Math.Max(0, lastSeq - n), ["limit"] = Math.Min(n, 10000) }, ct).ConfigureAwait(false);
-                last = page.GetProperty("events").EnumerateArray().ToList();
+                var page = await conn.RequestAsync(CliProtocol.SessionEvents, new SessionEventsParams { SessionId = sessionId, AfterSeq = Math.Max(0, session.LastSeq - n), Limit = Math.Min(n, SessionEventsParams.MaxLimit) }, ct).ConfigureAwait(false);
+                last = page.Events;
             }
 
             if (ctx.Json)
             {
-                CliContext.WriteJson(n > 0 ? JsonSerializer.SerializeToElement(new JsonObject { ["session"] = JsonNode.Parse(session.GetRawText()), ["events"] = JsonNode.Parse("[" + string.Join(',', last.Select(e => e.GetRawText())) + "]") }, CliNodeJsonContext.Default.JsonObject) : session);
+                if (n > 0)
+                {
+                    CliContext.WriteJson(new SessionWithEvents(session, last), CliJsonContext.Default.SessionWithEvents);
+                }
+                else
+                {
+                    CliContext.WriteJson(session, ProtocolJsonContext.Default.Session);
+                }
+
                 return ExitCodes.Ok;
             }
 
             var grid = new Grid().AddColumn().AddColumn();
-            foreach (var field in ShowFields)
+            foreach (var (field, value) in ShowFields(session))
             {
-                if (Str(session, field) is { Length: > 0 } v)
+                if (value is { Length: > 0 } v)
                 {
                     grid.AddRow(new Markup($"[dim]{field}[/]"), new Markup(field == "status" ? StatusMarkup(v) : Markup.Escape(v)));
                 }
             }
 
-            if (session.TryGetProperty("worktree", out var wt) && wt.ValueKind == JsonValueKind.Object)
+            if (session.Worktree is { } wt)
             {
-                grid.AddRow(new Markup("[dim]worktree[/]"), new Markup(Markup.Escape($"{Str(wt, "path")} ({Str(wt, "branch")}, {Str(wt, "state")})")));
+                grid.AddRow(new Markup("[dim]worktree[/]"), new Markup(Markup.Escape($"{wt.Path} ({wt.Branch}, {wt.State})")));
             }
 
-            if (session.TryGetProperty("owner", out var owner) && owner.ValueKind == JsonValueKind.Object)
+            if (session.Owner is { } owner)
             {
-                grid.AddRow(new Markup("[dim]owner[/]"), new Markup(Markup.Escape($"pid {owner.GetProperty("pid").GetInt32()} at {Str(owner, "socket")}")));
+                grid.AddRow(new Markup("[dim]owner[/]"), new Markup(Markup.Escape($"pid {owner.Pid} at {owner.Socket}")));
             }
 
             AnsiConsole.Write(grid);
             var workers = new Table().Border(TableBorder.Rounded).AddColumns("WORKER", "KIND", "NAME", "STATUS", "PID", "EXIT");
-            foreach (var w in session.GetProperty("workers").EnumerateArray())
+            foreach (var w in session.Workers)
             {
-                workers.AddRow(Markup.Escape(Str(w, "id")), Str(w, "kind"), Markup.Escape(Str(w, "name")), Str(w, "status"), Str(w, "pid"), Str(w, "exitCode") is { Length: > 0 } code ? code : Str(w, "signal") is { Length: > 0 } sig ? $"signal {sig}" : string.Empty);
+                workers.AddRow(Markup.Escape(w.Id), w.Kind, Markup.Escape(w.Name), w.Status, Number(w.Pid), w.ExitCode is { } code ? Number(code) : w.Signal is { } sig ? $"signal {Number(sig)}" : string.Empty);
             }
 
             AnsiConsole.Write(workers);
@@ -196,8 +188,8 @@ internal static class CliCommands
                 var table = new Table().Border(TableBorder.Simple).AddColumns("SEQ", "TIME", "CHANNEL/TYPE", "DATA");
                 foreach (var e in last)
                 {
-                    var data = e.GetProperty("data").GetRawText();
-                    table.AddRow(e.GetProperty("seq").GetInt64().ToString(CultureInfo.InvariantCulture), Markup.Escape(When(Str(e, "ts"))), $"{Str(e, "channel")}/{Str(e, "type")}", Markup.Escape(data.Length > 100 ? data[..97] + "..." : data));
+                    var data = e.Data.ToString();
+                    table.AddRow(e.Seq.ToString(CultureInfo.InvariantCulture), Markup.Escape(When(e.Ts)), $"{e.Channel}/{e.Type}", Markup.Escape(data.Length > 100 ? data[..97] + "..." : data));
                 }
 
                 AnsiConsole.Write(table);
@@ -217,25 +209,15 @@ internal static class CliCommands
         {
             var ctx = context(p);
             await using var conn = await ctx.ConnectAsync(null).ConfigureAwait(false);
-            var args = new JsonObject();
-            if (p.GetValue(idle) is { } i)
-            {
-                args["idleSeconds"] = i;
-            }
-
-            if (p.GetValue(purge) is { } d)
-            {
-                args["purgeOlderThanDays"] = d;
-            }
-
-            var result = await WithProgressAsync(ctx, "Cleaning up…", () => conn.RequestAsync("session/cleanup", args, ct)).ConfigureAwait(false);
+            var args = new SessionCleanupParams { IdleSeconds = p.GetValue(idle), PurgeOlderThanDays = p.GetValue(purge) };
+            var result = await WithProgressAsync(ctx, "Cleaning up…", () => conn.RequestAsync(CliProtocol.SessionCleanup, args, ct)).ConfigureAwait(false);
             if (ctx.Json)
             {
-                CliContext.WriteJson(result);
+                CliContext.WriteJson(result, ProtocolJsonContext.Default.SessionCleanupResult);
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"Suspended {result.GetProperty("ended").GetArrayLength()} idle session(s), purged {result.GetProperty("purged").GetArrayLength()} old one(s).");
+                AnsiConsole.MarkupLineInterpolated($"Suspended {result.Ended.Count} idle session(s), purged {result.Purged.Count} old one(s).");
             }
 
             return ExitCodes.Ok;
@@ -252,20 +234,15 @@ internal static class CliCommands
         {
             var ctx = context(p);
             await using var conn = await ctx.ConnectAsync(null).ConfigureAwait(false);
-            var args = new JsonObject { ["workspace"] = Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory) };
-            if (p.GetValue(provider) is { } pr)
-            {
-                args["provider"] = pr;
-            }
-
-            var result = await WithProgressAsync(ctx, "Resetting…", () => conn.RequestAsync("session/reset", args, ct)).ConfigureAwait(false);
+            var args = new SessionResetParams { Workspace = Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory), Provider = p.GetValue(provider) };
+            var result = await WithProgressAsync(ctx, "Resetting…", () => conn.RequestAsync(CliProtocol.SessionReset, args, ct)).ConfigureAwait(false);
             if (ctx.Json)
             {
-                CliContext.WriteJson(result);
+                CliContext.WriteJson(result, ProtocolJsonContext.Default.SessionResetResult);
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"Ended {result.GetProperty("ended").GetArrayLength()} session(s).");
+                AnsiConsole.MarkupLineInterpolated($"Ended {result.Ended.Count} session(s).");
             }
 
             return ExitCodes.Ok;
@@ -282,19 +259,19 @@ internal static class CliCommands
         {
             var ctx = context(p);
             await using var conn = await ctx.ConnectAsync(null).ConfigureAwait(false);
-            var result = await conn.RequestAsync("session/import", new JsonObject { ["workspace"] = Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory), ["provider"] = p.GetValue(provider) }, ct).ConfigureAwait(false);
+            var result = await conn.RequestAsync(CliProtocol.SessionImport, new SessionImportParams { Workspace = Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory), Provider = p.GetValue(provider) }, ct).ConfigureAwait(false);
             if (ctx.Json)
             {
-                CliContext.WriteJson(result);
+                CliContext.WriteJson(result, ProtocolJsonContext.Default.SessionImportResult);
             }
             else
             {
-                foreach (var s in result.GetProperty("sessions").EnumerateArray())
+                foreach (var s in result.Sessions)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"{Str(s, "id")}  [dim]{When(Str(s, "createdAt"))}[/]  {Str(s, "title")}");
+                    AnsiConsole.MarkupLineInterpolated($"{s.Id}  [dim]{When(s.CreatedAt)}[/]  {s.Title ?? string.Empty}");
                 }
 
-                AnsiConsole.MarkupLineInterpolated($"{result.GetProperty("sessions").GetArrayLength()} conversation(s); resume one with: agent-sidecar chat --resume <id>");
+                AnsiConsole.MarkupLineInterpolated($"{result.Sessions.Count} conversation(s); resume one with: agent-sidecar chat --resume <id>");
             }
 
             return ExitCodes.Ok;
@@ -309,7 +286,7 @@ internal static class CliCommands
         var workspace = new Option<string?>("--workspace") { Description = "The folder the agent works in (default: the current one)." };
         var task = new Option<string?>("--task") { Description = "A task id to tie the session to." };
         var resume = new Option<string?>("--resume") { Description = "Continue this session (live in an editor, or suspended)." };
-        var command = new Command("chat", "Chat with an agent: type a message, see the answer stream in. /clear starts over, /exit leaves.") { provider, model, workspace, task, resume };
+        var command = new Command("chat", "Chat with an agent: type a message, see the answer stream in. The agent's clear command (/clear, /new for Auggie) starts over, /exit leaves.") { provider, model, workspace, task, resume };
         command.SetAction((p, ct) => RunAsync(() => new CliChat(context(p)).RunAsync(
             p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex",
             p.GetValue(model),
@@ -365,6 +342,11 @@ internal static class CliCommands
             await Console.Error.WriteLineAsync($"agent-sidecar: the connection to the sidecar was lost ({ex.Message}); run the command again").ConfigureAwait(false);
             return ExitCodes.Failed;
         }
+        catch (JsonException ex)
+        {
+            await Console.Error.WriteLineAsync($"agent-sidecar: the sidecar's answer was not understood ({ex.Message}); is it the same version as this command?").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
         catch (OperationCanceledException)
         {
             return ExitCodes.Failed;
@@ -378,7 +360,7 @@ internal static class CliCommands
         _ => string.Empty,
     };
 
-    internal static async Task<JsonElement> WithProgressAsync(CliContext ctx, string what, Func<Task<JsonElement>> action)
+    internal static async Task<T> WithProgressAsync<T>(CliContext ctx, string what, Func<Task<T>> action)
     {
         if (ctx.Json || Console.IsOutputRedirected)
         {
@@ -388,22 +370,22 @@ internal static class CliCommands
         return await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync(what, _ => action()).ConfigureAwait(false);
     }
 
-    internal static string Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString() ?? string.Empty,
-            JsonValueKind.Number => v.GetRawText(),
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            _ => string.Empty,
-        } : string.Empty;
+    /// <summary>The fields <c>sessions show</c> lists (those with a value), named as on the wire.</summary>
+    private static (string Field, string? Value)[] ShowFields(Session s) =>
+    [
+        ("id", s.Id), ("status", s.Status), ("statusReason", s.StatusReason), ("provider", s.Provider), ("model", s.Model),
+        ("taskId", s.TaskId), ("kind", s.Kind), ("workspace", s.Workspace), ("title", s.Title), ("agentSessionId", s.AgentSessionId),
+        ("createdAt", s.CreatedAt), ("updatedAt", s.UpdatedAt), ("endedAt", s.EndedAt), ("transitionedFrom", s.TransitionedFrom), ("transitionedTo", s.TransitionedTo),
+    ];
+
+    private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
 
     private static string StatusMarkup(string status) => status switch
     {
-        "active" => "[green]active[/]",
-        "created" => "[green]created[/]",
-        "suspended" => "[yellow]suspended[/]",
-        "failed" => "[red]failed[/]",
+        SessionStatuses.Active => "[green]active[/]",
+        SessionStatuses.Created => "[green]created[/]",
+        SessionStatuses.Suspended => "[yellow]suspended[/]",
+        SessionStatuses.Failed => "[red]failed[/]",
         _ => $"[dim]{Markup.Escape(status)}[/]",
     };
 
@@ -412,6 +394,3 @@ internal static class CliCommands
             ? t.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)
             : iso;
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonObject))]
-internal sealed partial class CliNodeJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

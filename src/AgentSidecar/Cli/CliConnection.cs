@@ -1,10 +1,12 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using AgentSidecar.Protocol;
 using AgentSidecar.Rpc;
 
 namespace AgentSidecar.Cli;
@@ -26,11 +28,14 @@ internal sealed class CliUnavailableException(string message) : Exception(messag
 /// </summary>
 internal sealed class CliConnection : IAsyncDisposable
 {
+    private static readonly JsonElement NullElement = ParseElement("null");
+
     private readonly Stream _input;
     private readonly Stream _output;
     private readonly Process? _child;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly ConcurrentDictionary<string, Action<JsonElement>> _handlers = new(StringComparer.Ordinal);
     private readonly Task _reader;
     private long _nextId;
 
@@ -48,9 +53,6 @@ internal sealed class CliConnection : IAsyncDisposable
 
     /// <summary>True when this CLI started the sidecar: its sessions are suspended when the CLI exits.</summary>
     public bool OwnsSidecar => _child is not null;
-
-    /// <summary>Server notifications (method, params), on the reader's thread.</summary>
-    public Action<string, JsonElement>? OnNotification { get; set; }
 
     public static async Task<CliConnection> ConnectSocketAsync(string path, int? pid)
     {
@@ -116,37 +118,41 @@ internal sealed class CliConnection : IAsyncDisposable
         return connection;
     }
 
-    public async Task<JsonElement> RequestAsync(string method, JsonNode? parameters, CancellationToken cancellationToken = default)
+    /// <summary>Sends a request and reads its result as the method's result record.</summary>
+    public async Task<TResult> RequestAsync<TParams, TResult>(RequestType<TParams, TResult> type, TParams parameters, CancellationToken cancellationToken = default)
     {
         var id = Interlocked.Increment(ref _nextId);
         var tcs = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = tcs;
-        var message = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method };
-        if (parameters is not null)
-        {
-            message["params"] = parameters;
-        }
-
-        await WriteAsync(message).ConfigureAwait(false);
+        await WriteAsync(type.Method, id, w => JsonSerializer.Serialize(w, parameters, type.Params)).ConfigureAwait(false);
+        JsonElement result;
         using (cancellationToken.Register(() =>
         {
-            _ = NotifyAsync("$/cancelRequest", new JsonObject { ["id"] = id });
+            // Best effort: if it cannot be written the connection is gone, and the read loop fails the request.
+            _ = NotifyAsync(CliProtocol.CancelRequest, new CancelParams { Id = ParseElement(id.ToString(CultureInfo.InvariantCulture)) });
         }))
         {
-            return await tcs.Task.ConfigureAwait(false);
+            result = await tcs.Task.ConfigureAwait(false);
         }
+
+        return result.Deserialize(type.Result) ?? throw new JsonException($"the sidecar answered {type.Method} with null");
     }
 
-    public Task NotifyAsync(string method, JsonNode? parameters)
-    {
-        var message = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method };
-        if (parameters is not null)
+    public Task NotifyAsync<TParams>(NotificationType<TParams> type, TParams parameters) =>
+        WriteAsync(type.Method, null, w => JsonSerializer.Serialize(w, parameters, type.Params));
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> (on the reader's thread) with each notification of this type;
+    /// one whose params are not its record is skipped.
+    /// </summary>
+    public void On<TParams>(NotificationType<TParams> type, Action<TParams> handler) =>
+        _handlers[type.Method] = element =>
         {
-            message["params"] = parameters;
-        }
-
-        return WriteAsync(message);
-    }
+            if (element.Deserialize(type.Params) is { } parameters)
+            {
+                handler(parameters);
+            }
+        };
 
     public async ValueTask DisposeAsync()
     {
@@ -156,8 +162,8 @@ internal sealed class CliConnection : IAsyncDisposable
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await RequestAsync("shutdown", null, cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
-                await NotifyAsync("exit", null).ConfigureAwait(false);
+                await RequestAsync(CliProtocol.Shutdown, new EmptyParams(), cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
+                await NotifyAsync(CliProtocol.Exit, new EmptyParams()).ConfigureAwait(false);
                 await _child.WaitForExitAsync(cts.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or CliRpcException or ObjectDisposedException)
@@ -188,18 +194,41 @@ internal sealed class CliConnection : IAsyncDisposable
     private async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var init = RequestAsync("initialize", new JsonObject
+        var init = RequestAsync(CliProtocol.Initialize, new InitializeParams
         {
-            ["processId"] = Environment.ProcessId,
-            ["clientInfo"] = new JsonObject { ["name"] = "agent-sidecar-cli", ["version"] = Hosting.SidecarHost.Version },
+            ProcessId = Environment.ProcessId,
+            ClientInfo = new ClientInfo { Name = "agent-sidecar-cli", Version = Hosting.SidecarHost.Version },
         });
         await init.WaitAsync(cts.Token).ConfigureAwait(false);
-        await NotifyAsync("initialized", new JsonObject()).ConfigureAwait(false);
+        await NotifyAsync(CliProtocol.Initialized, new EmptyParams()).ConfigureAwait(false);
     }
 
-    private async Task WriteAsync(JsonObject message)
+    private static JsonElement ParseElement(string json)
     {
-        var body = Encoding.UTF8.GetBytes(message.ToJsonString());
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>Writes one message: <c>{"jsonrpc":"2.0","id"?,"method","params"}</c> in an LSP frame.</summary>
+    private async Task WriteAsync(string method, long? id, Action<Utf8JsonWriter> writeParams)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("jsonrpc"u8, "2.0"u8);
+            if (id is { } i)
+            {
+                writer.WriteNumber("id"u8, i);
+            }
+
+            writer.WriteString("method"u8, method);
+            writer.WritePropertyName("params"u8);
+            writeParams(writer);
+            writer.WriteEndObject();
+        }
+
+        var body = buffer.WrittenMemory;
         var header = Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n");
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
@@ -262,16 +291,24 @@ internal sealed class CliConnection : IAsyncDisposable
                 }
                 else
                 {
-                    tcs.TrySetResult(root.TryGetProperty("result", out var r) ? r.Clone() : default);
+                    tcs.TrySetResult(root.TryGetProperty("result", out var r) ? r.Clone() : NullElement);
                 }
             }
 
             return;
         }
 
-        if (root.TryGetProperty("method", out var method) && !root.TryGetProperty("id", out _))
+        if (root.TryGetProperty("method", out var method) && !root.TryGetProperty("id", out _)
+            && _handlers.TryGetValue(method.GetString() ?? string.Empty, out var handler) && root.TryGetProperty("params", out var p))
         {
-            OnNotification?.Invoke(method.GetString() ?? string.Empty, root.TryGetProperty("params", out var p) ? p : default);
+            try
+            {
+                handler(p);
+            }
+            catch (JsonException)
+            {
+                // Not the shape this CLI knows (a newer sidecar?): skipped, the connection goes on.
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AgentSidecar.Store;
 using AgentSidecar.Terminal.Pty;
 
@@ -96,17 +97,14 @@ internal sealed record CliContext(string DataDir, string ConfigDir, bool Json)
         }
 
         var row = SidecarStore.Open(db).GetSession(sessionId);
-        return row is { Status: "created" or "active", OwnerPid: { } pid, OwnerStart: { } start, OwnerSocket: { } socket }
+        return row is { Status: SessionStatuses.Created or SessionStatuses.Active, OwnerPid: { } pid, OwnerStart: { } start, OwnerSocket: { } socket }
             && pid != ProcessInfo.CurrentPid && ProcessInfo.IsAlive(pid, start) && File.Exists(socket)
             ? (pid, socket)
             : null;
     }
 
-    /// <summary>Prints a result as indented JSON (for <c>--json</c>).</summary>
-    public static void WriteJson(JsonElement value) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, CliJsonContext.Default.JsonElement));
+    /// <summary>Prints a result as indented JSON (for <c>--json</c>), in the wire's shape.</summary>
+    public static void WriteJson<T>(T value, JsonTypeInfo<T> type) =>
+        // Through a JsonElement, so event data (kept as the sidecar sent it) is indented like the rest.
+        Console.Out.WriteLine(JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, type), CliJsonContext.Default.JsonElement));
 }
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
-internal sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
