@@ -31,9 +31,10 @@ public sealed class ParserTests
 
         Assert.Equal(
         [
-            "tool: shell @2026-11-21T10:00:00.000Z",
+            "tool: shell id=c1 @2026-11-21T10:00:00.000Z",
             "tool: apply_patch @2026-11-21T10:00:00.000Z",
             "tool: local_shell @2026-11-21T10:00:00.000Z",
+            "tool-result: id=c1 error=False exit=- output=ok @2026-11-21T10:00:00.000Z",
             "turn-aborted: reason=interrupted @2026-11-21T10:00:00.000Z",
         ], items);
     }
@@ -84,8 +85,9 @@ public sealed class ParserTests
             "user: list files @2026-11-21T10:00:00.000Z",
             "usage: in=115 out=2 cached=100 @2026-11-21T10:00:00.000Z",
             "assistant: Looking. @2026-11-21T10:00:00.000Z",
-            "tool: Bash @2026-11-21T10:00:00.000Z",
+            "tool: Bash id=t1 @2026-11-21T10:00:00.000Z",
             "usage: in=0 out=38 cached=0 @2026-11-21T10:00:00.000Z",
+            "tool-result: id=t1 error=False exit=- output=a.txt @2026-11-21T10:00:00.000Z",
             "assistant: One file: a.txt @2026-11-21T10:00:00.000Z",
             "usage: in=153 out=9 cached=150 @2026-11-21T10:00:00.000Z",
             "turn-done: last=One file: a.txt duration=4200 @2026-11-21T10:00:00.000Z",

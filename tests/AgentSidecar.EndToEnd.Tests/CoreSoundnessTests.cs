@@ -192,6 +192,10 @@ public sealed class CoreSoundnessTests : IDisposable
         Assert.DoesNotContain(chat, e => e.GetProperty("data").TryGetProperty("text", out var t) && t.GetString() == "/clear");
         var next = await c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = newId, ["text"] = "two" }, Wait);
         Assert.Equal("ECHO[1]:two", next.GetProperty("text").GetString());
+
+        // What was streamed of the new turn is its own answer, never the old one still on screen.
+        var streamed = string.Concat((await AllEventsAsync(c, newId, "chat")).Where(e => e.GetProperty("type").GetString() == "delta").Select(e => e.GetProperty("data").GetProperty("text").GetString()));
+        Assert.DoesNotContain("one", streamed, StringComparison.Ordinal);
         Assert.Equal(agentId, (await c.RequestAsync("session/get", new JsonObject { ["sessionId"] = newId })).GetProperty("workers")[0].GetProperty("id").GetString());
     }
 

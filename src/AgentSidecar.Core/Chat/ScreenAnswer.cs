@@ -23,11 +23,18 @@ public sealed class ScreenAnswer
     /// <summary>The answer text after <paramref name="userText"/> in <paramref name="lines"/>, or "" when none is drawn yet.</summary>
     public string Extract(IReadOnlyList<string> lines, string userText)
     {
-        var start = FindEcho(lines, userText);
+        // Problem: before the message's echo is drawn, the answer above it on screen is the previous
+        // turn's (after a /clear too), and it was streamed as this turn's first delta. Solution: no
+        // echo, no answer yet.
+        if (FindEcho(lines, userText) is not (>= 0 and var start))
+        {
+            return string.Empty;
+        }
+
         var first = -1;
         for (var i = start; i < lines.Count; i++)
         {
-            if (_answer is null ? lines[i].Trim().Length > 0 && !IsChrome(lines[i]) && !lines[i].Contains(Needle(userText), StringComparison.Ordinal) : _answer.IsMatch(lines[i]))
+            if (_answer is null ? lines[i].Trim().Length > 0 && !IsChrome(lines[i]) && !Collapse(lines[i]).Contains(Needle(userText), StringComparison.Ordinal) : _answer.IsMatch(lines[i]))
             {
                 first = i;
                 break;
@@ -70,13 +77,16 @@ public sealed class ScreenAnswer
 
     private bool IsChrome(string line) => _chrome.Any(c => c.IsMatch(line));
 
+    /// <summary>The start of the message's first line, its whitespace runs made one space (a tab is drawn as spaces).</summary>
     private static string Needle(string userText)
     {
-        var firstLine = userText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
+        var firstLine = Collapse(userText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty);
         return firstLine.Length > 24 ? firstLine[..24] : firstLine;
     }
 
-    /// <summary>The line after the last echo of the user's message (0 when it is not on screen).</summary>
+    private static string Collapse(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>The line after the last echo of the user's message (-1 when it is not on screen; 0 for an empty message).</summary>
     private int FindEcho(IReadOnlyList<string> lines, string userText)
     {
         var needle = Needle(userText);
@@ -88,12 +98,12 @@ public sealed class ScreenAnswer
         // Answers often quote the question: a line that starts an answer is never the echo.
         for (var i = lines.Count - 1; i >= 0; i--)
         {
-            if (lines[i].Contains(needle, StringComparison.Ordinal) && _answer?.IsMatch(lines[i]) != true)
+            if (Collapse(lines[i]).Contains(needle, StringComparison.Ordinal) && _answer?.IsMatch(lines[i]) != true)
             {
                 return i + 1;
             }
         }
 
-        return 0;
+        return -1;
     }
 }
