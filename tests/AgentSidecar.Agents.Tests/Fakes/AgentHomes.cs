@@ -24,6 +24,25 @@ public static class LoopbackOnly
     }
 }
 
+/// <summary>
+/// Choices for a test's <c>CODEX_HOME</c>. The defaults are what every test had before (approvals off,
+/// no sandbox, no edit/plan tools); users' defaults are <c>on-request</c> + <c>workspace-write</c>.
+/// </summary>
+public sealed record CodexHomeOptions
+{
+    /// <summary><c>approval_policy</c>: <c>never</c>, <c>on-request</c>, <c>on-failure</c>, <c>untrusted</c>.</summary>
+    public string ApprovalPolicy { get; init; } = "never";
+
+    /// <summary><c>sandbox_mode</c>: <c>danger-full-access</c>, <c>workspace-write</c>, <c>read-only</c>.</summary>
+    public string SandboxMode { get; init; } = "danger-full-access";
+
+    /// <summary>Offer the model <c>apply_patch</c> (catalog <c>apply_patch_tool_type = "freeform"</c>) and <c>update_plan</c> (<c>[tools] update_plan = { enabled = true }</c>).</summary>
+    public bool EditAndPlanTools { get; init; }
+
+    /// <summary>Users' defaults with the edit and plan tools on.</summary>
+    public static CodexHomeOptions UserDefaults { get; } = new() { ApprovalPolicy = "on-request", SandboxMode = "workspace-write", EditAndPlanTools = true };
+}
+
 /// <summary>A private <c>CODEX_HOME</c> pointing Codex at a fake Responses API.</summary>
 public static class CodexHome
 {
@@ -37,9 +56,12 @@ public static class CodexHome
     /// <paramref name="baseUrl"/> is the fake's root (<c>http://127.0.0.1:PORT/</c>) or its <c>/v1</c> URL.
     /// Problem: Codex refuses to create its helper binaries when CODEX_HOME is under /tmp and prints
     /// a WARNING line on the terminal. Solution: put <paramref name="dir"/> elsewhere.
+    /// Calling it again on the same <paramref name="dir"/> before the agent starts rewrites the config
+    /// (e.g. with other <paramref name="options"/> for a home <c>AgentRun</c> made).
     /// </summary>
-    public static AgentHome Create(string dir, Uri baseUrl, string workspace)
+    public static AgentHome Create(string dir, Uri baseUrl, string workspace, CodexHomeOptions? options = null)
     {
+        options ??= new CodexHomeOptions();
         dir = Path.GetFullPath(dir);
         workspace = Path.GetFullPath(workspace);
         Directory.CreateDirectory(dir);
@@ -50,13 +72,13 @@ public static class CodexHome
         }
 
         var catalogPath = Path.Combine(dir, CatalogFileName);
-        File.WriteAllText(catalogPath, ModelCatalogJson());
+        File.WriteAllText(catalogPath, ModelCatalogJson(options.EditAndPlanTools ? "freeform" : null));
 
         var toml = new StringBuilder()
             .AppendLine($"model = {Toml(ModelName)}")
             .AppendLine("model_provider = \"fake\"")
-            .AppendLine("approval_policy = \"never\"")
-            .AppendLine("sandbox_mode = \"danger-full-access\"")
+            .AppendLine($"approval_policy = {Toml(options.ApprovalPolicy)}")
+            .AppendLine($"sandbox_mode = {Toml(options.SandboxMode)}")
             .AppendLine("check_for_update_on_startup = false")
             // Without a catalog entry Codex shows "⚠ 1 warning · f2 to view" (model metadata not found).
             .AppendLine($"model_catalog_json = {Toml(catalogPath)}")
@@ -89,6 +111,7 @@ public static class CodexHome
             .AppendLine("[notice]")
             .AppendLine("hide_full_access_warning = true")
             .AppendLine()
+            .AppendLine(options.EditAndPlanTools ? "[tools]\nupdate_plan = { enabled = true }\n" : string.Empty)
             .AppendLine($"[projects.{Toml(workspace)}]")
             .AppendLine("trust_level = \"trusted\"");
         File.WriteAllText(Path.Combine(dir, "config.toml"), toml.ToString());
@@ -116,8 +139,11 @@ public static class CodexHome
             ? [.. Directory.EnumerateFiles(home.TranscriptsDir, "rollout-*.jsonl", SearchOption.AllDirectories).OrderBy(Path.GetFileName, StringComparer.Ordinal)]
             : [];
 
-    /// <summary>A one-entry model catalog (the fields Codex 0.169 requires) so it knows <c>fake-model</c>.</summary>
-    public static string ModelCatalogJson() => new JsonObject
+    /// <summary>
+    /// A one-entry model catalog (the fields Codex 0.169 requires) so it knows <c>fake-model</c>.
+    /// <paramref name="applyPatchToolType"/>: null (no <c>apply_patch</c> tool) or <c>freeform</c>.
+    /// </summary>
+    public static string ModelCatalogJson(string? applyPatchToolType = null) => new JsonObject
     {
         ["models"] = new JsonArray(new JsonObject
         {
@@ -137,7 +163,7 @@ public static class CodexHome
             ["default_reasoning_summary"] = "none",
             ["support_verbosity"] = false,
             ["default_verbosity"] = null,
-            ["apply_patch_tool_type"] = null,
+            ["apply_patch_tool_type"] = applyPatchToolType,
             ["web_search_tool_type"] = "text",
             ["truncation_policy"] = new JsonObject { ["mode"] = "tokens", ["limit"] = 10000 },
             ["supports_parallel_tool_calls"] = false,

@@ -15,6 +15,16 @@ public sealed record AnthropicTurn(
     string LastUserText,
     IReadOnlyList<AnthropicMessage> Messages)
 {
+    /// <summary>Every <c>tool_result</c> in this request's messages (the whole history), in order.</summary>
+    public IReadOnlyList<FakeToolOutput> ToolOutputs { get; init; } = [];
+
+    /// <summary>
+    /// The tool result this request brings back, or null for a request that starts from a user message:
+    /// the last <c>tool_result</c> of the last <em>user</em> message (Claude Code may put system messages,
+    /// e.g. "# Environment update", after it).
+    /// </summary>
+    public FakeToolOutput? ToolOutput { get; init; }
+
     /// <summary>Prefix of the context blocks Claude Code puts into user messages (never typed by the user).</summary>
     internal const string ReminderPrefix = "<system-reminder>";
 
@@ -55,7 +65,51 @@ public sealed record AnthropicTurn(
         // Claude Code 2.1.3xx puts its environment block as a `system` message after the first user
         // message: the user's text is the last *user* message.
         var lastUser = messages.LastOrDefault(m => m.Role == "user")?.Text ?? string.Empty;
-        return new AnthropicTurn(request, isSide, schema, lastUser, messages);
+        var (outputs, latest) = ToolResultsOf(request, body?["messages"] as JsonArray);
+        return new AnthropicTurn(request, isSide, schema, lastUser, messages) { ToolOutputs = outputs, ToolOutput = latest };
+    }
+
+    private static (IReadOnlyList<FakeToolOutput> All, FakeToolOutput? Latest) ToolResultsOf(RecordedRequest request, JsonArray? messages)
+    {
+        if (messages is null)
+        {
+            return ([], null);
+        }
+
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outputs = new List<FakeToolOutput>();
+        FakeToolOutput? latest = null;
+        foreach (var message in messages.OfType<JsonObject>())
+        {
+            var role = message["role"]?.GetValue<string>();
+            if (role is not ("user" or "assistant"))
+            {
+                continue;
+            }
+
+            FakeToolOutput? inThisMessage = null;
+            foreach (var block in (message["content"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var type = block["type"]?.GetValue<string>();
+                if (type == "tool_use" && block["id"]?.GetValue<string>() is { } id)
+                {
+                    names[id] = block["name"]?.GetValue<string>() ?? "tool_use";
+                }
+                else if (type == "tool_result" && block["tool_use_id"]?.GetValue<string>() is { } useId)
+                {
+                    var isError = block["is_error"] is JsonValue e && e.TryGetValue<bool>(out var b) && b;
+                    inThisMessage = new FakeToolOutput(request, useId, names.GetValueOrDefault(useId), FakeToolOutput.TextOf(block["content"]), isError, block.DeepClone());
+                    outputs.Add(inThisMessage);
+                }
+            }
+
+            if (role == "user")
+            {
+                latest = inThisMessage;
+            }
+        }
+
+        return (outputs, latest);
     }
 
     /// <summary>
@@ -125,6 +179,9 @@ public sealed class FakeAnthropicServer : FakeModelServer
     public IReadOnlyList<AnthropicTurn> Turns =>
         [.. Requests.Where(IsMessagesCall).Select(AnthropicTurn.Parse).Where(t => !t.IsSideRequest)];
 
+    /// <summary>Every tool result Claude Code sent back, each call once, in order (see <see cref="FakeToolOutput"/>).</summary>
+    public IReadOnlyList<FakeToolOutput> ToolOutputs => FakeToolOutput.Distinct(Turns.Select(t => t.ToolOutputs));
+
     /// <summary>Titles, summaries and other side requests.</summary>
     public IReadOnlyList<AnthropicTurn> SideRequests =>
         [.. Requests.Where(IsMessagesCall).Select(AnthropicTurn.Parse).Where(t => t.IsSideRequest)];
@@ -148,6 +205,10 @@ public sealed class FakeAnthropicServer : FakeModelServer
     /// <summary>Waits until the <paramref name="count"/>-th main-conversation request has arrived.</summary>
     public Task<AnthropicTurn> WaitForTurnAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         WaitUntilAsync(() => Turns.ElementAtOrDefault(count - 1), timeout, $"user turn #{count}", cancellationToken);
+
+    /// <summary>Waits until Claude Code has sent back the result of the <paramref name="count"/>-th tool call (1-based).</summary>
+    public Task<FakeToolOutput> WaitForToolOutputAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitUntilAsync(() => ToolOutputs.ElementAtOrDefault(count - 1), timeout, $"tool output #{count}", cancellationToken);
 
     private static bool IsMessagesCall(RecordedRequest r) =>
         r.Method == "POST" && PathOnly(r.Path).EndsWith("/v1/messages", StringComparison.Ordinal);
@@ -188,14 +249,16 @@ public sealed class FakeAnthropicServer : FakeModelServer
                 _queued.TryDequeue(out queued);
             }
 
-            reply = queued ?? Responder?.Invoke(turn) ?? FakeReply.Say("PONG:" + turn.LastUserText);
+            reply = queued ?? Responder?.Invoke(turn) ?? turn.ToolOutput?.DefaultAnswer() ?? FakeReply.Say("PONG:" + turn.LastUserText);
         }
 
         var n = Interlocked.Increment(ref _messageCounter);
         var messageId = $"msg_fake_{n}";
         var model = turn.Model ?? "fake-model";
 
-        var prologue = new[]
+        // A reply that only calls tools has no text block; its tool_use blocks start at index 0.
+        var hasText = reply.Text.Length > 0 || !reply.HasToolCalls;
+        var prologue = new List<string>
         {
             Sse("message_start", new JsonObject
             {
@@ -218,34 +281,77 @@ public sealed class FakeAnthropicServer : FakeModelServer
                     },
                 },
             }),
-            Sse("content_block_start", new JsonObject
+        };
+        if (hasText)
+        {
+            prologue.Add(Sse("content_block_start", new JsonObject
             {
                 ["type"] = "content_block_start",
                 ["index"] = 0,
                 ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = string.Empty },
-            }),
-        };
+            }));
+        }
 
-        string Delta(string text, int index) => Sse("content_block_delta", new JsonObject
+        string Delta(string text, int index) => text.Length == 0 && !hasText ? string.Empty : Sse("content_block_delta", new JsonObject
         {
             ["type"] = "content_block_delta",
             ["index"] = 0,
             ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = text },
         });
 
-        var epilogue = new[]
+        var epilogue = new List<string>();
+        var blockIndex = 0;
+        if (hasText)
         {
-            Sse("content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = 0 }),
-            Sse("message_delta", new JsonObject
-            {
-                ["type"] = "message_delta",
-                ["delta"] = new JsonObject { ["stop_reason"] = "end_turn", ["stop_sequence"] = null },
-                ["usage"] = new JsonObject { ["output_tokens"] = OutputTokens },
-            }),
-            Sse("message_stop", new JsonObject { ["type"] = "message_stop" }),
-        };
+            epilogue.Add(Sse("content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = 0 }));
+            blockIndex = 1;
+        }
 
-        return StreamReplyAsync(context, request, reply, turn.IsSideRequest, "text/event-stream", prologue, Delta, epilogue, cancellationToken);
+        var calls = new List<FakeToolCall>();
+        for (var k = 0; k < reply.ToolCalls.Count; k++, blockIndex++)
+        {
+            var call = reply.ToolCalls[k] with { Id = reply.ToolCalls[k].Id ?? $"toolu_fake_{n}_{k}" };
+            calls.Add(call);
+            epilogue.Add(Sse("content_block_start", new JsonObject
+            {
+                ["type"] = "content_block_start",
+                ["index"] = blockIndex,
+                ["content_block"] = new JsonObject { ["type"] = "tool_use", ["id"] = call.Id, ["name"] = call.Name, ["input"] = new JsonObject() },
+            }));
+            epilogue.Add(Sse("content_block_delta", new JsonObject
+            {
+                ["type"] = "content_block_delta",
+                ["index"] = blockIndex,
+                ["delta"] = new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = call.ArgumentsOrEmpty.ToJsonString() },
+            }));
+            epilogue.Add(Sse("content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = blockIndex }));
+        }
+
+        var delta = new JsonObject { ["stop_reason"] = calls.Count > 0 ? "tool_use" : "end_turn", ["stop_sequence"] = null };
+        if (reply.Safeguard is { } verdict && calls.Count > 0)
+        {
+            var perCall = new JsonObject();
+            foreach (var call in calls)
+            {
+                perCall[call.Id!] = verdict.DeepClone();
+            }
+
+            delta["safeguard_results"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "dangerous_tool_use",
+                ["status"] = new JsonObject { ["type"] = "available", ["tool_uses"] = perCall },
+            });
+        }
+
+        epilogue.Add(Sse("message_delta", new JsonObject
+        {
+            ["type"] = "message_delta",
+            ["delta"] = delta,
+            ["usage"] = new JsonObject { ["output_tokens"] = OutputTokens },
+        }));
+        epilogue.Add(Sse("message_stop", new JsonObject { ["type"] = "message_stop" }));
+
+        return StreamReplyAsync(context, request, reply, turn.IsSideRequest, "text/event-stream", prologue, Delta, epilogue, cancellationToken, calls);
     }
 
     /// <summary>
@@ -292,4 +398,66 @@ public sealed class FakeAnthropicServer : FakeModelServer
     }
 
     private static string Sse(string eventName, JsonObject data) => $"event: {eventName}\ndata: {data.ToJsonString()}\n\n";
+}
+
+/// <summary>
+/// Claude Code 2.1.332's tools as fake <c>tool_use</c> blocks (input schemas as its request's <c>tools</c>
+/// array has them). Offered directly: Bash, Edit, Write, Read, … ; <c>TodoWrite</c> and
+/// <c>TaskCreate</c>/<c>TaskUpdate</c> are not offered with its default model (claude-opus-5-5): they are
+/// "deferred" tools, loaded with <see cref="ToolSearch"/> first, and only exist with
+/// <c>CLAUDE_CODE_ENABLE_TODO_TOOLS=1</c> (Task* tools) plus <c>CLAUDE_CODE_ENABLE_TASKS=0</c> (TodoWrite instead),
+/// or with an older model such as <c>--model claude-sonnet-4-5</c> (Task* tools).
+/// </summary>
+public static class ClaudeTools
+{
+    /// <summary>Auto mode's server-side check: the call may run.</summary>
+    public static JsonObject NotFlagged => new() { ["type"] = "evaluated", ["outcome"] = "not_flagged" };
+
+    /// <summary>Auto mode's server-side check: the call is blocked (the model gets "Permission for this action was denied by the Claude Code auto mode classifier. Reason: …").</summary>
+    public static JsonObject Flagged(string explanation) => new() { ["type"] = "evaluated", ["outcome"] = "flagged", ["explanation"] = explanation };
+
+    /// <summary><c>Bash</c>: <c>{command, description?}</c>.</summary>
+    public static FakeToolCall Bash(string command, string? description = null)
+    {
+        var input = new JsonObject { ["command"] = command };
+        if (description is not null)
+        {
+            input["description"] = description;
+        }
+
+        return FakeToolCall.Function("Bash", input);
+    }
+
+    /// <summary><c>Read</c>: <c>{file_path}</c> (absolute). Claude Code refuses an Edit of a file it has not read in this conversation.</summary>
+    public static FakeToolCall Read(string filePath) => FakeToolCall.Function("Read", new JsonObject { ["file_path"] = filePath });
+
+    /// <summary><c>Edit</c>: <c>{file_path, old_string, new_string, replace_all?}</c> (absolute path; Read it first).</summary>
+    public static FakeToolCall Edit(string filePath, string oldString, string newString) =>
+        FakeToolCall.Function("Edit", new JsonObject { ["file_path"] = filePath, ["old_string"] = oldString, ["new_string"] = newString });
+
+    /// <summary><c>Write</c>: <c>{file_path, content}</c> (absolute path).</summary>
+    public static FakeToolCall Write(string filePath, string content) =>
+        FakeToolCall.Function("Write", new JsonObject { ["file_path"] = filePath, ["content"] = content });
+
+    /// <summary><c>ToolSearch</c> <c>{query: "select:A,B"}</c>: loads deferred tools (e.g. TodoWrite) so they can be called.</summary>
+    public static FakeToolCall ToolSearch(string query) => FakeToolCall.Function("ToolSearch", new JsonObject { ["query"] = query });
+
+    /// <summary><c>TodoWrite</c>: <c>{todos: [{content, status: pending|in_progress|completed, activeForm}]}</c> (deferred; see the class remarks).</summary>
+    public static FakeToolCall TodoWrite(params (string Content, string Status, string ActiveForm)[] todos) =>
+        FakeToolCall.Function("TodoWrite", new JsonObject
+        {
+            ["todos"] = new JsonArray([.. todos.Select(t => (JsonNode)new JsonObject { ["content"] = t.Content, ["status"] = t.Status, ["activeForm"] = t.ActiveForm })]),
+        });
+
+    /// <summary><c>TaskCreate</c>: <c>{subject, description, activeForm?}</c> (deferred; see the class remarks).</summary>
+    public static FakeToolCall TaskCreate(string subject, string description, string? activeForm = null)
+    {
+        var input = new JsonObject { ["subject"] = subject, ["description"] = description };
+        if (activeForm is not null)
+        {
+            input["activeForm"] = activeForm;
+        }
+
+        return FakeToolCall.Function("TaskCreate", input);
+    }
 }

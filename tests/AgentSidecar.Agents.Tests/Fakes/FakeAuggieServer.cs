@@ -20,6 +20,22 @@ public sealed record AuggieChat(
     /// <summary>Response node type that closes an answer and carries its full text.</summary>
     internal const int FinalNodeType = 2;
 
+    /// <summary>Response node type of a tool call: <c>{tool_use: {tool_use_id, tool_name, input_json}}</c> (input_json is a JSON string).</summary>
+    internal const int ToolUseNodeType = 5;
+
+    /// <summary>Request node type of a tool's result: <c>{tool_result_node: {tool_use_id, content, is_error, …}}</c>.</summary>
+    internal const int ToolResultNodeType = 1;
+
+    /// <summary><c>stop_reason</c> values of the last streamed line: END_TURN and TOOL_USE_REQUESTED.</summary>
+    internal const int EndTurn = 1;
+    internal const int ToolUseRequested = 3;
+
+    /// <summary>Every tool result in this request (its nodes and the history's request nodes), in order.</summary>
+    public IReadOnlyList<FakeToolOutput> ToolOutputs { get; init; } = [];
+
+    /// <summary>The tool result this request brings back (a <c>tool_result_node</c> in its own nodes), or null.</summary>
+    public FakeToolOutput? ToolOutput { get; init; }
+
     public string? ConversationId => (Request.Body as JsonObject)?["conversation_id"]?.GetValue<string>();
 
     internal static AuggieChat Parse(RecordedRequest request)
@@ -50,7 +66,35 @@ public sealed record AuggieChat(
             }
         }
 
-        return new AuggieChat(request, isTitle, lastUser, history);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outputs = new List<FakeToolOutput>();
+        void Collect(JsonArray? nodes, List<FakeToolOutput> into)
+        {
+            foreach (var node in (nodes ?? []).OfType<JsonObject>())
+            {
+                if (node["tool_use"] is JsonObject use && use["tool_use_id"]?.GetValue<string>() is { } useId)
+                {
+                    names[useId] = use["tool_name"]?.GetValue<string>() ?? "tool_use";
+                }
+
+                if (node["tool_result_node"] is JsonObject result && result["tool_use_id"]?.GetValue<string>() is { } id)
+                {
+                    var isError = result["is_error"] is JsonValue e && e.TryGetValue<bool>(out var err) && err;
+                    into.Add(new FakeToolOutput(request, id, names.GetValueOrDefault(id), FakeToolOutput.TextOf(result["content"]), isError, result.DeepClone()));
+                }
+            }
+        }
+
+        foreach (var exchange in (body?["chat_history"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            Collect(exchange["request_nodes"] as JsonArray, outputs);
+            Collect(exchange["response_nodes"] as JsonArray, outputs);
+        }
+
+        var current = new List<FakeToolOutput>();
+        Collect(body?["nodes"] as JsonArray, current);
+        outputs.AddRange(current);
+        return new AuggieChat(request, isTitle, lastUser, history) { ToolOutputs = outputs, ToolOutput = current.LastOrDefault() };
     }
 
     private static string TextOfNodes(JsonArray? nodes, string property) =>
@@ -105,6 +149,7 @@ public sealed class FakeAuggieServer : FakeModelServer
 
     private readonly Lock _queueLock = new();
     private readonly Queue<FakeReply> _queued = new();
+    private int _chatCounter;
 
     private FakeAuggieServer()
     {
@@ -119,6 +164,13 @@ public sealed class FakeAuggieServer : FakeModelServer
     /// <summary>All chat-stream requests that were user turns (not title requests).</summary>
     public IReadOnlyList<AuggieChat> Chats =>
         [.. Requests.Where(IsChatStream).Select(AuggieChat.Parse).Where(c => !c.IsTitleRequest)];
+
+    /// <summary>Every tool result Auggie sent back, each call once, in order (see <see cref="FakeToolOutput"/>).</summary>
+    public IReadOnlyList<FakeToolOutput> ToolOutputs => FakeToolOutput.Distinct(Chats.Select(c => c.ToolOutputs));
+
+    /// <summary>Waits until Auggie has sent back the result of the <paramref name="count"/>-th tool call (1-based).</summary>
+    public Task<FakeToolOutput> WaitForToolOutputAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitUntilAsync(() => ToolOutputs.ElementAtOrDefault(count - 1), timeout, $"tool output #{count}", cancellationToken);
 
     public IReadOnlyList<AuggieChat> TitleRequests =>
         [.. Requests.Where(IsChatStream).Select(AuggieChat.Parse).Where(c => c.IsTitleRequest)];
@@ -199,27 +251,77 @@ public sealed class FakeAuggieServer : FakeModelServer
                 _queued.TryDequeue(out queued);
             }
 
-            reply = queued ?? Responder?.Invoke(chat) ?? FakeReply.Say("PONG:" + chat.LastUserText);
+            reply = queued ?? Responder?.Invoke(chat) ?? chat.ToolOutput?.DefaultAnswer() ?? FakeReply.Say("PONG:" + chat.LastUserText);
         }
 
         static string Line(JsonObject o) => o.ToJsonString() + "\n";
 
-        string Piece(string text, int index) => Line(new JsonObject
+        string Piece(string text, int index) => text.Length == 0 && reply.HasToolCalls ? string.Empty : Line(new JsonObject
         {
             ["text"] = text,
             ["nodes"] = new JsonArray(new JsonObject { ["id"] = 1, ["type"] = AuggieChat.TextNodeType, ["content"] = text }),
         });
 
-        var epilogue = new[]
+        var n = Interlocked.Increment(ref _chatCounter);
+        var epilogue = new List<string>();
+        var calls = new List<FakeToolCall>();
+        for (var k = 0; k < reply.ToolCalls.Count; k++)
         {
-            Line(new JsonObject
+            var call = reply.ToolCalls[k] with { Id = reply.ToolCalls[k].Id ?? $"toolu_fake_{n}_{k}" };
+            calls.Add(call);
+            epilogue.Add(Line(new JsonObject
             {
                 ["text"] = string.Empty,
-                ["nodes"] = new JsonArray(new JsonObject { ["id"] = 2, ["type"] = AuggieChat.FinalNodeType, ["content"] = reply.Text }),
-                ["stop_reason"] = 1,
-            }),
-        };
+                ["nodes"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = 3 + k,
+                    ["type"] = AuggieChat.ToolUseNodeType,
+                    ["content"] = string.Empty,
+                    ["tool_use"] = new JsonObject { ["tool_use_id"] = call.Id, ["tool_name"] = call.Name, ["input_json"] = call.WireArguments },
+                }),
+            }));
+        }
 
-        return StreamReplyAsync(context, request, reply, chat.IsTitleRequest, "application/x-ndjson", [], Piece, epilogue, cancellationToken);
+        epilogue.Add(Line(new JsonObject
+        {
+            ["text"] = string.Empty,
+            ["nodes"] = new JsonArray(new JsonObject { ["id"] = 2, ["type"] = AuggieChat.FinalNodeType, ["content"] = reply.Text }),
+            ["stop_reason"] = calls.Count > 0 ? AuggieChat.ToolUseRequested : AuggieChat.EndTurn,
+        }));
+
+        return StreamReplyAsync(context, request, reply, chat.IsTitleRequest, "application/x-ndjson", [], Piece, epilogue, cancellationToken, calls);
     }
+}
+
+/// <summary>
+/// Auggie 0.36's tools (its request's <c>tool_definitions</c>, each with <c>input_schema_json</c> and a
+/// <c>tool_safety</c>) as fake tool calls: <c>launch-process</c>, <c>save-file</c>, <c>str-replace-editor</c>,
+/// <c>apply_patch</c> (a function with <c>{input}</c>), <c>view</c>, <c>remove-files</c>, <c>add_tasks</c>,
+/// <c>update_tasks</c>, <c>view_tasklist</c>, … With the seeded home it runs them without asking.
+/// </summary>
+public static class AuggieTools
+{
+    /// <summary><c>launch-process</c>: <c>{command, wait, max_wait_seconds, cwd}</c>; the result is "Here are the results from executing the command.\n&lt;return-code&gt;N&lt;/return-code&gt;\n&lt;output&gt;…&lt;/output&gt;".</summary>
+    public static FakeToolCall LaunchProcess(string command, string cwd = ".", bool wait = true, int maxWaitSeconds = 30) =>
+        FakeToolCall.Function("launch-process", new JsonObject { ["command"] = command, ["wait"] = wait, ["max_wait_seconds"] = maxWaitSeconds, ["cwd"] = cwd });
+
+    /// <summary><c>save-file</c>: <c>{path, file_content}</c> (a new file; path relative to the workspace).</summary>
+    public static FakeToolCall SaveFile(string path, string content) =>
+        FakeToolCall.Function("save-file", new JsonObject { ["path"] = path, ["file_content"] = content });
+
+    /// <summary><c>add_tasks</c>: <c>{tasks: [{name, description, state?: NOT_STARTED|IN_PROGRESS|CANCELLED|COMPLETE}]}</c>.</summary>
+    public static FakeToolCall AddTasks(params (string Name, string Description, string? State)[] tasks) =>
+        FakeToolCall.Function("add_tasks", new JsonObject
+        {
+            ["tasks"] = new JsonArray([.. tasks.Select(t =>
+            {
+                var o = new JsonObject { ["name"] = t.Name, ["description"] = t.Description };
+                if (t.State is not null)
+                {
+                    o["state"] = t.State;
+                }
+
+                return (JsonNode)o;
+            })]),
+        });
 }

@@ -15,6 +15,16 @@ public sealed record CodexTurn(
     IReadOnlyList<CodexMessage> Messages,
     JsonObject? TurnMetadata)
 {
+    /// <summary>Every tool output in this request's <c>input</c> (the whole history), in order.</summary>
+    public IReadOnlyList<FakeToolOutput> ToolOutputs { get; init; } = [];
+
+    /// <summary>
+    /// The tool output this request brings back (the model's previous reply called a tool), or null for a
+    /// request that starts from a user message. Only developer messages may follow it (Codex adds e.g.
+    /// "Approved command prefix saved:" after an "always allow" approval).
+    /// </summary>
+    public FakeToolOutput? ToolOutput { get; init; }
+
     /// <summary>Codex's thread id (<c>x-codex-turn-metadata.session_id</c>, also the <c>session-id</c> header).</summary>
     public string? SessionId => TurnMetadata?["session_id"]?.GetValue<string>() ?? Request.Header("session-id");
 
@@ -66,7 +76,45 @@ public sealed record CodexTurn(
             }
         }
 
-        return new CodexTurn(request, isTitle, lastUser, messages, metadata);
+        var (outputs, latest) = ToolOutputsOf(request, body?["input"] as JsonArray);
+        return new CodexTurn(request, isTitle, lastUser, messages, metadata) { ToolOutputs = outputs, ToolOutput = latest };
+    }
+
+    private static (IReadOnlyList<FakeToolOutput> All, FakeToolOutput? Latest) ToolOutputsOf(RecordedRequest request, JsonArray? input)
+    {
+        if (input is null)
+        {
+            return ([], null);
+        }
+
+        var items = input.OfType<JsonObject>().ToList();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outputs = new List<FakeToolOutput>();
+        FakeToolOutput? latest = null;
+        foreach (var item in items)
+        {
+            var type = item["type"]?.GetValue<string>();
+            var callId = item["call_id"]?.GetValue<string>();
+            if (callId is null)
+            {
+                latest = type == "message" && item["role"]?.GetValue<string>() == "developer" ? latest : null;
+                continue;
+            }
+
+            if (type is "function_call" or "custom_tool_call" or "local_shell_call")
+            {
+                names[callId] = item["name"]?.GetValue<string>() ?? type;
+                latest = null;
+            }
+            else if (type is "function_call_output" or "custom_tool_call_output")
+            {
+                var output = new FakeToolOutput(request, callId, names.GetValueOrDefault(callId), FakeToolOutput.TextOf(item["output"]), IsError: false, item.DeepClone());
+                outputs.Add(output);
+                latest = output;
+            }
+        }
+
+        return (outputs, latest);
     }
 }
 
@@ -104,6 +152,9 @@ public sealed class FakeCodexServer : FakeModelServer
     public IReadOnlyList<CodexTurn> Turns =>
         [.. Requests.Where(IsResponsesCall).Select(CodexTurn.Parse).Where(t => !t.IsTitleRequest)];
 
+    /// <summary>Every tool output Codex sent back, each call once, in order (see <see cref="FakeToolOutput"/>).</summary>
+    public IReadOnlyList<FakeToolOutput> ToolOutputs => FakeToolOutput.Distinct(Turns.Select(t => t.ToolOutputs));
+
     /// <summary>The title requests.</summary>
     public IReadOnlyList<CodexTurn> TitleRequests =>
         [.. Requests.Where(IsResponsesCall).Select(CodexTurn.Parse).Where(t => t.IsTitleRequest)];
@@ -130,6 +181,10 @@ public sealed class FakeCodexServer : FakeModelServer
         var found = await WaitUntilAsync(() => Turns.ElementAtOrDefault(count - 1), timeout, $"user turn #{count}", cancellationToken).ConfigureAwait(false);
         return found;
     }
+
+    /// <summary>Waits until Codex has sent back the output of the <paramref name="count"/>-th tool call (1-based).</summary>
+    public Task<FakeToolOutput> WaitForToolOutputAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitUntilAsync(() => ToolOutputs.ElementAtOrDefault(count - 1), timeout, $"tool output #{count}", cancellationToken);
 
     private static bool IsResponsesCall(RecordedRequest r) => r.Method == "POST" && r.Path.EndsWith("/responses", StringComparison.Ordinal);
 
@@ -166,7 +221,7 @@ public sealed class FakeCodexServer : FakeModelServer
                 _queued.TryDequeue(out queued);
             }
 
-            reply = queued ?? Responder?.Invoke(turn) ?? FakeReply.Say("PONG:" + turn.LastUserText);
+            reply = queued ?? Responder?.Invoke(turn) ?? turn.ToolOutput?.DefaultAnswer() ?? FakeReply.Say("PONG:" + turn.LastUserText);
         }
 
         var n = Interlocked.Increment(ref _responseCounter);
@@ -174,22 +229,27 @@ public sealed class FakeCodexServer : FakeModelServer
         var itemId = $"msg_fake_{n}";
         var model = (request.Body as JsonObject)?["model"]?.GetValue<string>() ?? "fake-model";
 
-        var prologue = new[]
+        // A reply that only calls tools has no message item; its calls start at output index 0.
+        var hasMessage = reply.Text.Length > 0 || !reply.HasToolCalls;
+        var prologue = new List<string>
         {
             Sse("response.created", new JsonObject
             {
                 ["type"] = "response.created",
                 ["response"] = new JsonObject { ["id"] = responseId, ["object"] = "response", ["model"] = model, ["status"] = "in_progress", ["output"] = new JsonArray() },
             }),
-            Sse("response.output_item.added", new JsonObject
+        };
+        if (hasMessage)
+        {
+            prologue.Add(Sse("response.output_item.added", new JsonObject
             {
                 ["type"] = "response.output_item.added",
                 ["output_index"] = 0,
                 ["item"] = new JsonObject { ["type"] = "message", ["id"] = itemId, ["role"] = "assistant", ["status"] = "in_progress", ["content"] = new JsonArray() },
-            }),
-        };
+            }));
+        }
 
-        string Delta(string text, int index) => Sse("response.output_text.delta", new JsonObject
+        string Delta(string text, int index) => text.Length == 0 && !hasMessage ? string.Empty : Sse("response.output_text.delta", new JsonObject
         {
             ["type"] = "response.output_text.delta",
             ["item_id"] = itemId,
@@ -206,9 +266,24 @@ public sealed class FakeCodexServer : FakeModelServer
             ["status"] = "completed",
             ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = reply.Text, ["annotations"] = new JsonArray() }),
         };
-        var epilogue = new[]
+        var output = new JsonArray();
+        var epilogue = new List<string>();
+        if (hasMessage)
         {
-            Sse("response.output_item.done", new JsonObject { ["type"] = "response.output_item.done", ["output_index"] = 0, ["item"] = message }),
+            epilogue.Add(Sse("response.output_item.done", new JsonObject { ["type"] = "response.output_item.done", ["output_index"] = 0, ["item"] = message }));
+            output.Add(message.DeepClone());
+        }
+
+        var calls = new List<FakeToolCall>();
+        for (var k = 0; k < reply.ToolCalls.Count; k++)
+        {
+            var call = reply.ToolCalls[k] with { Id = reply.ToolCalls[k].Id ?? $"call_fake_{n}_{k}" };
+            calls.Add(call);
+            epilogue.AddRange(ToolCallEvents(call, output.Count, $"{(call.IsCustom ? "ctc" : "fc")}_fake_{n}_{k}", out var item));
+            output.Add(item);
+        }
+
+        epilogue.Add(
             Sse("response.completed", new JsonObject
             {
                 ["type"] = "response.completed",
@@ -218,7 +293,7 @@ public sealed class FakeCodexServer : FakeModelServer
                     ["object"] = "response",
                     ["model"] = model,
                     ["status"] = "completed",
-                    ["output"] = new JsonArray(message.DeepClone()),
+                    ["output"] = output,
                     ["usage"] = new JsonObject
                     {
                         ["input_tokens"] = InputTokens,
@@ -228,11 +303,106 @@ public sealed class FakeCodexServer : FakeModelServer
                         ["total_tokens"] = InputTokens + OutputTokens,
                     },
                 },
-            }),
-        };
+            }));
 
-        return StreamReplyAsync(context, request, reply, turn.IsTitleRequest, "text/event-stream", prologue, Delta, epilogue, cancellationToken);
+        return StreamReplyAsync(context, request, reply, turn.IsTitleRequest, "text/event-stream", prologue, Delta, epilogue, cancellationToken, calls);
+    }
+
+    /// <summary>
+    /// The SSE events of one tool call as the Responses API streams it: <c>output_item.added</c> (empty
+    /// arguments), the arguments (or a custom tool's input) as one delta and its done event, then
+    /// <c>output_item.done</c> with the whole item, which is what Codex acts on.
+    /// </summary>
+    private static IEnumerable<string> ToolCallEvents(FakeToolCall call, int outputIndex, string itemId, out JsonObject item)
+    {
+        var (field, eventPrefix, type) = call.IsCustom
+            ? ("input", "response.custom_tool_call_input", "custom_tool_call")
+            : ("arguments", "response.function_call_arguments", "function_call");
+        item = new JsonObject
+        {
+            ["type"] = type,
+            ["id"] = itemId,
+            ["call_id"] = call.Id,
+            ["name"] = call.Name,
+            [field] = call.WireArguments,
+            ["status"] = "completed",
+        };
+        var added = (JsonObject)item.DeepClone();
+        added[field] = string.Empty;
+        added["status"] = "in_progress";
+        return
+        [
+            Sse("response.output_item.added", new JsonObject { ["type"] = "response.output_item.added", ["output_index"] = outputIndex, ["item"] = added }),
+            Sse(eventPrefix + ".delta", new JsonObject { ["type"] = eventPrefix + ".delta", ["item_id"] = itemId, ["output_index"] = outputIndex, ["delta"] = call.WireArguments }),
+            Sse(eventPrefix + ".done", new JsonObject { ["type"] = eventPrefix + ".done", ["item_id"] = itemId, ["output_index"] = outputIndex, [field] = call.WireArguments }),
+            Sse("response.output_item.done", new JsonObject { ["type"] = "response.output_item.done", ["output_index"] = outputIndex, ["item"] = item.DeepClone() }),
+        ];
     }
 
     private static string Sse(string eventName, JsonObject data) => $"event: {eventName}\ndata: {data.ToJsonString()}\n\n";
+}
+
+/// <summary>
+/// The tools Codex 0.169 offers the model (its <c>tools</c> array), as fake tool calls. The shell is
+/// <c>exec_command</c> (unified exec; offered whatever the catalog's <c>shell_type</c>); <c>apply_patch</c>
+/// is a custom (freeform, lark grammar) tool, offered only when the model's catalog entry says
+/// <c>apply_patch_tool_type = "freeform"</c> (the only value 0.169 accepts); <c>update_plan</c> only with
+/// <c>[tools] update_plan = { enabled = true }</c> in config.toml. <see cref="CodexHomeOptions.EditAndPlanTools"/> turns both on.
+/// </summary>
+public static class CodexTools
+{
+    public const string Shell = "exec_command";
+    public const string ApplyPatchTool = "apply_patch";
+    public const string UpdatePlanTool = "update_plan";
+
+    /// <summary>
+    /// <c>exec_command</c>: <c>{cmd, workdir?, sandbox_permissions?: "require_escalated", justification?, login}</c>.
+    /// <paramref name="escalated"/> asks to run outside the sandbox: with <c>approval_policy = "on-request"</c>
+    /// Codex shows "Would you like to run the following command?" first, with <paramref name="justification"/>
+    /// as its "Reason:". <paramref name="login"/> false runs <c>bash -c</c> instead of <c>bash -lc</c> (no
+    /// profile scripts printing into the output).
+    /// </summary>
+    public static FakeToolCall Exec(string cmd, string? workdir = null, bool escalated = false, string? justification = null, bool login = false)
+    {
+        var args = new JsonObject { ["cmd"] = cmd };
+        if (workdir is not null)
+        {
+            args["workdir"] = workdir;
+        }
+
+        if (escalated)
+        {
+            args["sandbox_permissions"] = "require_escalated";
+            args["justification"] = justification ?? "Run this command outside the sandbox?";
+        }
+
+        args["login"] = login;
+        return FakeToolCall.Function(Shell, args);
+    }
+
+    /// <summary><c>apply_patch</c> (custom tool) with a whole patch (<c>*** Begin Patch</c> … <c>*** End Patch</c>).</summary>
+    public static FakeToolCall ApplyPatch(string patch) => FakeToolCall.Custom(ApplyPatchTool, patch);
+
+    /// <summary>A patch that adds <paramref name="path"/> (relative to the cwd, or absolute) with <paramref name="content"/>.</summary>
+    public static string AddFilePatch(string path, string content) =>
+        "*** Begin Patch\n*** Add File: " + path + "\n"
+        + string.Concat(content.TrimEnd('\n').Split('\n').Select(l => "+" + l + "\n"))
+        + "*** End Patch\n";
+
+    /// <summary>A patch that replaces the line <paramref name="oldLine"/> of <paramref name="path"/> by <paramref name="newLine"/>.</summary>
+    public static string ReplaceLinePatch(string path, string oldLine, string newLine) =>
+        "*** Begin Patch\n*** Update File: " + path + "\n@@\n-" + oldLine + "\n+" + newLine + "\n*** End Patch\n";
+
+    /// <summary><c>update_plan</c>: <c>{explanation?, plan: [{step, status: pending|in_progress|completed}]}</c>.</summary>
+    public static FakeToolCall UpdatePlan(string? explanation, params (string Step, string Status)[] plan)
+    {
+        var args = new JsonObject();
+        if (explanation is not null)
+        {
+            args["explanation"] = explanation;
+        }
+
+        args["plan"] = new JsonArray([.. plan.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["status"] = p.Status })]);
+        return FakeToolCall.Function(UpdatePlanTool, args);
+    }
 }

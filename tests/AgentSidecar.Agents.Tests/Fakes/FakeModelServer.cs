@@ -285,7 +285,8 @@ public abstract class FakeModelServer : IAsyncDisposable
         IEnumerable<string> prologue,
         Func<string, int, string> piece,
         IEnumerable<string> epilogue,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyList<FakeToolCall>? toolCalls = null)
     {
         var start = Stopwatch.GetTimestamp();
         long firstByte = 0;
@@ -326,6 +327,11 @@ public abstract class FakeModelServer : IAsyncDisposable
 
             async Task SendAsync(string text)
             {
+                if (text.Length == 0)
+                {
+                    return; // e.g. the empty text piece of a reply that only calls tools
+                }
+
                 var bytes = Encoding.UTF8.GetBytes(text);
                 await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -388,7 +394,7 @@ public abstract class FakeModelServer : IAsyncDisposable
         {
             // The last byte is the last flushed event; closing the response can take a while after it.
             var end = lastByte != 0 ? lastByte : Stopwatch.GetTimestamp();
-            Complete(new ServedReply(request, isTitle, reply.Text, outcome, start, firstByte == 0 ? end : firstByte, end, DateTimeOffset.UtcNow));
+            Complete(new ServedReply(request, isTitle, reply.Text, outcome, start, firstByte == 0 ? end : firstByte, end, DateTimeOffset.UtcNow) { ToolCalls = toolCalls ?? [] });
         }
     }
 

@@ -69,7 +69,30 @@ public sealed record FakeReply
 
     public int PiecesBeforeAbort { get; init; } = 1;
 
+    /// <summary>
+    /// Tool calls the model makes in this reply, after <see cref="Text"/> (which may be empty). The
+    /// agent runs them and sends their output in its next request (see <see cref="FakeToolOutput"/>);
+    /// queue the reply that answers that request, or let the server's default say <c>DONE:&lt;tool name&gt;</c>.
+    /// </summary>
+    public IReadOnlyList<FakeToolCall> ToolCalls { get; init; } = [];
+
+    /// <summary>
+    /// Claude Code only: the verdict of auto mode's server-side safety check for every tool call of this
+    /// reply (sent as <c>message_delta.delta.safeguard_results</c>; beta <c>dangerous-tool-use-2026-09-03</c>),
+    /// e.g. <see cref="ClaudeTools.NotFlagged"/> or <see cref="ClaudeTools.Flagged"/>. Null: no verdict, and
+    /// Claude Code in auto mode then shows "Auto mode can't check actions in this session" for actions that need it.
+    /// </summary>
+    public JsonObject? Safeguard { get; init; }
+
+    public bool HasToolCalls => ToolCalls.Count > 0;
+
     public static FakeReply Say(string text) => new() { Text = text };
+
+    /// <summary>A reply that only calls tools (no text).</summary>
+    public static FakeReply CallTools(params FakeToolCall[] calls) => new() { Text = string.Empty, Pieces = 1, ToolCalls = calls };
+
+    /// <summary>A reply that says <paramref name="text"/> (may be empty), then calls <paramref name="call"/>.</summary>
+    public static FakeReply CallTool(FakeToolCall call, string text = "") => new() { Text = text, ToolCalls = [call] };
 
     /// <summary>An answer streamed slowly: <paramref name="pieces"/> deltas spread over <paramref name="over"/>.</summary>
     public static FakeReply Slow(string text, TimeSpan over, int pieces = 20) =>
@@ -111,6 +134,85 @@ public sealed record FakeReply
     }
 }
 
+/// <summary>
+/// One tool call in a scripted reply. <see cref="Arguments"/> is the JSON object of a function call
+/// (Responses API <c>function_call.arguments</c>, Messages API <c>tool_use.input</c>, Auggie
+/// <c>tool_use.input_json</c>); <see cref="Input"/> the text of a Responses API custom (freeform) tool
+/// call such as Codex's <c>apply_patch</c>. The helpers for each agent's tools are in
+/// <see cref="CodexTools"/>, <see cref="ClaudeTools"/> and <see cref="AuggieTools"/>.
+/// </summary>
+public sealed record FakeToolCall
+{
+    public required string Name { get; init; }
+
+    public JsonObject? Arguments { get; init; }
+
+    public string? Input { get; init; }
+
+    /// <summary>The call id; null: the server makes one (<c>call_fake_N_K</c>, <c>toolu_fake_N_K</c>). <see cref="ServedReply.ToolCalls"/> has the ids used.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>A Responses API custom tool call (freeform <see cref="Input"/>) rather than a function call.</summary>
+    public bool IsCustom => Input is not null;
+
+    public static FakeToolCall Function(string name, JsonObject arguments, string? id = null) => new() { Name = name, Arguments = arguments, Id = id };
+
+    public static FakeToolCall Custom(string name, string input, string? id = null) => new() { Name = name, Input = input, Id = id };
+
+    /// <summary>The arguments as the wire carries them: a JSON string (or the freeform input).</summary>
+    internal string WireArguments => Input ?? (Arguments ?? []).ToJsonString();
+
+    internal JsonObject ArgumentsOrEmpty => (JsonObject?)Arguments?.DeepClone() ?? [];
+}
+
+/// <summary>
+/// A tool's result as the agent sent it back to the model in a later request: Codex's
+/// <c>function_call_output</c>/<c>custom_tool_call_output</c> item, Claude Code's <c>tool_result</c> block,
+/// Auggie's <c>tool_result_node</c>. <see cref="Name"/> is the called tool's name (found in the request's
+/// history), <see cref="Output"/> the text the model gets.
+/// </summary>
+public sealed record FakeToolOutput(RecordedRequest Request, string CallId, string? Name, string Output, bool IsError, JsonNode Raw)
+{
+    /// <summary>
+    /// The exit code in the output, when the agent reports one: Codex <c>exec_command</c>
+    /// ("Process exited with code N"), Codex <c>apply_patch</c> ("Exit code: N"), Auggie
+    /// <c>launch-process</c> ("&lt;return-code&gt;N&lt;/return-code&gt;"). Claude Code's Bash result has none
+    /// (a failing command comes back with <see cref="IsError"/> and "Exit code N" in the text).
+    /// </summary>
+    public int? ExitCode =>
+        System.Text.RegularExpressions.Regex.Match(Output, @"(?:Process exited with code |Exit code:? |<return-code>\s*)(-?\d+)") is { Success: true } m
+            ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>A default final answer for a request that brings a tool's output back: <c>DONE:&lt;tool name&gt;</c>.</summary>
+    public FakeReply DefaultAnswer() => FakeReply.Say("DONE:" + (Name ?? CallId));
+
+    /// <summary>The text of a tool output / result content: a string, or the text parts of an array.</summary>
+    internal static string TextOf(JsonNode? content) => content switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonArray parts => string.Concat(parts.OfType<JsonObject>().Select(p => p["text"]?.GetValue<string>() ?? string.Empty)),
+        null => string.Empty,
+        _ => content.ToJsonString(),
+    };
+
+    /// <summary>The outputs of every request (one list per request), each call id once (later requests repeat the history), in order.</summary>
+    internal static IReadOnlyList<FakeToolOutput> Distinct(IEnumerable<IEnumerable<FakeToolOutput>> perRequest)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<FakeToolOutput>();
+        foreach (var output in perRequest.SelectMany(o => o))
+        {
+            if (seen.Add(output.CallId))
+            {
+                result.Add(output);
+            }
+        }
+
+        return result;
+    }
+}
+
 /// <summary>A finished (or broken) streamed answer, with timings for latency measurements.</summary>
 public sealed record ServedReply(
     RecordedRequest Request,
@@ -122,6 +224,9 @@ public sealed record ServedReply(
     long LastByteTimestamp,
     DateTimeOffset LastByteAt)
 {
+    /// <summary>The tool calls this answer made, with the call ids the agent got.</summary>
+    public IReadOnlyList<FakeToolCall> ToolCalls { get; init; } = [];
+
     /// <summary>From the request's arrival to the last byte of the answer.</summary>
     public TimeSpan ServeTime => Stopwatch.GetElapsedTime(StartTimestamp, LastByteTimestamp);
 }
