@@ -74,6 +74,15 @@ public sealed class ToolTrackerTests : IDisposable
         Assert.Null(done.Output);
     }
 
+    [Theory]
+    [InlineData("a\nB\nc\n", "@@\n a\n-b\n+B\n c\n", "a\nb\nc\n")]
+    [InlineData("x\na\nB\nc\ny\nB2\n", "@@\n a\n-b\n+B\n@@\n y\n-b2\n+B2\n", "x\na\nb\nc\ny\nb2\n")]
+    [InlineData("changed again\n", "@@\n a\n-b\n+B\n", null)]
+    public void APatchUndone_OnTheTextAfterIt_GivesTheTextBefore(string after, string patch, string? before)
+    {
+        Assert.Equal(before, PatchFiles.Reverse(after, patch));
+    }
+
     [Fact]
     public void ClaudeEdit_TakesTheOriginalFileFromItsResult()
     {

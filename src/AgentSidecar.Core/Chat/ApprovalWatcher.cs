@@ -97,6 +97,21 @@ internal sealed class ApprovalWatcher
         return null;
     }
 
+    /// <summary>
+    /// The pending approval, now naming the call it asks about, when it was seen before the
+    /// transcript recorded that call (the prompt and the record race); null if nothing changed.
+    /// </summary>
+    public ChatApprovalData? AttachTool(string toolCallId)
+    {
+        if (Pending is not { ToolCallId: null } pending)
+        {
+            return null;
+        }
+
+        Pending = pending with { ToolCallId = toolCallId };
+        return Pending;
+    }
+
     /// <summary>Keys the user typed into the agent's terminal (worker/input, any thread) while a prompt may wait.</summary>
     public void NoteKeys(string data)
     {

@@ -114,6 +114,7 @@ internal sealed partial class ChatController
         }
 
         await _writer.AppendAsync(ChatEvents.Approval(_agent.SessionId, change)).ConfigureAwait(false);
+        turn.ApprovalRejected |= change.Status == ApprovalStatuses.Rejected;
 
         // The call it asks about waits for the answer, and goes on once allowed.
         var toolStatus = change.Status switch

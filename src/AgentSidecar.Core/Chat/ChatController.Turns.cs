@@ -46,7 +46,9 @@ internal sealed partial class ChatController
 
         if (turn.TranscriptAborted)
         {
-            await FinishAsync(turn, "cancelled", answer ?? partial, answer is null ? "screen" : "transcript", "interrupted in the terminal").ConfigureAwait(false);
+            // Codex ends its turn when an approval is refused: that is why it stopped, not an interrupt.
+            var why = turn.ApprovalRejected ? "the agent stopped after its request was rejected" : "interrupted in the terminal";
+            await FinishAsync(turn, "cancelled", answer ?? partial, answer is null ? "screen" : "transcript", why).ConfigureAwait(false);
             return;
         }
 
@@ -193,6 +195,16 @@ internal sealed partial class ChatController
         {
             turn.LastToolCallId = tool.ToolCallId;
             await _writer.AppendAsync(ChatEvents.Tool(_agent.SessionId, tool)).ConfigureAwait(false);
+
+            // The prompt for this call may have been seen before the call was read: link them.
+            if (_approvals.AttachTool(tool.ToolCallId) is { } approval)
+            {
+                await _writer.AppendAsync(ChatEvents.Approval(_agent.SessionId, approval)).ConfigureAwait(false);
+                if (_tools.WithStatus(tool.ToolCallId, ToolStatuses.Pending) is { } waiting)
+                {
+                    await _writer.AppendAsync(ChatEvents.Tool(_agent.SessionId, waiting)).ConfigureAwait(false);
+                }
+            }
         }
 
         if (plan is not null)

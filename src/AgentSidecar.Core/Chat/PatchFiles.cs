@@ -68,4 +68,81 @@ internal static class PatchFiles
         Flush();
         return files;
     }
+
+    /// <summary>
+    /// The text before a patch, from the text after it: each hunk's new lines (context and added) are
+    /// found in order and put back as its old lines (context and removed). Null when a hunk is not
+    /// found (the file changed again meanwhile).
+    /// </summary>
+    public static string? Reverse(string after, string unifiedHunks)
+    {
+        var lines = after.Split('\n').ToList();
+        var trailingNewline = after.EndsWith('\n');
+        if (trailingNewline)
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+
+        var from = 0;
+        foreach (var hunk in Hunks(unifiedHunks))
+        {
+            var added = hunk.Where(l => l[0] is ' ' or '+').Select(l => l[1..]).ToList();
+            var removed = hunk.Where(l => l[0] is ' ' or '-').Select(l => l[1..]).ToList();
+            var at = Find(lines, added, from);
+            if (at < 0)
+            {
+                return null;
+            }
+
+            lines.RemoveRange(at, added.Count);
+            lines.InsertRange(at, removed);
+            from = at + removed.Count;
+        }
+
+        return string.Join('\n', lines) + (trailingNewline ? "\n" : string.Empty);
+    }
+
+    private static IEnumerable<List<string>> Hunks(string diff)
+    {
+        List<string>? hunk = null;
+        foreach (var line in diff.Split('\n'))
+        {
+            if (line.StartsWith("@@", StringComparison.Ordinal))
+            {
+                if (hunk is { Count: > 0 })
+                {
+                    yield return hunk;
+                }
+
+                hunk = [];
+            }
+            else if (hunk is not null && line.Length > 0 && line[0] is ' ' or '+' or '-' && !line.StartsWith("+++", StringComparison.Ordinal) && !line.StartsWith("---", StringComparison.Ordinal))
+            {
+                hunk.Add(line);
+            }
+        }
+
+        if (hunk is { Count: > 0 })
+        {
+            yield return hunk;
+        }
+    }
+
+    private static int Find(List<string> lines, List<string> chunk, int from)
+    {
+        if (chunk.Count == 0)
+        {
+            return from <= lines.Count ? from : -1;
+        }
+
+        for (var i = from; i + chunk.Count <= lines.Count; i++)
+        {
+            if (chunk.Select((c, j) => lines[i + j] == c).All(x => x))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 }

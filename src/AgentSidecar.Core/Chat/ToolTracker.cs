@@ -62,7 +62,7 @@ internal sealed class ToolTracker(string cwd)
             Output = tracked.Mapped.Edits.Count > 0 && !result.IsError ? null : output,
             OutputTruncated = truncated ? true : null,
             ExitCode = result.ExitCode,
-            Files = tracked.Mapped.Edits.Count == 0 || result.IsError ? tracked.Data.Files : tracked.Mapped.Edits.Select(e => Applied(e, Original(e, tracked, result))).ToList(),
+            Files = tracked.Mapped.Edits.Count == 0 || result.IsError ? tracked.Data.Files : tracked.Mapped.Edits.Select(e => Applied(e, tracked, result)).ToList(),
         };
         _calls[result.CallId] = tracked with { Data = data };
         return data;
@@ -85,19 +85,25 @@ internal sealed class ToolTracker(string cwd)
         new(e.Path, e.Created ? null : before, e.Deleted ? null : e.NewFragment is not null && e.OldFragment is null ? e.NewFragment : null,
             e.Patch ?? (e.OldFragment is not null || e.NewFragment is not null ? UnifiedDiff.Make(e.Path, e.Created ? null : e.OldFragment ?? string.Empty, e.NewFragment ?? string.Empty) : string.Empty));
 
-    private static ToolFile Applied(EditedFile e, string? before)
+    private static ToolFile Applied(EditedFile e, Tracked tracked, ToolResult result)
     {
         var after = e.Deleted ? null : ReadText(e.Path);
+        var before = e.Created ? null : Original(e, tracked, result, after);
         if (after is null && !e.Deleted)
         {
             return Planned(e, before);
         }
 
-        return new ToolFile(e.Path, e.Created ? null : before, after, UnifiedDiff.Make(e.Path, e.Created ? null : before ?? string.Empty, after));
+        return new ToolFile(e.Path, before, after, UnifiedDiff.Make(e.Path, e.Created ? null : before ?? string.Empty, after));
     }
 
-    /// <summary>The text before the edit: Claude Code records the original file with its result; else what was read at the call.</summary>
-    private static string? Original(EditedFile e, Tracked tracked, ToolResult result)
+    /// <summary>
+    /// The text before the edit. Problem: the agent may apply it before its call is read (Codex does,
+    /// within milliseconds), so the file read then can be the result, or empty mid-write. Solution:
+    /// Claude Code records the original file with its result; a patch is undone on the text after it;
+    /// only else what was read when the call was seen.
+    /// </summary>
+    private static string? Original(EditedFile e, Tracked tracked, ToolResult result, string? after)
     {
         if (result.Details is { } details)
         {
@@ -106,6 +112,11 @@ internal sealed class ToolTracker(string cwd)
             {
                 return original;
             }
+        }
+
+        if (e.Patch is { } patch && after is not null && PatchFiles.Reverse(after, patch) is { } reversed)
+        {
+            return reversed;
         }
 
         return tracked.Before.GetValueOrDefault(e.Path);

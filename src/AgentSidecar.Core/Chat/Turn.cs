@@ -57,6 +57,9 @@ internal sealed class Turn(string id, string text, string source, long startedAt
 
     public bool HasUsage { get; set; }
 
+    /// <summary>An approval of this turn was rejected (the agent may end the turn for it).</summary>
+    public bool ApprovalRejected { get; set; }
+
     /// <summary>The tool call the turn is at (an approval that appears belongs to it).</summary>
     public string? LastToolCallId { get; set; }
 }

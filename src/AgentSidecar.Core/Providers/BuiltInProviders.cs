@@ -31,8 +31,38 @@ public static class BuiltInProviders
             Quit = "/quit",
             Transcript = new ProviderTranscript { Reader = "codex-rollout", Dir = "${CODEX_HOME:-~/.codex}/sessions" },
             AnswerPattern = @"^• ",
-            ChromePatterns = [@"^\s*›", @"Worked for", @"esc to interrupt", @"^\s*─+\s*$"],
-            Features = ["chat", "transcript", "resume", "clear", "model"],
+            ChromePatterns = [@"^\s*›", @"Worked for", @"esc to interrupt", @"^\s*─+\s*$", @"Would you like to", @"Press enter to confirm"],
+            Features = ["chat", "transcript", "resume", "clear", "model", "approvals"],
+
+            // Codex 0.169 with approval_policy "on-request" (recorded: tests/testdata/agents/codex/tools).
+            // The keys answer at once; Enter confirms the option the › marks.
+            Approvals =
+            [
+                new ProviderApproval
+                {
+                    Screen = @"Would you like to run the following command\?(?:\n.*){0,12}?\n\s*\$ (?<detail>.+)",
+                    Title = "Run this command?",
+                    SelectedMarker = "›",
+                    Options =
+                    [
+                        new ProviderApprovalOption { OptionId = "yes", Label = "Yes, proceed", Kind = "allow_once", Keys = "y" },
+                        new ProviderApprovalOption { OptionId = "always", Label = "Yes, and don't ask again", Kind = "allow_always", Keys = "p" },
+                        new ProviderApprovalOption { OptionId = "no", Label = "No, and tell Codex what to do differently", Kind = "reject_once", Keys = "\u001b" },
+                    ],
+                },
+                new ProviderApproval
+                {
+                    Screen = @"Would you like to make the following edits\?(?:\n.*){0,12}?\n\s*Destination: (?<detail>.+)",
+                    Title = "Make these edits?",
+                    SelectedMarker = "›",
+                    Options =
+                    [
+                        new ProviderApprovalOption { OptionId = "yes", Label = "Yes, proceed", Kind = "allow_once", Keys = "y" },
+                        new ProviderApprovalOption { OptionId = "always", Label = "Yes, and don't ask again for these files", Kind = "allow_always", Keys = "a" },
+                        new ProviderApprovalOption { OptionId = "no", Label = "No, and tell Codex what to do differently", Kind = "reject_once", Keys = "\u001b" },
+                    ],
+                },
+            ],
         },
         new ProviderProfile
         {

@@ -22,9 +22,12 @@ internal static partial class CodexToolOutput
                 }
             }
 
-            var code = ExitCodeLine().Match(text) is { Success: true } m && int.TryParse(m.Groups[1].Value, out var c) ? c : (int?)null;
+            var code = ExitCodeLine().Match(text) is { Success: true } m && int.TryParse(m.Groups["code"].Value, out var c) ? c : (int?)null;
             var body = OutputLine().Match(text) is { Success: true } o ? text[(o.Index + o.Length)..] : text;
-            return new ToolResult(callId, body, code is not null and not 0, code, ts);
+
+            // A command the user refused never ran: its "output" says so.
+            var refused = AbortedLine().IsMatch(text);
+            return new ToolResult(callId, refused ? "aborted by user" : body, refused || code is not null and not 0, code, ts);
         }
 
         return output.ValueKind == JsonValueKind.Object ? FromObject(callId, output, ts) : new ToolResult(callId, null, false, null, ts);
@@ -48,9 +51,13 @@ internal static partial class CodexToolOutput
         }
     }
 
-    [GeneratedRegex(@"^Exit code: (-?\d+)", RegexOptions.Multiline)]
+    // "Exit code: N" (apply_patch), "Process exited with code N" (exec_command in 0.169).
+    [GeneratedRegex(@"^(?:Exit code:|Process exited with code) (?<code>-?\d+)", RegexOptions.Multiline)]
     private static partial Regex ExitCodeLine();
 
     [GeneratedRegex(@"^Output:\r?\n", RegexOptions.Multiline)]
     private static partial Regex OutputLine();
+
+    [GeneratedRegex(@"^aborted by user\s*$", RegexOptions.Multiline)]
+    private static partial Regex AbortedLine();
 }
