@@ -32,10 +32,10 @@ public sealed class CliTests : IDisposable
         }
     }
 
-    private sealed record CliResult(int Code, string Stdout, string Stderr);
+    internal sealed record CliResult(int Code, string Stdout, string Stderr);
 
     /// <summary>The CLI as a process: text typed into its stdin, its stdout read as it comes.</summary>
-    private sealed class CliRun : IAsyncDisposable
+    internal sealed class CliRun : IAsyncDisposable
     {
         private readonly Process _process;
         private readonly StringBuilder _stdout = new();
@@ -158,7 +158,10 @@ public sealed class CliTests : IDisposable
         }
     }
 
-    private CliRun StartCli(params string[] args)
+    private CliRun StartCli(params string[] args) => StartCliIn(_dir, DataDir, args);
+
+    /// <summary>The CLI with its data directory, config directory <c>DIR/config</c> and home <c>DIR/home</c>.</summary>
+    internal static CliRun StartCliIn(string dir, string dataDir, params string[] args)
     {
         var psi = new ProcessStartInfo(SidecarProcess.Executable)
         {
@@ -173,10 +176,10 @@ public sealed class CliTests : IDisposable
         }
 
         psi.ArgumentList.Add("--data-dir");
-        psi.ArgumentList.Add(DataDir);
+        psi.ArgumentList.Add(dataDir);
         psi.ArgumentList.Add("--config-dir");
-        psi.ArgumentList.Add(Path.Combine(_dir, "config"));
-        psi.Environment["HOME"] = Path.Combine(_dir, "home");
+        psi.ArgumentList.Add(Path.Combine(dir, "config"));
+        psi.Environment["HOME"] = Path.Combine(dir, "home");
         psi.Environment.Remove("NO_COLOR"); // piped output must be plain text without it
         return new CliRun(psi);
     }

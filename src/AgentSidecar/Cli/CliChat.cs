@@ -5,26 +5,36 @@ using AgentSidecar.Protocol;
 
 namespace AgentSidecar.Cli;
 
+/// <summary>What <c>agent-sidecar chat</c> was asked for (docs/cli.md).</summary>
+internal sealed record ChatOptions(string Provider, string? Model, string Workspace, string? Task, string? Resume, string Approve);
+
 /// <summary>
 /// <c>agent-sidecar chat</c>: a line-based chat with an agent session. Answers stream in as the
-/// session's chat deltas arrive; a spinner shows on a terminal while the agent works. Every line
+/// session's chat deltas arrive, with the turn's tool calls, plan and approvals between them
+/// (<see cref="TurnItemPrinter"/>); a spinner shows on a terminal while the agent works. Every line
 /// goes to <c>chat/send</c>: the sidecar knows the provider's clear command (<c>/clear</c>, Auggie's
-/// <c>/new</c>) and answers it with <c>status:"cleared"</c> and the new session.
+/// <c>/new</c>) and answers it with <c>status:"cleared"</c> and the new session. Approvals of the
+/// turns it sends are answered as <c>--approve</c> says (<see cref="ChatApprovals"/>).
 /// </summary>
 internal sealed class CliChat(CliContext context)
 {
     private const string Prompt = "› ";
+    private const int SpinnerMilliseconds = 100;
+
+    /// <summary>A terminal narrower than this (or one that does not say) is printed for as if it were a pipe's 240 columns.</summary>
+    private const int MinWidth = 20;
 
     private readonly object _lock = new();
     private readonly StringBuilder _streamed = new();
+    private readonly ChatConsole _console = new(Console.Out, Console.Error, new TurnItemPrinter(Style()));
     private string? _attachId;
     private string _sessionId = string.Empty;
-    private bool _spinning;
-    private bool _prompting;
-    private int _frame;
+    private ChatApprovals? _approvals;
+    private volatile bool _ourTurn;
 
-    public async Task<int> RunAsync(string provider, string? model, string workspace, string? task, string? resume, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(ChatOptions options, CancellationToken cancellationToken)
     {
+        var (provider, model, workspace, task, resume, approve) = options;
         await using var conn = await context.ConnectAsync(resume).ConfigureAwait(false);
         Session session;
         if (resume is not null)
@@ -51,27 +61,26 @@ internal sealed class CliChat(CliContext context)
             throw new CliRpcException(ErrorCodes.InvalidState, $"session {_sessionId} did not start: {session.StatusReason}", null);
         }
 
+        var input = new ConsoleLines(Console.In);
+        _approvals = new ChatApprovals(conn, _console, input, approve, inputEchoed: !Console.IsInputRedirected);
         conn.On(CliProtocol.SessionEvent, OnEvent);
         conn.On(CliProtocol.SessionTransitioned, OnTransitioned);
         var attach = await conn.RequestAsync(CliProtocol.SessionAttach, new SessionAttachParams { SessionId = _sessionId, AfterSeq = session.LastSeq, Channels = [Channels.Chat, Channels.System] }, cancellationToken).ConfigureAwait(false);
         _attachId = attach.AttachId;
-        await Console.Error.WriteLineAsync($"Session {_sessionId} ({session.Provider}) via {conn.Description}. Type a message; the agent's clear command (e.g. /clear, or /new for Auggie) starts a new conversation, /exit (or Ctrl+D) leaves.").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"Session {_sessionId} ({session.Provider}) via {conn.Description}. Type a message; the agent's clear command (e.g. /clear, or /new for Auggie) starts a new conversation, /exit (or Ctrl+D) leaves. Approvals: {approve} (--approve).").ConfigureAwait(false);
 
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!Console.IsInputRedirected)
             {
-                lock (_lock)
-                {
-                    _prompting = true;
-                    Console.Out.Write(Prompt);
-                }
+                _console.Prompt(Prompt);
             }
 
-            var line = await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            lock (_lock)
+            var line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (!Console.IsInputRedirected)
             {
-                _prompting = false;
+                // The terminal echoed the line (or Ctrl+D ended it without one).
+                _console.PromptAnswered(echoed: line is not null);
             }
 
             if (line is null || line.Trim() is "/exit" or "/quit")
@@ -125,19 +134,30 @@ internal sealed class CliChat(CliContext context)
         lock (_lock)
         {
             _streamed.Clear();
-            _spinning = !Console.IsErrorRedirected;
             sessionId = _sessionId;
         }
 
-        using var spinner = _spinning ? new Timer(_ => Spin(), null, 0, 100) : null;
+        var spin = !Console.IsErrorRedirected;
+        if (spin)
+        {
+            _console.StartSpinner();
+        }
+
+        using var spinner = spin ? new Timer(_ => _console.Spin(), null, 0, SpinnerMilliseconds) : null;
         ChatSendResult result;
+
+        // A session runs one turn at a time: while this chat/send runs, its approvals are this turn's.
+        _ourTurn = true;
         try
         {
-            result = await conn.RequestAsync(CliProtocol.ChatSend, new ChatSendParams { SessionId = sessionId, Text = text }, cancellationToken).ConfigureAwait(false);
+            var send = conn.RequestAsync(CliProtocol.ChatSend, new ChatSendParams { SessionId = sessionId, Text = text }, cancellationToken);
+            await _approvals!.AnswerUntilAsync(sessionId, send, cancellationToken).ConfigureAwait(false);
+            result = await send.ConfigureAwait(false);
         }
         finally
         {
-            StopSpinner();
+            _ourTurn = false;
+            _console.StopSpinner();
         }
 
         if (result.Status == TurnStatuses.Cleared)
@@ -168,25 +188,71 @@ internal sealed class CliChat(CliContext context)
             _streamed.Clear();
         }
 
-        if (streamed.Length == 0)
+        if (Unshown(streamed, answer) is { } rest)
         {
-            await Console.Out.WriteLineAsync(answer).ConfigureAwait(false);
+            if (!rest.Continues)
+            {
+                _console.EndLine();
+            }
+
+            _console.Text(rest.Text);
         }
-        else if (streamed.Trim() != answer.Trim())
-        {
-            // The deltas came from the screen; the final answer (from the transcript) is the true one.
-            await Console.Out.WriteLineAsync().ConfigureAwait(false);
-            await Console.Out.WriteLineAsync(answer).ConfigureAwait(false);
-        }
-        else
-        {
-            await Console.Out.WriteLineAsync().ConfigureAwait(false);
-        }
+
+        _console.EndLine();
 
         if (result.Status != TurnStatuses.Completed)
         {
-            await Console.Error.WriteLineAsync($"[turn {result.Status}{(result.Reason is { Length: > 0 } r ? $": {r}" : string.Empty)}]").ConfigureAwait(false);
+            _console.Warn($"[turn {result.Status}{(result.Reason is { Length: > 0 } r ? $": {r}" : string.Empty)}]");
         }
+    }
+
+    /// <summary>
+    /// What of the final answer the streamed deltas did not show: null for nothing; Continues when
+    /// it goes on right where the streamed text stopped. The deltas come from the screen; the final
+    /// answer (from the transcript, or the screen once the turn is over) is the true one. Problem:
+    /// it often goes on where the deltas stopped (the last lines appear as the turn ends), and
+    /// printing it whole showed the streamed part twice. Solution: when it begins with what was
+    /// streamed, only the rest; when it differs, all of it, on a line of its own.
+    /// </summary>
+    internal static (string Text, bool Continues)? Unshown(string streamed, string answer)
+    {
+        var shown = streamed.Trim();
+        if (shown.Length == 0)
+        {
+            return (answer, false);
+        }
+
+        var whole = answer.Trim();
+        if (whole == shown)
+        {
+            return null;
+        }
+
+        if (!whole.StartsWith(shown, StringComparison.Ordinal))
+        {
+            return (answer, false);
+        }
+
+        // The spaces and line breaks streamed after the text were printed with it.
+        var rest = whole[shown.Length..];
+        var printed = streamed.TrimStart()[shown.Length..];
+        if (rest.StartsWith(printed, StringComparison.Ordinal))
+        {
+            rest = rest[printed.Length..];
+        }
+        else
+        {
+            var breaks = printed.Count(c => c == '\n');
+            var skip = 0;
+            while (skip < rest.Length && skip < breaks && rest[skip] == '\n')
+            {
+                skip++;
+            }
+
+            rest = rest[skip..];
+        }
+
+        return (rest, true);
     }
 
     /// <summary>
@@ -203,17 +269,9 @@ internal sealed class CliChat(CliContext context)
             }
 
             _sessionId = currentId;
-            if (_spinning)
-            {
-                Console.Error.Write("\r\u001b[K");
-            }
 
-            // A clear typed elsewhere while the prompt waits: the line goes below it, then a new prompt.
-            Console.Out.WriteLine($"{(_prompting ? Environment.NewLine : string.Empty)}──── conversation cleared: new session {currentId} ────");
-            if (_prompting)
-            {
-                Console.Out.Write(Prompt);
-            }
+            // A clear typed elsewhere while the prompt waits: the line goes below it, then the prompt again.
+            _console.Lines([$"──── conversation cleared: new session {currentId} ────"]);
         }
     }
 
@@ -221,50 +279,52 @@ internal sealed class CliChat(CliContext context)
 
     private void OnEvent(SessionEventParams p)
     {
-        if (p.AttachId != _attachId)
+        if (p.AttachId != _attachId || p.Event is not { Channel: Channels.Chat } e)
         {
             return;
         }
 
-        var e = p.Event;
-        if (e.Channel == Channels.Chat && e.Type == EventTypes.Delta)
+        switch (e.Type)
         {
-            var delta = CliProtocol.Payload(e, CliJsonContext.Default.ChatDeltaData)?.Text ?? string.Empty;
-            lock (_lock)
-            {
-                if (_spinning)
+            case EventTypes.Delta:
+                var delta = CliProtocol.Payload(e, CliJsonContext.Default.ChatDeltaData)?.Text ?? string.Empty;
+                lock (_lock)
                 {
-                    _spinning = false;
-                    Console.Error.Write("\r\u001b[K");
+                    _streamed.Append(delta);
                 }
 
-                _streamed.Append(delta);
-                Console.Out.Write(delta);
-            }
+                _console.Text(delta);
+                break;
+            case EventTypes.Tool when CliProtocol.Payload(e, CliJsonContext.Default.ChatToolData) is { } tool:
+                _console.Print(printer => printer.Tool(tool));
+                break;
+            case EventTypes.Plan when CliProtocol.Payload(e, CliJsonContext.Default.ChatPlanData) is { } plan:
+                _console.Print(printer => printer.Plan(plan));
+                break;
+            case EventTypes.Approval when CliProtocol.Payload(e, CliJsonContext.Default.ChatApprovalData) is { } approval:
+                _approvals?.OnApproval(approval, _ourTurn);
+                break;
         }
     }
 
-    private void Spin()
+    /// <summary>The plain-output rule of docs/cli.md: markers and colours on a terminal (colours not with NO_COLOR), plain text in pipes.</summary>
+    private static ChatStyle Style()
     {
-        lock (_lock)
+        if (Console.IsOutputRedirected)
         {
-            if (_spinning)
-            {
-                const string frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
-                Console.Error.Write($"\r{frames[_frame++ % frames.Length]} working…");
-            }
+            return ChatStyle.Plain;
         }
-    }
 
-    private void StopSpinner()
-    {
-        lock (_lock)
+        int width;
+        try
         {
-            if (_spinning)
-            {
-                _spinning = false;
-                Console.Error.Write("\r\u001b[K");
-            }
+            width = Console.WindowWidth;
         }
+        catch (IOException)
+        {
+            width = 0;
+        }
+
+        return new ChatStyle(Unicode: true, Color: string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")), width >= MinWidth ? width : ChatStyle.PipeWidth);
     }
 }

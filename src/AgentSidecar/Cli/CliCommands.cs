@@ -286,13 +286,17 @@ internal static class CliCommands
         var workspace = new Option<string?>("--workspace") { Description = "The folder the agent works in (default: the current one)." };
         var task = new Option<string?>("--task") { Description = "A task id to tie the session to." };
         var resume = new Option<string?>("--resume") { Description = "Continue this session (live in an editor, or suspended)." };
-        var command = new Command("chat", "Chat with an agent: type a message, see the answer stream in. The agent's clear command (/clear, /new for Auggie) starts over, /exit leaves.") { provider, model, workspace, task, resume };
+        var approve = new Option<string?>("--approve") { Description = "When the agent asks before it acts: ask (show the options, read the choice; the default on a terminal), always (allow), never (reject; the default when input is not a terminal)." };
+        approve.AcceptOnlyFromAmong(ApprovalModes.All);
+        var command = new Command("chat", "Chat with an agent: type a message, see the answer stream in with the agent's tool calls. The agent's clear command (/clear, /new for Auggie) starts over, /exit leaves.") { provider, model, workspace, task, resume, approve };
         command.SetAction((p, ct) => RunAsync(() => new CliChat(context(p)).RunAsync(
-            p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex",
-            p.GetValue(model),
-            Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory),
-            p.GetValue(task),
-            p.GetValue(resume),
+            new ChatOptions(
+                p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex",
+                p.GetValue(model),
+                Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory),
+                p.GetValue(task),
+                p.GetValue(resume),
+                p.GetValue(approve) ?? ApprovalModes.Default(inputIsTerminal: !Console.IsInputRedirected)),
             ct)));
         return command;
     }

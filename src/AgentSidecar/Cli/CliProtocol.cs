@@ -60,6 +60,10 @@ internal static class CliProtocol
 
     public static readonly RequestType<ChatSendParams, ChatSendResult> ChatSend = new(Methods.ChatSend, Wire.ChatSendParams, Wire.ChatSendResult);
 
+    public static readonly RequestType<SessionIdParams, EmptyResult> ChatCancel = new(Methods.ChatCancel, Wire.SessionIdParams, Wire.EmptyResult);
+
+    public static readonly RequestType<ChatApproveParams, ChatApproveResult> ChatApprove = new(Methods.ChatApprove, Wire.ChatApproveParams, Wire.ChatApproveResult);
+
     // Client → server notifications.
     public static readonly NotificationType<EmptyParams> Initialized = new(Methods.Initialized, Wire.EmptyParams);
 
@@ -94,6 +98,9 @@ internal static class CliProtocol
 [JsonSerializable(typeof(SessionEventsResult))]
 [JsonSerializable(typeof(SessionWithEvents))]
 [JsonSerializable(typeof(ChatDeltaData))]
+[JsonSerializable(typeof(ChatToolData))]
+[JsonSerializable(typeof(ChatApprovalData))]
+[JsonSerializable(typeof(ChatPlanData))]
 [JsonSerializable(typeof(OutputData))]
 [JsonSerializable(typeof(ExitData))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
