@@ -22,6 +22,14 @@ internal sealed class AgentInput(SessionContext ctx, SessionTransitions transiti
 
         var worker = ctx.Registry.GetLiveWorker(workerId, ctx.Store);
         var generation = worker.Session?.Generation ?? 0;
+
+        // Noted before they are written: the agent may take the prompt away before Write returns,
+        // and the answer must be known by then.
+        if (worker.Row.Kind == Store.WorkerKinds.Agent)
+        {
+            worker.Session?.Chat?.NoteKeys(data);
+        }
+
         if (!worker.Process!.Write(bytes, PtyProcess.MaxPendingInputBytes))
         {
             throw new SidecarException(
@@ -32,10 +40,6 @@ internal sealed class AgentInput(SessionContext ctx, SessionTransitions transiti
 
         var now = ctx.Now();
         worker.LastInputAt = now;
-        if (worker.Row.Kind == Store.WorkerKinds.Agent)
-        {
-            worker.Session?.Chat?.NoteKeys(data);
-        }
 
         worker.Session?.Touch(now);
         WatchForClear(worker, data, generation);
