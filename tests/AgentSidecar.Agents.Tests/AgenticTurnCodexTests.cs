@@ -28,10 +28,11 @@ public sealed class AgenticTurnCodexTests
     private static List<JsonElement> Items(RpcClient c, string attachId, string type) =>
         c.Events(attachId).Where(e => e.GetProperty("type").GetString() == type).Select(e => e.GetProperty("data")).ToList();
 
+    /// <summary>The pending approval once it names its call (the prompt and the call's record may come in either order).</summary>
     private static async Task<JsonElement> PendingApprovalAsync(RpcClient c, string attachId)
     {
-        await c.WaitForEventsAsync(attachId, e => e.Any(x => x.GetProperty("type").GetString() == "approval"), Wait);
-        return Items(c, attachId, "approval")[0];
+        await c.WaitForEventsAsync(attachId, e => e.Any(x => x.GetProperty("type").GetString() == "approval" && x.GetProperty("data").TryGetProperty("toolCallId", out _)), Wait);
+        return Items(c, attachId, "approval").Last(a => a.TryGetProperty("toolCallId", out _));
     }
 
     private static async Task<JsonElement> ResolvedAsync(RpcClient c, string attachId, string approvalId)

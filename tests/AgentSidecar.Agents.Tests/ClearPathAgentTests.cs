@@ -155,6 +155,7 @@ public sealed class ClearPathAgentTests
         var turn = await server.WaitForTurnAsync(2, Wait, Ct);
         Assert.Contains("/clear", turn.Conversation[^1].Text, StringComparison.Ordinal);
         Assert.Contains("user:before", turn.Conversation.Select(m => $"{m.Role}:{m.Text}"));
+        await HistoryHasAsync(run, s.Id, 4); // the terminal's turn has ended
         Assert.Equal("PONG:again", (await run.SendAsync(s.Id, "again")).GetProperty("text").GetString());
         var view = await run.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = s.Id });
         Assert.Equal("active", view.GetProperty("status").GetString());

@@ -35,13 +35,19 @@ internal sealed class ApprovalWatcher
     /// <summary>The approval waiting for an answer, if any.</summary>
     public ChatApprovalData? Pending { get; private set; }
 
+    /// <summary>When the pending prompt appeared (clock ms).</summary>
+    public long PendingSince { get; private set; }
+
+    /// <summary>How long the pending prompt must have been shown before an answer is typed.</summary>
+    public int SettleMilliseconds => _spec?.SettleMilliseconds ?? 0;
+
     public bool HasPatterns => _specs.Count > 0;
 
     /// <summary>
     /// Looks at the screen: returns the approval as it now stands when it changed (a new one pending,
     /// or the pending one resolved), else null.
     /// </summary>
-    public ChatApprovalData? Evaluate(string screen, string turnId, string? toolCallId)
+    public ChatApprovalData? Evaluate(string screen, string turnId, string? toolCallId, long now = 0)
     {
         if (Pending is { } pending)
         {
@@ -78,6 +84,7 @@ internal sealed class ApprovalWatcher
             }
 
             _spec = spec;
+            PendingSince = now;
             _lastScreen = screen;
             ClearTyped();
             _answer = null;
@@ -101,14 +108,29 @@ internal sealed class ApprovalWatcher
     /// The pending approval, now naming the call it asks about, when it was seen before the
     /// transcript recorded that call (the prompt and the record race); null if nothing changed.
     /// </summary>
-    public ChatApprovalData? AttachTool(string toolCallId)
+    public ChatApprovalData? AttachTool(string toolCallId, string? command)
     {
         if (Pending is not { ToolCallId: null } pending)
         {
             return null;
         }
 
-        Pending = pending with { ToolCallId = toolCallId };
+        Pending = pending with { ToolCallId = toolCallId, Detail = command ?? pending.Detail };
+        return Pending;
+    }
+
+    /// <summary>
+    /// The pending approval with the exact command of the call it asks about (the screen may show it
+    /// wrapped or cut); null if nothing changed.
+    /// </summary>
+    public ChatApprovalData? WithCommand(string command)
+    {
+        if (Pending is not { } pending || pending.Detail == command)
+        {
+            return null;
+        }
+
+        Pending = pending with { Detail = command };
         return Pending;
     }
 
@@ -177,7 +199,8 @@ internal sealed class ApprovalWatcher
             var selected = _lastScreen.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(marker, StringComparison.Ordinal) && _spec.Options.Any(o => l.Contains(o.Label, StringComparison.Ordinal)));
             if (selected is not null)
             {
-                return (_spec.Options.First(o => selected.Contains(o.Label, StringComparison.Ordinal)).OptionId, ApprovalResolvers.Terminal);
+                // "Yes" is in "Yes, and always allow" too: the longest label on the line is the option.
+                return (_spec.Options.Where(o => selected.Contains(o.Label, StringComparison.Ordinal)).MaxBy(o => o.Label.Length)!.OptionId, ApprovalResolvers.Terminal);
             }
         }
 
@@ -215,6 +238,7 @@ internal sealed class ApprovalWatcher
         }
     }
 
+    /// <summary>A named group's text, without the box-drawing edge some agents draw long lines in.</summary>
     private static string? Group(Match m, string name) =>
-        m.Groups[name] is { Success: true } g && g.Value.Trim() is { Length: > 0 } v ? v : null;
+        m.Groups[name] is { Success: true } g && g.Value.Trim().TrimStart('│', '┃').Trim() is { Length: > 0 } v ? v : null;
 }

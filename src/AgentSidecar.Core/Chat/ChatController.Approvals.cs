@@ -23,6 +23,12 @@ internal sealed partial class ChatController
     /// </summary>
     public async Task<ChatApprovalData> ApproveAsync(string approvalId, string optionId, CancellationToken cancellationToken)
     {
+        // Some agents drop a key pressed just after their prompt appeared: let it settle first.
+        if (_approvals.Pending is { } shown && shown.ApprovalId == approvalId && _approvals.PendingSince + _approvals.SettleMilliseconds - Now() is > 0 and var wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(wait), _clock, cancellationToken).ConfigureAwait(false);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -58,6 +64,11 @@ internal sealed partial class ChatController
     /// <summary>A cancel while a prompt waits: the prompt is rejected first (then the interrupt stops the rest).</summary>
     private async Task RejectPendingAsync()
     {
+        if (_approvals.PendingSince + _approvals.SettleMilliseconds - Now() is > 0 and var wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(wait), _clock).ConfigureAwait(false);
+        }
+
         string approvalId;
         await _gate.WaitAsync().ConfigureAwait(false);
         try
@@ -108,9 +119,15 @@ internal sealed partial class ChatController
     /// <summary>Called by the turn's evaluation with the screen: writes the approval when it appears or is answered.</summary>
     private async Task EvaluateApprovalAsync(Turn turn, string screen)
     {
-        if (!_approvals.HasPatterns || _approvals.Evaluate(screen, turn.Id, turn.LastToolCallId) is not { } change)
+        if (!_approvals.HasPatterns || _approvals.Evaluate(screen, turn.Id, turn.LastToolCallId, Now()) is not { } change)
         {
             return;
+        }
+
+        // A call already read: its exact command says more than the screen, which may wrap or cut it.
+        if (change.Status == ApprovalStatuses.Pending && change.ToolCallId is { } known && _tools.Command(known) is { } command)
+        {
+            change = _approvals.WithCommand(command) ?? change;
         }
 
         await _writer.AppendAsync(ChatEvents.Approval(_agent.SessionId, change)).ConfigureAwait(false);

@@ -64,6 +64,13 @@ internal sealed partial class ChatController
             return;
         }
 
+        // A prompt waiting for an answer is not the end of the turn, whatever else the screen shows
+        // (Claude Code's selected option "❯ 1. Yes" looks like its idle prompt).
+        if (_approvals.Pending is not null)
+        {
+            return;
+        }
+
         if (!doneSignal && _doneOsc is null && turn.InputSent)
         {
             // Screen-only agents: busy shown, then gone, then the screen holds still.
@@ -197,7 +204,7 @@ internal sealed partial class ChatController
             await _writer.AppendAsync(ChatEvents.Tool(_agent.SessionId, tool)).ConfigureAwait(false);
 
             // The prompt for this call may have been seen before the call was read: link them.
-            if (_approvals.AttachTool(tool.ToolCallId) is { } approval)
+            if (_approvals.AttachTool(tool.ToolCallId, tool.Command) is { } approval)
             {
                 await _writer.AppendAsync(ChatEvents.Approval(_agent.SessionId, approval)).ConfigureAwait(false);
                 if (_tools.WithStatus(tool.ToolCallId, ToolStatuses.Pending) is { } waiting)

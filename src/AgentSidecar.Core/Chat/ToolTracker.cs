@@ -68,6 +68,10 @@ internal sealed class ToolTracker(string cwd)
         return data;
     }
 
+    /// <summary>The command of a call still open (an approval that asks about it shows it).</summary>
+    public string? Command(string toolCallId) =>
+        _calls.TryGetValue(toolCallId, out var t) && t.Data.Status is not (ToolStatuses.Completed or ToolStatuses.Failed) ? t.Data.Command : null;
+
     /// <summary>The item with a new status (an approval for it appeared or was answered); null if unknown or already over.</summary>
     public ChatToolData? WithStatus(string toolCallId, string status)
     {

@@ -104,8 +104,42 @@ public static class BuiltInProviders
             Quit = "/exit",
             Transcript = new ProviderTranscript { Reader = "claude-jsonl", Dir = "~/.claude/projects" },
             AnswerPattern = @"^● ",
-            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵", @"^\s*✻ "],
-            Features = ["chat", "transcript", "resume", "clear", "model"],
+            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵", @"^\s*✻ ", @"^\s*╌+\s*$", @"Do you want to", @"Esc to cancel"],
+            Features = ["chat", "transcript", "resume", "clear", "model", "approvals"],
+
+            // Claude Code 2.1.332's permission prompts in manual mode (recorded:
+            // tests/testdata/agents/claude/tools). Its default, auto mode, asks the server instead and
+            // shows no prompt. Digits answer; a key pressed within ~0.5 s of the prompt is dropped.
+            Approvals =
+            [
+                new ProviderApproval
+                {
+                    Screen = @"^\s*Bash command\s*$(?:\n.*){0,8}?\n\s*╌+\s*\n\s*(?<detail>\S.*?)\s*$(?:\n.*){0,12}?\n\s*Do you want to proceed\?\s*\n\s*(?:❯\s*)?1\. Yes",
+                    Title = "Run this command?",
+                    SelectedMarker = "❯",
+                    SettleMilliseconds = 800,
+                    Options =
+                    [
+                        new ProviderApprovalOption { OptionId = "yes", Label = "Yes", Kind = "allow_once", Keys = "1" },
+                        new ProviderApprovalOption { OptionId = "always", Label = "Yes, and always allow", Kind = "allow_always", Keys = "2" },
+                        new ProviderApprovalOption { OptionId = "auto", Label = "Yes, and switch to auto mode", Kind = "allow_always", Keys = "3" },
+                        new ProviderApprovalOption { OptionId = "no", Label = "No", Kind = "reject_once", Keys = "4" },
+                    ],
+                },
+                new ProviderApproval
+                {
+                    Screen = @"^\s*(?:Edit|Create) file\s*$\n\s*(?<detail>\S.*?)\s*$(?:\n.*){0,60}?\n\s*Do you want to (?:make this edit to|create) .+\?\s*\n\s*(?:❯\s*)?1\. Yes",
+                    Title = "Make this edit?",
+                    SelectedMarker = "❯",
+                    SettleMilliseconds = 800,
+                    Options =
+                    [
+                        new ProviderApprovalOption { OptionId = "yes", Label = "Yes", Kind = "allow_once", Keys = "1" },
+                        new ProviderApprovalOption { OptionId = "always", Label = "Yes, and switch to accept edits", Kind = "allow_always", Keys = "2" },
+                        new ProviderApprovalOption { OptionId = "no", Label = "No", Kind = "reject_once", Keys = "3" },
+                    ],
+                },
+            ],
         },
     ];
 }

@@ -139,6 +139,9 @@ public sealed record ProviderApproval
     /// </summary>
     public string? SelectedMarker { get; set; }
 
+    /// <summary>How long the prompt must have been shown before an answer is typed (agents that drop early keys).</summary>
+    public int SettleMilliseconds { get; set; }
+
     public List<ProviderApprovalOption> Options { get; set; } = [];
 }
 

@@ -80,7 +80,9 @@ internal sealed class ClaudeJsonlParser : ITranscriptLineParser
                 foreach (var block in blocks.Where(b => b.Str("type") == "tool_result" && b.Str("tool_use_id") is not null))
                 {
                     var details = line.Prop("toolUseResult");
-                    items.Add(new ToolResult(block.Str("tool_use_id")!, ResultText(block.Prop("content")), block.Bool("is_error") == true, null, ts)
+                    var output = ResultText(block.Prop("content"));
+                    var failed = block.Bool("is_error") == true;
+                    items.Add(new ToolResult(block.Str("tool_use_id")!, output, failed, ExitCode(output, failed, details), ts)
                     {
                         Details = details.ValueKind == JsonValueKind.Object ? details.GetRawText() : null,
                     });
@@ -164,6 +166,18 @@ internal sealed class ClaudeJsonlParser : ITranscriptLineParser
         {
             _pendingEnd = new PendingEnd(id, _lastText, ts);
         }
+    }
+
+    /// <summary>A shell command's exit code: "Exit code N" starts a failed Bash result; a Bash result with stdout succeeded.</summary>
+    private static int? ExitCode(string? output, bool failed, JsonElement details)
+    {
+        if (failed && output is not null && output.StartsWith("Exit code ", StringComparison.Ordinal)
+            && int.TryParse(output.AsSpan(10, output.IndexOfAny(['\n', ' '], 10) is var end and > 10 ? end - 10 : output.Length - 10), out var code))
+        {
+            return code;
+        }
+
+        return !failed && details.ValueKind == JsonValueKind.Object && details.Prop("stdout").ValueKind == JsonValueKind.String ? 0 : null;
     }
 
     /// <summary>A tool_result's content: a string, or text blocks.</summary>
