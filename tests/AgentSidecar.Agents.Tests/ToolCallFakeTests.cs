@@ -90,7 +90,7 @@ public sealed class ToolCallFakeTests
         var s = await run.StartSessionAsync("codex");
 
         var turn = run.SendAsync(s.Id, "write outside");
-        var prompt = await ScreenAsync(run, s, "Would you like to run the following command?");
+        var prompt = await ScreenAsync(run, s, "Would you like to run the following command?", "Press enter to confirm or esc to cancel");
         Assert.Contains(prompt, l => l.Contains("Reason: Write a file outside the workspace?", StringComparison.Ordinal));
         Assert.Contains(prompt, l => l.TrimStart().StartsWith("› 1. Yes, proceed (y)", StringComparison.Ordinal));
         Assert.False(File.Exists(outside));
@@ -159,7 +159,7 @@ public sealed class ToolCallFakeTests
         var s = await run.StartSessionAsync("claude");
 
         var turn = run.SendAsync(s.Id, "write outside");
-        var prompt = await ScreenAsync(run, s, "Do you want to proceed?");
+        var prompt = await ScreenAsync(run, s, "Do you want to proceed?", "4. No", "Esc to cancel");
         Assert.Contains(prompt, l => l.Trim() == "❯ 1. Yes");
         Assert.Contains(prompt, l => l.Trim() == "4. No");
         Assert.False(File.Exists(outside));
@@ -167,10 +167,9 @@ public sealed class ToolCallFakeTests
         // Meanwhile Claude Code's sessions file says "waiting".
         await ClaudeStatusAsync(run.Home, s.AgentPid, "waiting");
 
-        // Claude Code drops keys that come less than ~0.5-0.7 s after its permission dialog opened.
-        await Task.Delay(TimeSpan.FromSeconds(1.2), Ct);
-        await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "1" });
-        var output = await server.WaitForToolOutputAsync(1, Wait, Ct);
+        // Claude Code drops keys that come less than ~0.5-0.7 s after its permission dialog opened: wait,
+        // answer, and answer again if the prompt is still there.
+        var output = await AnswerAsync(run, s, "1", "Do you want to proceed?", () => server.ToolOutputs is [var first, ..] ? first : null);
         Assert.False(output.IsError);
         Assert.Equal("approved\n", await File.ReadAllTextAsync(outside, Ct));
         await server.WaitForAnswersAsync(2, Wait, Ct);
@@ -199,21 +198,51 @@ public sealed class ToolCallFakeTests
         Assert.Equal("hello\n", await File.ReadAllTextAsync(Path.Combine(run.Workspace, "hello.txt"), Ct));
     }
 
-    /// <summary>Polls the agent's screen until a line contains <paramref name="text"/>; returns the lines.</summary>
-    private static async Task<IReadOnlyList<string>> ScreenAsync(AgentRun run, JsonElementSession s, string text)
+    /// <summary>Polls the agent's screen until each of <paramref name="texts"/> is in a line (a prompt is drawn in more than one frame); returns the lines.</summary>
+    private static async Task<IReadOnlyList<string>> ScreenAsync(AgentRun run, JsonElementSession s, params string[] texts)
     {
         var deadline = DateTime.UtcNow + Wait;
         while (true)
         {
             var screen = await run.Client.RequestAsync("worker/screen", new JsonObject { ["workerId"] = s.AgentWorkerId });
             var lines = screen.GetProperty("lines").EnumerateArray().Select(l => l.GetString() ?? string.Empty).ToList();
-            if (lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            if (texts.All(text => lines.Any(l => l.Contains(text, StringComparison.Ordinal))))
             {
                 return lines;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"no \"{text}\" on screen:\n" + string.Join('\n', lines));
+            Assert.True(DateTime.UtcNow < deadline, $"not all of [{string.Join(", ", texts)}] on screen:\n" + string.Join('\n', lines));
             await Task.Delay(100, Ct);
+        }
+    }
+
+    /// <summary>
+    /// Types <paramref name="key"/> 1.2 s after the prompt showed; if <paramref name="answered"/> is still null 3 s
+    /// later and the prompt is still on screen, types it again (3 tries). Logs each try.
+    /// </summary>
+    private static async Task<T> AnswerAsync<T>(AgentRun run, JsonElementSession s, string key, string prompt, Func<T?> answered)
+        where T : class
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.2), Ct);
+            await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = key });
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+            while (DateTime.UtcNow < deadline && answered() is null)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            if (answered() is { } result)
+            {
+                TestContext.Current.SendDiagnosticMessage($"answered with {key} at try {attempt}");
+                return result;
+            }
+
+            var screen = await run.Client.RequestAsync("worker/screen", new JsonObject { ["workerId"] = s.AgentWorkerId });
+            var lines = string.Join('\n', screen.GetProperty("lines").EnumerateArray().Select(l => l.GetString()));
+            Assert.True(attempt < 3 && lines.Contains(prompt, StringComparison.Ordinal), $"{key} did not answer the prompt (try {attempt}); screen:\n{lines}");
+            TestContext.Current.SendDiagnosticMessage($"{key} at try {attempt} left the prompt on screen:\n{lines}");
         }
     }
 

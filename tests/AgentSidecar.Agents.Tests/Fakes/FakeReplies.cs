@@ -176,8 +176,8 @@ public sealed record FakeToolOutput(RecordedRequest Request, string CallId, stri
     /// <summary>
     /// The exit code in the output, when the agent reports one: Codex <c>exec_command</c>
     /// ("Process exited with code N"), Codex <c>apply_patch</c> ("Exit code: N"), Auggie
-    /// <c>launch-process</c> ("&lt;return-code&gt;N&lt;/return-code&gt;"). Claude Code's Bash result has none
-    /// (a failing command comes back with <see cref="IsError"/> and "Exit code N" in the text).
+    /// <c>launch-process</c> ("&lt;return-code&gt;N&lt;/return-code&gt;"), Claude Code's Bash only when it
+    /// failed ("Exit code N" as the first line, with <see cref="IsError"/>; a success says no code: null).
     /// </summary>
     public int? ExitCode =>
         System.Text.RegularExpressions.Regex.Match(Output, @"(?:Process exited with code |Exit code:? |<return-code>\s*)(-?\d+)") is { Success: true } m

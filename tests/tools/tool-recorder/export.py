@@ -2,9 +2,9 @@
 """export.py AGENT CASE DEST : a toolrec.py recording -> golden data in DEST/<case>/:
 - pty.jsonl: every PTY chunk {t, dir: "out"|"in", b64, note?}, t = seconds since spawn (as in
   tests/testdata/recordings/claude/session1.jsonl); inputs noted as typed keys or terminal (tmux) replies,
-- the agent's transcript file(s) under their own names; every JSON string longer than 1000 characters
+- the agent's transcript file(s) under their own names; every JSON string longer than 4000 characters
   (system prompts, tool schemas, attachments; never a tool call or output here) replaced by
-  "<trimmed: N chars>", all else as written,
+  "<trimmed: N chars>" (200 in Claude Code's attachment and api-request-shape records), all else as written,
 - screens.txt: the screen (tmux capture-pane) at each labelled step,
 - timeline.txt: keys, OSC marks, BELs, transcript records, Claude's sessions/<pid>.json status and the
   requests to the fake, on one clock (analyze.py)."""
@@ -37,14 +37,20 @@ with open(f'{out}/pty.jsonl', 'w') as f:
         f.write(json.dumps(e) + '\n')
 
 
-def trim(v):
+def trim(v, limit=1000):
     if isinstance(v, str):
-        return v if len(v) <= 1000 else f'<trimmed: {len(v)} chars>'
+        return v if len(v) <= limit else f'<trimmed: {len(v)} chars>'
     if isinstance(v, list):
-        return [trim(x) for x in v]
+        return [trim(x, limit) for x in v]
     if isinstance(v, dict):
-        return {k: trim(x) for k, x in v.items()}
+        return {k: trim(x, limit) for k, x in v.items()}
     return v
+
+
+def trim_record(j):
+    # Claude Code's context records (attachments: skills, deferred tools, reminders; the API request's
+    # shape) are long and say nothing about tools being called: their strings are cut at 200.
+    return trim(j, 200 if isinstance(j, dict) and j.get("type") in ("attachment", "api-request-shape") else 4000)
 
 
 for f in glob.glob(f'{src}/transcripts/*'):
@@ -52,7 +58,7 @@ for f in glob.glob(f'{src}/transcripts/*'):
     if f.endswith('.jsonl'):
         with open(f'{out}/{name}', 'w') as o:
             for line in open(f):
-                o.write(json.dumps(trim(json.loads(line)), ensure_ascii=False, separators=(',', ':')) + '\n')
+                o.write(json.dumps(trim_record(json.loads(line)), ensure_ascii=False, separators=(',', ':')) + '\n')
     else:
         json.dump(trim(json.load(open(f))), open(f'{out}/{name}', 'w'), ensure_ascii=False, indent=1)
 
