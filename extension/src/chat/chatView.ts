@@ -94,6 +94,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
 class ChatController implements vscode.Disposable {
   private attachment: Attachment | undefined;
   private shownId: string | undefined;
+  /** The current session this chat loaded, or followed to across a /clear. */
+  private loadedFor: string | undefined;
   private loading = 0;
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -112,9 +114,18 @@ class ChatController implements vscode.Disposable {
     webview.html = this.html(webview);
     this.disposables.push(
       webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
+      // Reload only when the current session becomes another one. Problem: a /clear's
+      // session/changed for the old session can come after the chat followed the transition, while
+      // the current session is still the old one; reloading then would start after the transition
+      // and lose the divider. Solution: compare with the current session loaded, not the one shown.
       this.current.onDidChange((s) => {
-        if (s?.id !== this.shownId && !this.follows(s)) void this.load();
-        else if (s) this.post({ type: 'session', session: summarize(s) });
+        const id = this.current.sessionId;
+        if (id !== this.loadedFor && !this.follows(s)) {
+          void this.load();
+          return;
+        }
+        this.loadedFor = id;
+        if (s) this.post({ type: 'session', session: summarize(s) });
       }),
     );
   }
@@ -147,6 +158,7 @@ class ChatController implements vscode.Disposable {
     this.attachment = undefined;
     const id = this.current.sessionId;
     this.shownId = id;
+    this.loadedFor = id;
     if (!id) {
       this.post({ type: 'reset', history: [] });
       return;
