@@ -426,10 +426,12 @@ async function main() {
     let chat;
     await waitFor(async () => {
       for (const f of await ui.chatFrames()) {
+        // A chat editor behind another tab keeps its frame, hidden: only a chat on screen will do.
+        if (!(await (await f.frameElement()).isVisible())) continue;
         if ((await f.locator('#session').innerText()).startsWith('codex') && (await f.locator('#session').getAttribute('data-status')) === 'active') return (chat = f), true;
       }
       return false;
-    }, 60_000, 'a live codex session in a chat');
+    }, 60_000, 'a live codex session in a chat on screen');
     await sendFromChat(chat, `tools ${nonce}`);
     const command = chat.locator('.card.tool', { hasText: `echo tool-${nonce}` });
     await command.waitFor({ timeout: 60_000 });
