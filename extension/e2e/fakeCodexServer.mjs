@@ -2,6 +2,10 @@
 // modelled on tests/AgentSidecar.Agents.Tests/Fakes/FakeCodexServer.cs: POST /v1/responses answers
 // an SSE stream (response.created, output_text.delta…, output_item.done, response.completed with
 // usage); title requests (text.format.type = json_schema) get {"title": …}.
+//
+// `responder(lastUser, step)` answers the text of the reply, or a tool call for Codex to run:
+// `{ functionCall: { name, arguments } }` or `{ customToolCall: { name, input } }`. `step` counts the
+// tool outputs Codex has sent back since the user's message (0 for the first request of a turn).
 import http from 'node:http';
 
 export async function startFakeCodexServer(responder) {
@@ -29,20 +33,33 @@ export async function startFakeCodexServer(responder) {
       .map((i) => (Array.isArray(i.content) ? i.content.filter((p) => p.type === 'input_text').map((p) => p.text).join('') : String(i.content ?? '')))
       .filter((t) => !t.startsWith('<'));
     const lastUser = users.at(-1) ?? '';
-    const reply = isTitle ? JSON.stringify({ title: 'E2E title' }) : responder(lastUser);
-    if (!isTitle) (turns.push(lastUser), requests.push(users));
+    const input = Array.isArray(request.input) ? request.input : [];
+    const lastUserAt = input.findLastIndex((i) => i?.type === 'message' && i.role === 'user');
+    const step = input.slice(lastUserAt + 1).filter((i) => /_output$/.test(i?.type ?? '')).length;
+    const reply = isTitle ? JSON.stringify({ title: 'E2E title' }) : responder(lastUser, step);
+    if (!isTitle && step === 0) (turns.push(lastUser), requests.push(users));
     const n = ++counter;
     const id = `resp_fake_${n}`;
     const itemId = `msg_fake_${n}`;
     const model = request.model ?? 'fake-model';
-    const message = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: reply, annotations: [] }] };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const sse = (event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
     sse('response.created', { response: { id, object: 'response', model, status: 'in_progress', output: [] } });
+    if (typeof reply !== 'string') {
+      const call = reply.functionCall
+        ? { type: 'function_call', id: `fc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.functionCall.name, arguments: JSON.stringify(reply.functionCall.arguments) }
+        : { type: 'custom_tool_call', id: `ctc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.customToolCall.name, input: reply.customToolCall.input };
+      sse('response.output_item.added', { output_index: 0, item: { ...call, status: 'in_progress' } });
+      sse('response.output_item.done', { output_index: 0, item: { ...call, status: 'completed' } });
+      sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [{ ...call, status: 'completed' }], usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 } } });
+      res.end();
+      return;
+    }
+    const message = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: reply, annotations: [] }] };
     sse('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, role: 'assistant', status: 'in_progress', content: [] } });
     const pieces = 4;
-    const step = Math.ceil(reply.length / pieces) || 1;
-    for (let i = 0; i < reply.length; i += step) sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: reply.slice(i, i + step) });
+    const chunk = Math.ceil(reply.length / pieces) || 1;
+    for (let i = 0; i < reply.length; i += chunk) sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: reply.slice(i, i + chunk) });
     sse('response.output_item.done', { output_index: 0, item: message });
     sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 } } });
     res.end();
@@ -107,7 +124,7 @@ export const modelCatalog = JSON.stringify({
     default_reasoning_level: null, supported_reasoning_levels: [], shell_type: 'shell_command', visibility: 'list',
     supported_in_api: true, priority: 1, availability_nux: null, upgrade: null, base_instructions: 'You are a fake model used by tests.',
     supports_reasoning_summaries: false, default_reasoning_summary: 'none', support_verbosity: false, default_verbosity: null,
-    apply_patch_tool_type: null, web_search_tool_type: 'text', truncation_policy: { mode: 'tokens', limit: 10000 },
+    apply_patch_tool_type: 'freeform', web_search_tool_type: 'text', truncation_policy: { mode: 'tokens', limit: 10000 },
     supports_parallel_tool_calls: false, supports_image_detail_original: false, context_window: 128000, auto_compact_token_limit: null,
     experimental_supported_tools: [], input_modalities: ['text'], prefer_websockets: false,
   }],

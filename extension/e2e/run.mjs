@@ -5,7 +5,9 @@
 // 127.0.0.1. Screenshots of every step go to .test-results/e2e/. Prints "ok - …"/"not ok - …" per
 // check and "# pass N" / "# fail N" at the end. Exit code 0 only if every check passed.
 //
-//   node extension/e2e/run.mjs [--vsix PATH] [--keep]
+//   node extension/e2e/run.mjs [--vsix PATH] [--keep] [--only 8,9,10]
+//
+// --only runs the setup and the numbered checks given (8, 9 and 10 need no earlier check, but go together).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const results = join(root, '.test-results', 'e2e');
 const keep = process.argv.includes('--keep');
 const vsixArg = process.argv.includes('--vsix') ? process.argv[process.argv.indexOf('--vsix') + 1] : undefined;
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : undefined;
 /** The whole run is bounded: a hung step fails the run instead of hanging `npm test`. */
 const runTimeoutMs = 10 * 60_000;
 const started = Date.now();
@@ -68,7 +71,15 @@ async function main() {
   writeFileSync(join(ws, 'README.md'), '# e2e workspace\n');
 
   const nonce = Math.random().toString(36).slice(2, 10);
-  const fake = await startFakeCodexServer((user) => `PONG for *${user}*: **${nonce}-bold**\n\n\`\`\`sh\necho ${nonce}-code\n\`\`\``);
+  const fake = await startFakeCodexServer((user, step) => {
+    // `tools …`: the model runs a command, then edits README.md, then answers (check 11).
+    if (user.startsWith('tools ')) {
+      if (step === 0) return { functionCall: { name: 'exec_command', arguments: { cmd: `echo tool-${nonce}`, workdir: ws } } };
+      if (step === 1) return { customToolCall: { name: 'apply_patch', input: `*** Begin Patch\n*** Update File: README.md\n@@\n-# e2e workspace\n+# e2e workspace, edited by the agent ${nonce}\n*** End Patch\n` } };
+      return `Tools done: ${nonce}`;
+    }
+    return `PONG for *${user}*: **${nonce}-bold**\n\n\`\`\`sh\necho ${nonce}-code\n\`\`\``;
+  });
   cleanups.push(() => fake.close());
   writeFileSync(join(codexHome, 'fake-model-catalog.json'), modelCatalog);
   writeFileSync(join(codexHome, 'config.toml'), codexConfig(fake.baseUrl, ws, join(codexHome, 'fake-model-catalog.json')));
@@ -83,7 +94,11 @@ async function main() {
     'telemetry.telemetryLevel': 'off',
     'agentSidecar.dataDir': dataDir,
     // CODEX_HOME only in the profile's env: the sidecar finds the transcripts there too.
-    'agentSidecar.providers': { codex: { command: codexBin, env: { CODEX_HOME: codexHome, FAKE_API_KEY: 'dummy', ...loopbackOnly } } },
+    'agentSidecar.providers': {
+      codex: { command: codexBin, env: { CODEX_HOME: codexHome, FAKE_API_KEY: 'dummy', ...loopbackOnly } },
+      // The repository's scripted agent, which asks before it runs a command the way Codex does.
+      fake: fakeAgentProfile(),
+    },
   }, null, 2));
 
   const csEnv = { ...process.env, XDG_CONFIG_HOME: join(cs, 'xdg-config'), XDG_DATA_HOME: join(cs, 'xdg-data'), TMPDIR: join(cs, 'tmp'), AGENT_SIDECAR_DATA_DIR: dataDir };
@@ -274,6 +289,207 @@ async function main() {
     const request = fake.requests.find((users) => users.at(-1) === `third ${nonce}`);
     if (!request?.includes(`before ${nonce}`) || !request.includes(`after ${nonce}`)) throw new Error(`the resumed Codex lost the conversation: ${JSON.stringify(request)}`);
   });
+
+  // Approvals, tool calls and edits in the chat (the scripted fake agent asks before it runs a command).
+  let fakeId = '';
+  await check('8 approval: the fake agent asks before it runs a command; the chat shows the card, "Yes, proceed" answers it, the command runs and the answer follows', 'approval-resolved', page, async () => {
+    await ui.command('Agent Sidecar: Start Session');
+    await ui.pick('Fake agent');
+    await ui.enterInput('E2E-ASK', 'Task id');
+    const chat = await ui.chatFrame();
+    await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'active' && (await chat.locator('#session').innerText()).includes('fake'), 60_000, 'the fake session in the chat header');
+    fakeId = await chat.locator('#session').getAttribute('data-session-id');
+    const marker = join(ws, 'approved.txt');
+    await sendFromChat(chat, `ask touch ${marker}`);
+    const card = chat.locator('.card.approval.pending', { hasText: 'Run a command?' });
+    await card.waitFor({ timeout: 30_000 });
+    const detail = await card.locator('.detail').innerText();
+    if (detail !== `touch ${marker}`) throw new Error(`approval detail: ${detail}`);
+    await waitFor(async () => (await chat.locator('#busy-text').innerText()) === 'Waiting for your approval', 10_000, 'the busy bar to say it waits for an approval');
+    if (existsSync(marker)) throw new Error('the command ran before it was approved');
+    // The chat is in front: no notification asks the same.
+    await page.waitForTimeout(1_000);
+    if (await page.locator('.notifications-toasts .notification-toast', { hasText: 'Run a command?' }).count()) throw new Error('a notification asked while the chat showed the approval');
+    await shoot(page, chat, 'approval-pending');
+    await card.locator('button', { hasText: 'Yes, proceed' }).click();
+    await chat.locator('.card.approval.allowed .outcome', { hasText: 'Allowed by you in chat: Yes, proceed' }).waitFor({ timeout: 30_000 });
+    await chat.locator('.message.assistant', { hasText: `done: touch ${marker}` }).waitFor({ timeout: 30_000 });
+    await waitFor(async () => await chat.locator('#busy').isHidden(), 30_000, 'the busy indicator to go away');
+    if (!existsSync(marker)) throw new Error('the approved command did not run');
+    // The card stays in its turn, before the answer.
+    const kinds = await chat.locator('#messages > div').evaluateAll((els) => els.map((e) => e.className));
+    const at = kinds.findIndex((k) => k.startsWith('card approval'));
+    if (!(kinds[at - 1] ?? '').startsWith('message user') || !(kinds[at + 1] ?? '').startsWith('message assistant')) throw new Error(`order in the chat: ${JSON.stringify(kinds)}`);
+    await shoot(page, chat, 'approval-resolved-chat');
+  });
+
+  await check('9 approval with the chat hidden: a notification asks, its "Yes, proceed" answers; a fresh chat rebuilds both approvals from the event log', 'approval-notification', page, async () => {
+    const marker = join(ws, 'notified.txt');
+    const chat = await ui.chatFrame();
+    await sendFromChat(chat, `ask touch ${marker}`);
+    await chat.locator('.card.approval.pending', { hasText: `touch ${marker}` }).waitFor({ timeout: 30_000 });
+    // The user looks elsewhere while the approval waits (no chat shows it: the editor chats of
+    // earlier checks are closed, the side bar shows the Explorer): a notification asks the same.
+    for (const tab of await page.locator('.tabs-container .tab', { hasText: 'Agent Chat' }).all()) await tab.locator('.tab-actions .action-label').click({ force: true });
+    await ui.command('View: Show Explorer');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Run a command?' });
+    await toast.locator('.monaco-button', { hasText: 'Yes, proceed' }).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500); // the toast fades in
+    await page.screenshot({ path: join(results, 'approval-notification-toast.png') });
+    if (existsSync(marker)) throw new Error('the command ran before it was approved');
+    await toast.locator('.monaco-button', { hasText: 'Yes, proceed' }).click();
+    await waitFor(async () => existsSync(marker), 30_000, 'the command approved in the notification to run');
+    await ui.command('Agent Sidecar: Show Chat');
+    await chat.locator('.card.approval.allowed', { hasText: `touch ${marker}` }).waitFor({ timeout: 30_000 });
+    await chat.locator('.message.assistant', { hasText: `done: touch ${marker}` }).waitFor({ timeout: 30_000 });
+    // A new chat loads the session from session/events: both approvals, resolved, each once.
+    const before = (await ui.chatFrames()).length;
+    await ui.command('Agent Sidecar: Open Chat in Editor');
+    let frames = [];
+    await waitFor(async () => (frames = await ui.chatFrames()).length > before, 30_000, 'a new chat webview');
+    await waitFor(async () => {
+      for (const f of frames) {
+        const outcomes = await f.locator('.card.approval .outcome').allInnerTexts();
+        if (outcomes.length !== 2 || !outcomes.every((o) => o === 'Allowed by you in chat: Yes, proceed')) return false;
+      }
+      return true;
+    }, 30_000, 'every chat to show the two approvals, allowed');
+  });
+
+  await check('10 tool calls and an edit: cards with status, command, output and a coloured diff; Open diff opens VS Code\'s diff editor', 'tool-cards', page, async () => {
+    // The widest chat (the editor one check 9 opened): the cards read best there.
+    let chat;
+    let widest = 0;
+    for (const f of await ui.chatFrames()) {
+      const width = await f.evaluate(() => window.innerWidth);
+      if (width > widest) (widest = width, chat = f);
+    }
+    const sessionId = await chat.locator('#session').getAttribute('data-session-id');
+    // The fake agent writes no tool calls (they come from Codex's and Claude's transcripts): the
+    // events are handed to the chat the way the extension host does, with the repository's examples.
+    const turnId = 'e2e-tools';
+    const examples = join(root, 'tests', 'testdata', 'protocol', 'events');
+    const example = (name, data = {}) => {
+      const e = JSON.parse(readFileSync(join(examples, `${name}.json`), 'utf8'));
+      return { ...e, sessionId, data: { ...e.data, turnId, ...data } };
+    };
+    const edit = example('chat.tool.edit', {
+      title: 'Edit src/greet.js, src/hello.txt',
+      files: [
+        { path: join(ws, 'src', 'greet.js'), oldText: "export const greet = () => 'hi';\n", newText: "export const greet = (name) => `hi ${name}`;\n", diff: "--- a/src/greet.js\n+++ b/src/greet.js\n@@ -1 +1 @@\n-export const greet = () => 'hi';\n+export const greet = (name) => `hi ${name}`;\n" },
+        { path: join(ws, 'src', 'hello.txt'), newText: 'hello\n', diff: '--- /dev/null\n+++ b/src/hello.txt\n@@ -0,0 +1 @@\n+hello\n' },
+      ],
+      locations: undefined,
+    });
+    const long = Array.from({ length: 30 }, (_, i) => `ok ${i + 1} - test ${i + 1}`).join('\n');
+    const events = [
+      { sessionId, seq: 0, ts: '', channel: 'chat', type: 'user', data: { turnId, text: 'make greet take a name and run the tests', source: 'chat' } },
+      example('chat.plan'),
+      example('chat.tool.pending', { cwd: ws }),
+      example('chat.tool', { cwd: ws, status: 'in_progress', exitCode: undefined, output: undefined }),
+      edit,
+      example('chat.tool', { cwd: ws, output: `${long}\n# pass 30\n# fail 0\n` }),
+      example('chat.tool.truncated'),
+      example('chat.plan', { entries: [{ text: 'Find where greet is defined', status: 'completed' }, { text: 'Add the name parameter', status: 'completed' }, { text: 'Run the tests', status: 'in_progress' }] }),
+      { sessionId, seq: 0, ts: '', channel: 'chat', type: 'message', data: { turnId, role: 'assistant', text: '`greet` takes a name now; the 30 tests pass.', source: 'transcript' } },
+      { sessionId, seq: 0, ts: '', channel: 'chat', type: 'turn', data: { turnId, status: 'completed', durationMs: 1200 } },
+    ];
+    await chat.evaluate((es) => { for (const event of es) window.postMessage({ type: 'event', event }, '*'); }, events);
+    const tool = chat.locator('.card.tool.completed', { hasText: 'npm test' });
+    await tool.waitFor({ timeout: 10_000 });
+    if ((await chat.locator('.card.tool', { hasText: 'npm test' }).count()) !== 1) throw new Error('the re-sent tool call made a second card');
+    if ((await chat.locator('.card.plan').count()) < 1 || !(await chat.locator('.card.plan').last().innerText()).includes('2/3')) throw new Error('the plan was not updated in place');
+    if (!(await tool.locator('.output-fold').count())) throw new Error('long output is not folded');
+    await chat.locator('.card.tool.failed', { hasText: 'output truncated' }).waitFor({ timeout: 5_000 });
+    await tool.scrollIntoViewIfNeeded();
+    await shoot(page, chat, 'tool-card');
+    const diffCard = chat.locator('.card.tool.edit');
+    if ((await diffCard.locator('.line.add').count()) !== 2 || (await diffCard.locator('.line.del').count()) !== 1) throw new Error('the diff lines are not coloured');
+    await diffCard.scrollIntoViewIfNeeded();
+    await shoot(page, chat, 'diff-card');
+    // A DOM click: the pointer cannot reach into a scrolled webview frame reliably.
+    await diffCard.locator('.file', { hasText: 'greet.js' }).locator('button', { hasText: 'Open diff' }).dispatchEvent('click');
+    const diffEditor = page.locator('.monaco-diff-editor');
+    await diffEditor.first().waitFor({ timeout: 20_000 });
+    // Monaco draws spaces as no-break spaces.
+    await waitFor(async () => (await diffEditor.first().innerText()).replace(/\u00a0/g, ' ').includes('(name) => `hi ${name}`'), 10_000, 'the new text in the diff editor');
+    await page.locator('.tabs-container .tab', { hasText: 'greet.js (agent edit)' }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(results, 'diff-editor.png') });
+  });
+
+  await check('11 real tool calls: Codex runs a command and applies a patch (the fake model asks for both); the sidecar reads them from its transcript and the chat shows a command card with its output and an edit card for README.md, before the answer', 'codex-tools', page, async () => {
+    // The live Codex session of the earlier checks (session/start reuses it), else a new one.
+    await ui.command('Agent Sidecar: Start Session');
+    await ui.pick('OpenAI Codex');
+    await ui.enterInput('', 'Model for'); // the default
+    await ui.enterInput('E2E-TOOLS', 'Task id');
+    let chat;
+    await waitFor(async () => {
+      for (const f of await ui.chatFrames()) {
+        // A chat editor behind another tab keeps its frame, hidden: only a chat on screen will do.
+        if (!(await (await f.frameElement()).isVisible())) continue;
+        if ((await f.locator('#session').innerText()).startsWith('codex') && (await f.locator('#session').getAttribute('data-status')) === 'active') return (chat = f), true;
+      }
+      return false;
+    }, 60_000, 'a live codex session in a chat on screen');
+    await sendFromChat(chat, `tools ${nonce}`);
+    const command = chat.locator('.card.tool', { hasText: `echo tool-${nonce}` });
+    await command.waitFor({ timeout: 60_000 });
+    const edit = chat.locator('.card.tool.edit', { hasText: 'README.md' });
+    await edit.waitFor({ timeout: 60_000 });
+    await chat.locator('.message.assistant', { hasText: `Tools done: ${nonce}` }).waitFor({ timeout: 60_000 });
+    await waitFor(async () => (await command.getAttribute('class')).includes('completed'), 30_000, 'the command card to complete');
+    const output = await command.locator('.output').innerText().catch(() => '');
+    if (!output.includes(`tool-${nonce}`)) throw new Error(`command output: ${output}`);
+    await edit.locator('button', { hasText: 'Open diff' }).waitFor({ timeout: 30_000 });
+    if (!readFileSync(join(ws, 'README.md'), 'utf8').includes(`edited by the agent ${nonce}`)) throw new Error('Codex did not apply the patch');
+    const kinds = await chat.locator('#messages > div').evaluateAll((els) => els.map((e) => e.className));
+    const user = kinds.findLastIndex((k) => k.startsWith('message user'));
+    if (!kinds[user + 1]?.startsWith('card tool') || !kinds.at(-1)?.startsWith('message assistant')) throw new Error(`order in the chat: ${JSON.stringify(kinds.slice(user))}`);
+    await shoot(page, chat, 'codex-tools');
+  });
+}
+
+/** A screenshot of the whole window, and one of the chat alone (`<name>.png`, `<name>-chat.png`). */
+async function shoot(page, chat, name) {
+  await page.screenshot({ path: join(results, `${name}.png`) });
+  try {
+    await (await chat.frameElement()).screenshot({ path: join(results, `${name}-chat.png`) });
+  } catch (err) {
+    log(`chat screenshot ${name}: ${err.message}`);
+  }
+}
+
+/**
+ * The scripted fake agent (tests/testdata/agents/fake-agent.sh) with the approval pattern of its
+ * `ask CMD` prompt, as tests/AgentSidecar.EndToEnd.Tests/ApprovalTests.cs configures it.
+ */
+function fakeAgentProfile() {
+  return {
+    displayName: 'Fake agent',
+    command: 'bash',
+    args: ['--norc', join(root, 'tests', 'testdata', 'agents', 'fake-agent.sh')],
+    ready: { osc: '^7501;state=idle' },
+    busy: { osc: '^7501;state=working' },
+    done: { osc: '^7501;state=done' },
+    failed: { osc: '^7501;state=error' },
+    input: { bracketedPaste: false, submitSeparately: false },
+    interrupt: '\u001b',
+    answerPattern: '^• ',
+    chromePatterns: ['^›', '^■', '^\\s*\\d\\. ', 'Would you like', '^\\s*\\$ '],
+    clear: { command: '/clear', enters: 1 },
+    readyTimeoutSeconds: 10,
+    features: ['chat'],
+    approvals: [{
+      screen: 'Would you like to run the following command\\?\\n\\s*\\$ (?<detail>.+)\\n.*1\\. Yes, proceed',
+      title: 'Run a command?',
+      selectedMarker: '›',
+      options: [
+        { optionId: 'yes', label: 'Yes, proceed', kind: 'allow_once', keys: 'y' },
+        { optionId: 'no', label: 'No, and tell me what to do differently', kind: 'reject_once', keys: '\u001b' },
+      ],
+    }],
+  };
 }
 
 async function sendFromChat(chat, text) {
@@ -289,18 +505,20 @@ class Ui {
 
   async command(title) {
     for (let attempt = 0; attempt < 10; attempt++) {
-      await this.page.keyboard.press('Escape');
-      await this.page.keyboard.press('Control+Shift+P');
-      const input = this.page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill(`>${title}`);
-      const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
       try {
+        await this.page.keyboard.press('Escape');
+        await this.page.keyboard.press('Control+Shift+P');
+        const input = this.page.locator('.quick-input-widget input');
+        await input.waitFor({ timeout: 10_000 });
+        await input.fill(`>${title}`, { timeout: 5_000 });
+        const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
         await row.waitFor({ timeout: 3_000 });
         await row.click();
         return;
       } catch {
-        // Extension commands appear a few seconds after the workbench paints; an open palette does not refresh.
+        // Extension commands appear a few seconds after the workbench paints; an open palette does
+        // not refresh; a palette opened while a webview has the focus may close at once.
+        await this.page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
       }
     }
     throw new Error(`command not found in the palette: ${title}`);
@@ -312,7 +530,9 @@ class Ui {
     await row.click();
   }
 
-  async enterInput(text) {
+  /** Types into the input box; `prompt`: wait until the box is the one that says it (not the previous pick). */
+  async enterInput(text, prompt) {
+    if (prompt) await this.page.locator('.quick-input-widget', { hasText: prompt }).waitFor({ timeout: 15_000 });
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 15_000 });
     await this.page.waitForTimeout(200);
@@ -367,6 +587,7 @@ async function waitFor(condition, timeoutMs, what) {
 }
 
 async function check(name, shot, page, body) {
+  if (only && !only.includes(name.split(' ')[0])) return;
   const t0 = Date.now();
   try {
     await body();

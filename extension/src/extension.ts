@@ -1,7 +1,9 @@
 // Entry point: wires the sidecar client to the terminals, the chat view, the sessions view, the
 // status bar and the commands. Everything that is not UI happens in the sidecar.
 import * as vscode from 'vscode';
+import { ApprovalNotifier } from './chat/approvalNotifier';
 import { ChatViewProvider } from './chat/chatView';
+import { DiffDocuments } from './chat/diffDocuments';
 import { registerCommands } from './commands';
 import { GetSession } from './protocol/methods';
 import { CurrentSession } from './sessions/current';
@@ -21,10 +23,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const actions = new SessionActions(client, current, log);
   const resumeFromTerminal = (id: string) => actions.resume(id).catch((err: Error) => void vscode.window.showErrorMessage(`Agent Sidecar: ${err.message}`));
   const terminals = new TerminalManager(client, log, resumeFromTerminal);
-  const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log, resume: (id) => actions.resume(id) });
+  const diffs = new DiffDocuments();
+  const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log, resume: (id) => actions.resume(id), diffs });
   const tree = new SessionsTreeProvider(client);
   context.subscriptions.push(
     log, current, terminals, chat, tree,
+    diffs.register(),
+    new ApprovalNotifier(client, (id) => chat.inFront(id), chat.onDidChangeVisibility, log),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.window.registerWebviewPanelSerializer(ChatViewProvider.panelType, chat),
     vscode.window.registerTreeDataProvider(SessionsTreeProvider.viewId, tree),

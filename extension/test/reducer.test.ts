@@ -1,15 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatState, HostMessage, initialState, reduce, statusNote } from '../src/chat/reducer';
-import { parseSessionEvent } from '../src/protocol/events';
+import { SessionEvent, parseSessionEvent } from '../src/protocol/events';
 
 let seq = 0;
 /** An event as the sidecar sends it, through the parser the client uses. */
-function ev(sessionId: string, channel: string, type: string, data: Record<string, unknown>): HostMessage {
-  const event = parseSessionEvent({ sessionId, seq: ++seq, ts: new Date(0).toISOString(), channel, type, data });
-  assert.ok(event, `${channel}/${type} is a known event`);
-  return { type: 'event', event };
+function event(sessionId: string, channel: string, type: string, data: Record<string, unknown>): SessionEvent {
+  const e = parseSessionEvent({ sessionId, seq: ++seq, ts: new Date(0).toISOString(), channel, type, data });
+  assert.ok(e, `${channel}/${type} is a known event`);
+  return e;
 }
+const ev = (sessionId: string, channel: string, type: string, data: Record<string, unknown>): HostMessage => ({ type: 'event', event: event(sessionId, channel, type, data) });
+/** A session's chat history as session/events has it: a question and its answer per pair. */
+const history = (sessionId: string, ...turns: [string, string?][]) => ({
+  sessionId,
+  events: turns.flatMap(([q, a], n) => [
+    event(sessionId, 'chat', 'user', { turnId: `${sessionId}t${n}`, text: q, source: 'chat' }),
+    ...(a === undefined ? [] : [
+      event(sessionId, 'chat', 'message', { turnId: `${sessionId}t${n}`, role: 'assistant', text: a, source: 'transcript' }),
+      event(sessionId, 'chat', 'turn', { turnId: `${sessionId}t${n}`, status: 'completed', durationMs: 1 }),
+    ]),
+  ]),
+});
 const run = (msgs: HostMessage[], from: ChatState = initialState) => msgs.reduce(reduce, from);
 const session = { id: 's1', provider: 'codex', status: 'active' };
 
@@ -31,10 +43,10 @@ test('a turn streams deltas, then the whole message replaces them, then the turn
 
 test('history on open, and events the history already had are not shown twice', () => {
   const s = run([
-    { type: 'reset', session, history: [{ sessionId: 's1', messages: [{ turnId: 't1', role: 'user', text: 'q', ts: '' }, { turnId: 't1', role: 'assistant', text: 'a', ts: '' }] }] },
-    ev('s1', 'chat', 'user', { turnId: 't1', text: 'q', source: 'chat' }),
-    ev('s1', 'chat', 'delta', { turnId: 't1', text: 'late delta' }),
-    ev('s1', 'chat', 'message', { turnId: 't1', role: 'assistant', text: 'a', source: 'transcript' }),
+    { type: 'reset', session, history: [history('s1', ['q', 'a'])] },
+    ev('s1', 'chat', 'user', { turnId: 's1t0', text: 'q', source: 'chat' }),
+    ev('s1', 'chat', 'delta', { turnId: 's1t0', text: 'late delta' }),
+    ev('s1', 'chat', 'message', { turnId: 's1t0', role: 'assistant', text: 'a', source: 'transcript' }),
   ]);
   assert.deepEqual(s.items.map((i) => (i.kind === 'message' ? `${i.role}:${i.text}` : i.kind)), ['user:q', 'assistant:a']);
 });
@@ -54,11 +66,9 @@ test('a /clear draws one divider and the view follows the new session', () => {
 });
 
 test('history across earlier sessions shows a divider between them', () => {
-  const s = run([{ type: 'reset', session: { ...session, id: 's2' }, history: [
-    { sessionId: 's1', messages: [{ turnId: 't1', role: 'user', text: 'old', ts: '' }] },
-    { sessionId: 's2', messages: [{ turnId: 't2', role: 'user', text: 'new', ts: '' }] },
-  ] }]);
-  assert.deepEqual(s.items.map((i) => i.kind), ['message', 'divider', 'message']);
+  const s = run([{ type: 'reset', session: { ...session, id: 's2' }, history: [history('s1', ['old', 'a']), history('s2', ['new'])] }]);
+  assert.deepEqual(s.items.map((i) => i.kind), ['message', 'message', 'divider', 'message']);
+  assert.equal(s.busyTurn, undefined, 'a session not reported busy is not busy');
 });
 
 test('a cancelled or failed turn says so and ends busy', () => {
@@ -104,9 +114,8 @@ test('a live session that no sidecar runs (its sidecar crashed) is shown as not 
 });
 
 test('a session suspended by a crash, then resumed, says so once each and keeps its conversation', () => {
-  const history = [{ sessionId: 's1', messages: [{ turnId: 't1', role: 'user' as const, text: 'hi', ts: '' }] }];
   const suspended = ev('s1', 'system', 'status', { status: 'suspended', reason: 'owner-lost', previous: 'active' });
-  let s = run([{ type: 'reset', session, history }, suspended, suspended]);
+  let s = run([{ type: 'reset', session, history: [history('s1', ['hi'])] }, suspended, suspended]);
   assert.equal(s.session?.status, 'suspended');
   assert.equal(s.session?.statusReason, 'owner-lost');
   assert.deepEqual(s.items.filter((i) => i.kind === 'notice').map((i) => i.kind === 'notice' && i.text), ['session suspended: the sidecar stopped unexpectedly']);

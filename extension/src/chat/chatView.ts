@@ -1,13 +1,16 @@
-// The chat webview view: loads the current session's conversation (chat/history, including the
-// sessions before each /clear), then streams its chat and system events to the webview.
+// The chat webview view: loads the current session's conversation (its chat events, and those of
+// the sessions before each /clear), then streams its chat and system events to the webview.
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes } from '../protocol/errors';
-import { CancelChat, ClearSession, GetChatHistory, GetSession, SendChat } from '../protocol/methods';
+import { ApproveChat, CancelChat, ClearSession, GetSession, GetSessionEvents, SendChat } from '../protocol/methods';
 import type { Session } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
 import type { CurrentSession } from '../sessions/current';
-import { HostMessage, WebviewMessage, summarize } from './reducer';
+import type { DiffDocuments } from './diffDocuments';
+import { readChatEvents } from './history';
+import { HostMessage, SessionHistory, WebviewMessage, summarize } from './reducer';
 
 /** How many sessions before the current one (across /clear) show their history. */
 const previousSessionsShown = 3;
@@ -19,6 +22,7 @@ interface Deps {
   log: vscode.LogOutputChannel;
   /** Resumes a suspended session (throws a readable error if it cannot). */
   resume: (sessionId: string) => Promise<Session>;
+  diffs: DiffDocuments;
 }
 
 /** The chat view in the side bar (movable to the panel), plus any number of chat editors. */
@@ -26,22 +30,35 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
   static readonly viewId = 'agentSidecar.chat';
   static readonly panelType = 'agentSidecar.chatEditor';
   private readonly controllers = new Set<ChatController>();
+  private readonly visibility = new vscode.EventEmitter<void>();
+  /** A chat was shown, hidden, opened or closed. */
+  readonly onDidChangeVisibility = this.visibility.event;
 
-  constructor(private readonly deps: Deps) {}
+  private readonly following: vscode.Disposable;
+
+  constructor(private readonly deps: Deps) {
+    // The chats follow the current session: which session is in front changes with it.
+    this.following = deps.current.onDidChange(() => this.visibility.fire());
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.adopt(view.webview, view.onDidDispose);
+    this.adopt(view.webview, view.onDidDispose, () => view.visible, view.onDidChangeVisibility);
   }
 
   /** A chat in an editor tab (the same content; it follows the current session too). */
   openInEditor(): void {
     const panel = vscode.window.createWebviewPanel(ChatViewProvider.panelType, 'Agent Chat', vscode.ViewColumn.Beside, { retainContextWhenHidden: true });
-    this.adopt(panel.webview, panel.onDidDispose);
+    this.adopt(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState);
   }
 
   /** Chat editors come back after a window reload. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
-    this.adopt(panel.webview, panel.onDidDispose);
+    this.adopt(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState);
+  }
+
+  /** A chat showing the session is on screen in a focused window (an approval there is seen). */
+  inFront(sessionId: string): boolean {
+    return vscode.window.state.focused && [...this.controllers].some((c) => c.sessionId === sessionId && c.visible());
   }
 
   async show(): Promise<void> {
@@ -56,14 +73,19 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
   dispose(): void {
     for (const c of this.controllers) c.dispose();
     this.controllers.clear();
+    this.following.dispose();
+    this.visibility.dispose();
   }
 
-  private adopt(webview: vscode.Webview, onDidDispose: vscode.Event<void>): void {
-    const controller = new ChatController(webview, this.deps);
+  private adopt(webview: vscode.Webview, onDidDispose: vscode.Event<void>, visible: () => boolean, onDidChangeVisibility: vscode.Event<unknown>): void {
+    const controller = new ChatController(webview, this.deps, visible);
     this.controllers.add(controller);
+    const watch = onDidChangeVisibility(() => this.visibility.fire());
     onDidDispose(() => {
+      watch.dispose();
       controller.dispose();
       this.controllers.delete(controller);
+      this.visibility.fire();
     });
   }
 }
@@ -72,6 +94,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
 class ChatController implements vscode.Disposable {
   private attachment: Attachment | undefined;
   private shownId: string | undefined;
+  /** The current session this chat loaded, or followed to across a /clear. */
+  private loadedFor: string | undefined;
   private loading = 0;
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -80,18 +104,28 @@ class ChatController implements vscode.Disposable {
   private readonly current: CurrentSession;
   private readonly log: vscode.LogOutputChannel;
   private readonly resume: Deps['resume'];
+  private readonly diffs: DiffDocuments;
 
-  constructor(private readonly webview: vscode.Webview, deps: Deps) {
-    ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log, resume: this.resume } = deps);
+  constructor(private readonly webview: vscode.Webview, deps: Deps, readonly visible: () => boolean) {
+    ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log, resume: this.resume, diffs: this.diffs } = deps);
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     webview.options = { enableScripts: true, localResourceRoots: [media, dist] };
     webview.html = this.html(webview);
     this.disposables.push(
       webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m)),
+      // Reload only when the current session becomes another one. Problem: a /clear's
+      // session/changed for the old session can come after the chat followed the transition, while
+      // the current session is still the old one; reloading then would start after the transition
+      // and lose the divider. Solution: compare with the current session loaded, not the one shown.
       this.current.onDidChange((s) => {
-        if (s?.id !== this.shownId && !this.follows(s)) void this.load();
-        else if (s) this.post({ type: 'session', session: summarize(s) });
+        const id = this.current.sessionId;
+        if (id !== this.loadedFor && !this.follows(s)) {
+          void this.load();
+          return;
+        }
+        this.loadedFor = id;
+        if (s) this.post({ type: 'session', session: summarize(s) });
       }),
     );
   }
@@ -124,6 +158,7 @@ class ChatController implements vscode.Disposable {
     this.attachment = undefined;
     const id = this.current.sessionId;
     this.shownId = id;
+    this.loadedFor = id;
     if (!id) {
       this.post({ type: 'reset', history: [] });
       return;
@@ -134,14 +169,16 @@ class ChatController implements vscode.Disposable {
       while (chain.length <= previousSessionsShown && chain[0].transitionedFrom) {
         chain.unshift(await this.client.request(GetSession.type, { sessionId: chain[0].transitionedFrom }));
       }
-      const history = [];
+      // Each session's chat events up to its last as of session/get: the webview replays them.
+      const history: SessionHistory[] = [];
+      const read = (p: GetSessionEvents.Params) => this.client.request(GetSessionEvents.type, p);
       for (const s of chain) {
-        const r = await this.client.request(GetChatHistory.type, { sessionId: s.id });
-        history.push({ sessionId: s.id, messages: r.messages });
+        const events = await readChatEvents(read, s.id, { upTo: s.lastSeq }, (m) => this.log.warn(`chat: ${m}`));
+        history.push({ sessionId: s.id, events });
       }
       if (generation !== this.loading) return;
       this.post({ type: 'reset', session: summarize(session), history, busy: session.busy });
-      // Live from the session's last event as of session/get; the reducer drops anything the history already had.
+      // Live from the session's last event as of session/get: no event is missing or shown twice.
       const attachment = await this.client.attach({
         sessionId: session.id,
         afterSeq: session.lastSeq,
@@ -185,10 +222,36 @@ class ChatController implements vscode.Disposable {
         case 'startSession':
           await vscode.commands.executeCommand('agentSidecar.startSession');
           return;
+        case 'approve':
+          await this.approve(m.sessionId, m.approvalId, m.optionId);
+          return;
+        case 'openDiff':
+          await this.diffs.open(m);
+          return;
+        case 'openFile':
+          await this.openFile(m.path, m.line);
+          return;
       }
     } catch (err) {
       this.post({ type: 'notice', level: 'error', text: (err as Error).message });
     }
+  }
+
+  private async approve(sessionId: string, approvalId: string, optionId: string): Promise<void> {
+    try {
+      const r = await this.client.request(ApproveChat.type, { sessionId, approvalId, optionId });
+      this.post({ type: 'approved', sessionId, approval: r.approval });
+    } catch (err) {
+      this.post({ type: 'approveFailed', sessionId, approvalId, text: `Could not answer the approval: ${(err as Error).message}` });
+    }
+  }
+
+  /** Opens a file a tool call names (a relative path is the session's workspace's), at its line. */
+  private async openFile(file: string, line?: number): Promise<void> {
+    const workspace = this.current.value?.workspace;
+    const full = path.isAbsolute(file) || !workspace ? file : path.join(workspace, file);
+    const at = line && line > 0 ? new vscode.Position(line - 1, 0) : undefined;
+    await vscode.window.showTextDocument(vscode.Uri.file(full), { preview: true, selection: at && new vscode.Range(at, at) });
   }
 
   /** Sends a message; to a suspended session, resumes it first (the agent continues the same conversation). */
@@ -224,7 +287,7 @@ class ChatController implements vscode.Disposable {
 <div class="chat">
   <header><span id="session"></span><button id="resume" type="button" hidden title="Start the agent again; it continues the conversation">Resume</button><button id="new" class="secondary" type="button">New Session</button><button id="clear" class="secondary" type="button" title="Clear the conversation (/clear)">Clear</button></header>
   <div id="messages" role="log" aria-live="polite"></div>
-  <div id="busy" hidden><span class="spinner"></span><span>Working…</span><button id="cancel" class="secondary" type="button">Cancel</button></div>
+  <div id="busy" hidden><span class="spinner"></span><span id="busy-text">Working…</span><button id="cancel" class="secondary" type="button">Cancel</button></div>
   <footer><textarea id="input" rows="2" placeholder="Message the agent (Enter sends, Shift+Enter adds a line)"></textarea><button id="send" type="button">Send</button></footer>
 </div>
 <script nonce="${nonce}" src="${script}"></script>

@@ -1,14 +1,16 @@
 // The chat view's state and the one function that changes it. Shared by the webview (which renders
 // the state) and the unit tests; the extension host only forwards protocol events and history.
-import type { SessionEvent } from '../protocol/events';
-import type { ChatHistoryMessage, Session } from '../protocol/types';
+import type { ChatApprovalData, SessionEvent } from '../protocol/events';
+import type { Session } from '../protocol/types';
+import { ApprovalItem, TurnItem, approvalItem, approvalKey, placeTurnItem, planItem, toolItem } from './turnItems';
 
 export interface MessageItem { kind: 'message'; key: string; role: 'user' | 'assistant'; text: string; turnId: string; sessionId: string; streaming: boolean }
 export interface DividerItem { kind: 'divider'; key: string; label: string }
 export interface NoticeItem { kind: 'notice'; key: string; level: 'info' | 'error'; text: string }
-export type ChatItem = MessageItem | DividerItem | NoticeItem;
+export type ChatItem = MessageItem | DividerItem | NoticeItem | TurnItem;
 
-export interface SessionSummary { id: string; provider: string; status: string; statusReason?: string; taskId?: string; model?: string; workspace?: string }
+/** `waiting`: while busy, what the session waits for (`approval`). */
+export interface SessionSummary { id: string; provider: string; status: string; statusReason?: string; taskId?: string; model?: string; workspace?: string; waiting?: string }
 
 export interface ChatState {
   session?: SessionSummary;
@@ -19,12 +21,19 @@ export interface ChatState {
   draft: string;
 }
 
+/** A session's chat events, oldest first, as session/events returns them (the chat is rebuilt from them). */
+export interface SessionHistory { sessionId: string; events: SessionEvent[] }
+
 /** Host → webview. */
 export type HostMessage =
-  | { type: 'reset'; session?: SessionSummary; history: { sessionId: string; messages: ChatHistoryMessage[] }[]; busy?: boolean }
+  | { type: 'reset'; session?: SessionSummary; history: SessionHistory[]; busy?: boolean }
   | { type: 'event'; event: SessionEvent }
   | { type: 'session'; session: SessionSummary }
-  | { type: 'notice'; level: 'info' | 'error'; text: string };
+  | { type: 'notice'; level: 'info' | 'error'; text: string }
+  /** chat/approve answered: the approval as it now stands. */
+  | { type: 'approved'; sessionId: string; approval: ChatApprovalData }
+  /** chat/approve failed: the buttons come back, the error shows. */
+  | { type: 'approveFailed'; sessionId: string; approvalId: string; text: string };
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -34,17 +43,25 @@ export type WebviewMessage =
   | { type: 'clear' }
   | { type: 'resume' }
   | { type: 'copy'; text: string }
-  | { type: 'startSession' };
+  | { type: 'startSession' }
+  | { type: 'approve'; sessionId: string; approvalId: string; optionId: string }
+  /** The edit's file in VS Code's diff editor: oldText (empty for a new file) against newText. */
+  | { type: 'openDiff'; path: string; oldText?: string; newText?: string }
+  | { type: 'openFile'; path: string; line?: number };
 
 /** Local actions of the webview itself. */
-export type LocalAction = { type: 'draft'; text: string } | { type: 'sending' };
+export type LocalAction =
+  | { type: 'draft'; text: string }
+  | { type: 'sending' }
+  /** An option of an approval was clicked: its buttons wait for the answer. */
+  | { type: 'answering'; key: string; optionId: string };
 
 export const initialState: ChatState = { items: [], draft: '' };
 
 export function summarize(s: Session): SessionSummary {
   // Live in the log but run by no sidecar (its sidecar crashed): say so rather than "active".
   const status = (s.status === 'active' || s.status === 'created') && !s.owner ? 'not running' : s.status;
-  return { id: s.id, provider: s.provider, status, statusReason: s.statusReason, taskId: s.taskId, model: s.model, workspace: s.workspace };
+  return { id: s.id, provider: s.provider, status, statusReason: s.statusReason, taskId: s.taskId, model: s.model, workspace: s.workspace, waiting: s.busy ? s.waiting : undefined };
 }
 
 const clearedLabel = 'conversation cleared';
@@ -56,21 +73,51 @@ export function reduce(state: ChatState, msg: HostMessage | LocalAction): ChatSt
       return { ...state, draft: msg.text };
     case 'sending':
       return { ...state, draft: '' };
-    case 'reset': {
-      const items: ChatItem[] = [];
-      msg.history.forEach((h, i) => {
-        if (i > 0) items.push({ kind: 'divider', key: `divider:${h.sessionId}`, label: clearedLabel });
-        for (const m of h.messages) items.push(messageItem(h.sessionId, m.turnId, m.role, m.text, false));
-      });
-      return { ...state, session: msg.session, items, busyTurn: msg.busy ? pendingTurn(items) : undefined };
-    }
+    case 'reset':
+      return rebuild(state, msg);
     case 'session':
       return state.session && msg.session.id !== state.session.id ? state : { ...state, session: msg.session, busyTurn: isLive(msg.session.status) ? state.busyTurn : undefined };
     case 'notice':
       return { ...state, items: [...state.items, { kind: 'notice', key: `notice:${++noticeCounter}`, level: msg.level, text: msg.text }] };
     case 'event':
       return onEvent(state, msg.event);
+    case 'answering': {
+      const item = state.items.find((i) => i.key === msg.key);
+      if (item?.kind !== 'approval' || item.approval.status !== 'pending') return state;
+      return replace(state, { ...item, answering: msg.optionId });
+    }
+    case 'approved':
+      return { ...state, items: placeTurnItem(state.items, approvalItem(msg.sessionId, msg.approval, findApproval(state, msg.sessionId, msg.approval.approvalId))) };
+    case 'approveFailed': {
+      const item = findApproval(state, msg.sessionId, msg.approvalId);
+      const next = item ? replace(state, { ...item, answering: undefined }) : state;
+      return { ...next, items: [...next.items, { kind: 'notice', key: `notice:${++noticeCounter}`, level: 'error', text: msg.text }] };
+    }
   }
+}
+
+/**
+ * The chat rebuilt from the sessions' chat events (the oldest session first, a divider between
+ * sessions), by the same steps as when they stream in: a reload shows what streaming showed.
+ */
+function rebuild(state: ChatState, msg: Extract<HostMessage, { type: 'reset' }>): ChatState {
+  let next: ChatState = { ...state, session: msg.session, items: [], busyTurn: undefined };
+  msg.history.forEach((h, i) => {
+    if (i > 0) next = { ...next, items: [...next.items, { kind: 'divider', key: `divider:${h.sessionId}`, label: clearedLabel }] };
+    for (const e of h.events) if (e.channel === 'chat') next = onChat(next, e);
+  });
+  return { ...next, busyTurn: msg.busy ? next.busyTurn ?? pendingTurn(next.items) : undefined };
+}
+
+export const workingLabel = 'Working…';
+export const approvalLabel = 'Waiting for your approval';
+
+/** The busy bar's words, or undefined when no turn runs. */
+export function busyLabel(state: ChatState): string | undefined {
+  const waiting = state.session?.waiting === 'approval'
+    || state.items.some((i) => i.kind === 'approval' && i.approval.status === 'pending' && i.turnId === state.busyTurn);
+  if (waiting) return approvalLabel;
+  return state.busyTurn ? workingLabel : undefined;
 }
 
 function onEvent(state: ChatState, e: SessionEvent): ChatState {
@@ -108,11 +155,13 @@ function onChat(state: ChatState, e: Extract<SessionEvent, { channel: 'chat' }>)
       }
       return next;
     }
+    // Each written again, whole, on every change: the latest event is the item as it stands.
     case 'tool':
+      return { ...state, items: placeTurnItem(state.items, toolItem(e.sessionId, e.data)) };
     case 'approval':
+      return { ...state, items: placeTurnItem(state.items, approvalItem(e.sessionId, e.data, findApproval(state, e.sessionId, e.data.approvalId))) };
     case 'plan':
-      // Agentic items: not drawn yet (the panel's cards are the next step of this work).
-      return state;
+      return { ...state, items: placeTurnItem(state.items, planItem(e.sessionId, turnId, e.data.entries)) };
   }
 }
 
@@ -169,6 +218,11 @@ function messageItem(sessionId: string, turnId: string, role: 'user' | 'assistan
 function find(state: ChatState, key: string): MessageItem | undefined {
   const item = state.items.find((i) => i.key === key);
   return item?.kind === 'message' ? item : undefined;
+}
+
+function findApproval(state: ChatState, sessionId: string, approvalId: string): ApprovalItem | undefined {
+  const item = state.items.find((i) => i.key === approvalKey(sessionId, approvalId));
+  return item?.kind === 'approval' ? item : undefined;
 }
 
 function replace(state: ChatState, item: ChatItem): ChatState {

@@ -1,8 +1,9 @@
 // The chat webview: renders ChatState, sends user actions to the extension host. Bundled for the
 // browser (dist/webview.js) and loaded with the page's nonce under a `default-src 'none'` CSP.
-import { ChatItem, ChatState, HostMessage, LocalAction, WebviewMessage, initialState, reduce } from '../chat/reducer';
+import { ChatItem, ChatState, HostMessage, LocalAction, WebviewMessage, approvalLabel, busyLabel, initialState, reduce } from '../chat/reducer';
 import { renderMarkdown } from '../chat/markdown';
 import { shortId } from '../protocol/types';
+import { approvalCardHtml, escapeHtml, planCardHtml, toolCardHtml } from './cards';
 
 interface VsCodeApi { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(state: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -15,11 +16,15 @@ const header = $('session');
 const list = $('messages');
 const input = $<HTMLTextAreaElement>('input');
 const busy = $('busy');
+const busyText = $('busy-text');
 const sendButton = $<HTMLButtonElement>('send');
 const clearButton = $<HTMLButtonElement>('clear');
 const newButton = $<HTMLButtonElement>('new');
 const resumeButton = $<HTMLButtonElement>('resume');
 const rendered = new Map<string, { html: string; el: HTMLElement }>();
+/** Folds (tool cards, long outputs) the user opened or closed, by their data-fold id. */
+const folds = new Map<string, boolean>();
+const isOpen = (id: string, byDefault: boolean) => folds.get(id) ?? byDefault;
 
 function dispatch(msg: HostMessage | LocalAction): void {
   state = reduce(state, msg);
@@ -35,7 +40,10 @@ function render(): void {
   const live = !!s && (s.status === 'active' || s.status === 'created');
   // A suspended session takes messages too: sending resumes it first.
   const suspended = s?.status === 'suspended';
-  busy.hidden = !state.busyTurn;
+  const label = busyLabel(state);
+  busy.hidden = !label;
+  busy.classList.toggle('waiting', label === approvalLabel);
+  if (label && busyText.textContent !== label) busyText.textContent = label;
   sendButton.disabled = !(live || suspended) || !!state.busyTurn;
   clearButton.disabled = !live;
   newButton.hidden = live;
@@ -73,6 +81,9 @@ function itemClass(item: ChatItem): string {
     case 'message': return `message ${item.role}${item.streaming ? ' streaming' : ''}`;
     case 'divider': return 'divider';
     case 'notice': return `notice ${item.level}`;
+    case 'tool': return `card tool ${item.tool.status}${item.tool.files?.length ? ' edit' : ''}`;
+    case 'approval': return `card approval ${item.approval.status}`;
+    case 'plan': return 'card plan';
   }
 }
 
@@ -84,11 +95,10 @@ function itemHtml(item: ChatItem): string {
     }
     case 'divider': return `<span>${escapeHtml(item.label)}</span>`;
     case 'notice': return escapeHtml(item.text);
+    case 'tool': return toolCardHtml(item, state.session?.workspace, isOpen);
+    case 'approval': return approvalCardHtml(item);
+    case 'plan': return planCardHtml(item);
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function send(): void {
@@ -114,7 +124,43 @@ $('cancel').addEventListener('click', () => vscode.postMessage({ type: 'cancel' 
 clearButton.addEventListener('click', () => vscode.postMessage({ type: 'clear' }));
 newButton.addEventListener('click', () => vscode.postMessage({ type: 'startSession' }));
 resumeButton.addEventListener('click', () => vscode.postMessage({ type: 'resume' }));
+/** A card's button: answer an approval, open an edit's diff or file. */
+function onCardAction(button: HTMLElement): void {
+  const item = state.items.find((i) => i.key === button.dataset.key);
+  switch (button.dataset.action) {
+    case 'approve': {
+      const optionId = button.dataset.option;
+      if (item?.kind !== 'approval' || !optionId || item.answering) return;
+      dispatch({ type: 'answering', key: item.key, optionId });
+      vscode.postMessage({ type: 'approve', sessionId: item.sessionId, approvalId: item.approval.approvalId, optionId });
+      return;
+    }
+    case 'openDiff': {
+      const file = item?.kind === 'tool' ? item.tool.files?.[Number(button.dataset.index)] : undefined;
+      if (file) vscode.postMessage({ type: 'openDiff', path: file.path, oldText: file.oldText, newText: file.newText });
+      return;
+    }
+    case 'openFile': {
+      const file = item?.kind === 'tool' ? item.tool.files?.[Number(button.dataset.index)] : undefined;
+      const path = file?.path ?? button.dataset.path;
+      const line = button.dataset.line ? Number(button.dataset.line) : undefined;
+      if (path) vscode.postMessage({ type: 'openFile', path, line });
+      return;
+    }
+  }
+}
+
+// `toggle` does not bubble: listen in the capture phase.
+list.addEventListener('toggle', (e) => {
+  const fold = e.target as HTMLDetailsElement;
+  if (fold.dataset.fold) folds.set(fold.dataset.fold, fold.open);
+}, true);
 list.addEventListener('click', (e) => {
+  const action = (e.target as HTMLElement).closest<HTMLElement>('button[data-action]');
+  if (action) {
+    onCardAction(action);
+    return;
+  }
   const button = (e.target as HTMLElement).closest('button.copy');
   const code = button?.closest('.code-block')?.querySelector('code');
   if (!button || !code) return;
