@@ -31,6 +31,41 @@ internal static class ToolCallMapper
                 return new MappedTool(ToolKinds.Execute, Title(command ?? call.Name), command, Str(a, "workdir") ?? Str(a, "cwd") ?? cwd, [], null, null);
             }
 
+            case "launch-process":
+            {
+                var command = Str(a, "command");
+                var dir = Str(a, "cwd") is { } d && d != "." ? Absolute(d, cwd) : cwd;
+                return new MappedTool(ToolKinds.Execute, Title(command ?? call.Name), command, dir, [], null, null);
+            }
+
+            case "save-file":
+            {
+                // Auggie's save-file makes new files (str-replace-editor edits existing ones).
+                var path = Absolute(Str(a, "path") ?? string.Empty, cwd);
+                return new MappedTool(ToolKinds.Edit, Title($"Write {Relative(path, cwd)}"), null, cwd, [new EditedFile(path, null, Str(a, "file_content"), null, true, false)], null, [new ToolLocation(path)]);
+            }
+
+            case "str-replace-editor":
+            {
+                var path = Absolute(Str(a, "path") ?? string.Empty, cwd);
+                return new MappedTool(ToolKinds.Edit, Title($"Edit {Relative(path, cwd)}"), null, cwd, [new EditedFile(path, Str(a, "old_str_1") ?? Str(a, "old_str"), Str(a, "new_str_1") ?? Str(a, "new_str"), null, false, false)], null, [new ToolLocation(path)]);
+            }
+
+            case "view":
+            {
+                var path = Absolute(Str(a, "path") ?? string.Empty, cwd);
+                return new MappedTool(ToolKinds.Read, Title($"Read {Relative(path, cwd)}"), null, cwd, [], null, [new ToolLocation(path)]);
+            }
+
+            case "remove-files":
+                return new MappedTool(ToolKinds.Delete, "Remove files", null, cwd, [], null, null);
+
+            case "web-fetch":
+                return new MappedTool(ToolKinds.Fetch, Title($"Fetch {Str(a, "url") ?? string.Empty}".Trim()), null, cwd, [], null, null);
+
+            case "add_tasks" or "update_tasks":
+                return new MappedTool(ToolKinds.Think, "Update tasks", null, cwd, [], AuggieTasks(a), null);
+
             case "Bash":
             {
                 var command = Str(a, "command");
@@ -111,6 +146,23 @@ internal static class ToolCallMapper
         return a.Prop(list).EnumerateArray()
             .Select(e => new PlanEntry(e.Str(text) ?? string.Empty, e.Str("status") is PlanStatuses.InProgress or PlanStatuses.Completed ? e.Str("status")! : PlanStatuses.Pending))
             .ToList();
+    }
+
+    /// <summary>Auggie's task tools: <c>{tasks: [{name, description?, state?}]}</c>, states like NOT_STARTED, IN_PROGRESS, COMPLETE.</summary>
+    private static List<PlanEntry>? AuggieTasks(JsonElement a)
+    {
+        if (a.ValueKind != JsonValueKind.Object || a.Prop("tasks").ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        return a.Prop("tasks").EnumerateArray().Select(t =>
+        {
+            var state = t.Str("state") ?? string.Empty;
+            var status = state.Contains("PROGRESS", StringComparison.OrdinalIgnoreCase) ? PlanStatuses.InProgress
+                : state.Contains("COMPLETE", StringComparison.OrdinalIgnoreCase) ? PlanStatuses.Completed : PlanStatuses.Pending;
+            return new PlanEntry(t.Str("name") ?? t.Str("description") ?? string.Empty, status);
+        }).ToList();
     }
 
     private static JsonDocument? Parse(string? json)

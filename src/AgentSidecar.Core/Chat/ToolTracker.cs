@@ -98,6 +98,12 @@ internal sealed class ToolTracker(string cwd)
             return Planned(e, before);
         }
 
+        // Read too late to see the change (the agent wrote before its record came): show what the call says.
+        if (!e.Created && before == after && (e.OldFragment is not null || e.NewFragment is not null))
+        {
+            return Planned(e, null) with { NewText = after };
+        }
+
         return new ToolFile(e.Path, before, after, UnifiedDiff.Make(e.Path, e.Created ? null : before ?? string.Empty, after));
     }
 

@@ -5,11 +5,12 @@ namespace AgentSidecar.Core.Transcripts;
 /// <summary>
 /// Reads Auggie's <c>~/.augment/sessions/&lt;id&gt;.json</c>: <c>{sessionId, created, modified, chatHistory:
 /// [{exchange: {request_message, response_text, request_nodes, response_nodes}, completed, finishedAt}]}</c>.
-/// Node types used: request 0 = text_node, 4 = ide_state_node; response 0 = streamed text, 5 = tool_use.
+/// Node types used: request 0 = text_node, 1 = tool_result_node, 4 = ide_state_node; response 0 = streamed text, 5 = tool_use.
 /// </summary>
 internal static class AuggieSession
 {
     private const int TextNode = 0;
+    private const int ToolResultNode = 1;
     private const int IdeStateNode = 4;
     private const int ToolUseNode = 5;
 
@@ -71,6 +72,17 @@ internal static class AuggieSession
         var exchange = entry.Prop("exchange");
         var responseNodes = exchange.Items("response_nodes").ToList();
         var finished = TranscriptJson.Time(entry.Str("finishedAt"));
+
+        // An exchange that follows a tool call carries the call's result in its request.
+        foreach (var node in exchange.Items("request_nodes").Where(n => n.Long("type") == ToolResultNode))
+        {
+            var result = node.Prop("tool_result_node");
+            if (result.Str("tool_use_id") is { } id)
+            {
+                items.Add(AuggieToolOutput.Read(id, result.Str("content"), result.Bool("is_error") == true, TranscriptJson.UnixMs(result.Long("start_time_ms")) ?? finished));
+            }
+        }
+
         // No request time is stored: the first streamed piece is the closest known moment.
         var firstPiece = responseNodes.Select(n => TranscriptJson.UnixMs(n.Long("timestamp_ms"))).Where(t => t is not null).Min();
         if (RequestText(exchange) is { } request)
@@ -88,7 +100,12 @@ internal static class AuggieSession
         foreach (var node in responseNodes.Where(n => n.Long("type") == ToolUseNode))
         {
             usedTool = true;
-            items.Add(new ToolCall(node.Prop("tool_use").Str("tool_name") ?? "unknown", TranscriptJson.UnixMs(node.Long("timestamp_ms")) ?? finished));
+            var use = node.Prop("tool_use");
+            items.Add(new ToolCall(use.Str("tool_name") ?? "unknown", TranscriptJson.UnixMs(node.Long("timestamp_ms")) ?? finished)
+            {
+                CallId = use.Str("tool_use_id"),
+                Arguments = use.Str("input_json"),
+            });
         }
         switch (entry.Bool("completed"))
         {
