@@ -69,7 +69,7 @@ public sealed class AuggieReaderTests
             "session: s1 cwd=/w @2026-11-21T10:00:00.000Z",
             "user: list files @2026-11-21T10:00:00.500Z",
             "assistant: Let me look. @2026-11-21T10:00:01.000Z",
-            "tool: launch-process @2026-11-21T10:00:00.600Z",
+            "tool: launch-process id=tu1 @2026-11-21T10:00:00.600Z",
             "assistant: One file. @2026-11-21T10:00:02.000Z",
             "turn-done: last=One file. duration=- @2026-11-21T10:00:02.000Z",
         ], ItemText.Format(items));

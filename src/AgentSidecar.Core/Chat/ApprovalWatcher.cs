@@ -194,6 +194,12 @@ internal sealed class ApprovalWatcher
             }
         }
 
+        // Esc cancels a prompt in every agent's TUI: the first option that rejects.
+        if (typed.EndsWith('\u001b') && _spec.Options.FirstOrDefault(o => !ApprovalOptionKinds.Allows(o.Kind)) is { } reject)
+        {
+            return (reject.OptionId, ApprovalResolvers.Terminal);
+        }
+
         if (typed.EndsWith('\r') && _spec.SelectedMarker is { Length: > 0 } marker)
         {
             var selected = _lastScreen.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(marker, StringComparison.Ordinal) && _spec.Options.Any(o => l.Contains(o.Label, StringComparison.Ordinal)));
