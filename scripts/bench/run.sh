@@ -12,6 +12,7 @@ lock=(); command -v flock >/dev/null && lock=(flock /tmp/dotnet-build.lock)
 echo "building (Release)..." >&2
 "${lock[@]}" dotnet build "$root/agent-sidecar.sln" -c Release --nologo -v quiet >&2
 "${lock[@]}" dotnet build "$root/scripts/bench/ChatLatency/ChatLatency.csproj" -c Release --nologo -v quiet >&2
+"${lock[@]}" dotnet build "$root/scripts/bench/AgenticLatency/AgenticLatency.csproj" -c Release --nologo -v quiet >&2
 "${lock[@]}" dotnet build "$root/scripts/bench/SidecarBench/SidecarBench.csproj" -c Release --nologo -v quiet >&2
 # The shipped form: a ReadyToRun publish, as the extension packages it (cold start is measured on both).
 rid="linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')"
@@ -21,4 +22,5 @@ echo "load before: $(cat /proc/loadavg)" >&2
 "$root/scripts/bench/SidecarBench/bin/Release/net10.0/SidecarBench" "$out/ptybase" "$out/published/agent-sidecar" ${2:-}
 if [[ "${BENCH_SKIP_CHAT:-}" != 1 ]]; then  # BENCH_SKIP_CHAT=1: everything but the real-Codex chat benchmark
   "$root/scripts/bench/ChatLatency/bin/Release/net10.0/ChatLatency" "${1:-50}"
+  "$root/scripts/bench/AgenticLatency/bin/Release/net10.0/AgenticLatency" "${1:-30}"
 fi

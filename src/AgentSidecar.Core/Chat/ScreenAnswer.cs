@@ -34,7 +34,8 @@ public sealed class ScreenAnswer
         var first = -1;
         for (var i = start; i < lines.Count; i++)
         {
-            if (_answer is null ? lines[i].Trim().Length > 0 && !IsChrome(lines[i]) && !Collapse(lines[i]).Contains(Needle(userText), StringComparison.Ordinal) : _answer.IsMatch(lines[i]))
+            // Agents draw tool calls in the answer's style (Codex's "• Ran …"): chrome is never the answer's start.
+            if (_answer is null ? lines[i].Trim().Length > 0 && !IsChrome(lines[i]) && !Collapse(lines[i]).Contains(Needle(userText), StringComparison.Ordinal) : _answer.IsMatch(lines[i]) && !IsChrome(lines[i]))
             {
                 first = i;
                 break;

@@ -31,7 +31,7 @@ public static class BuiltInProviders
             Quit = "/quit",
             Transcript = new ProviderTranscript { Reader = "codex-rollout", Dir = "${CODEX_HOME:-~/.codex}/sessions" },
             AnswerPattern = @"^• ",
-            ChromePatterns = [@"^\s*›", @"Worked for", @"esc to interrupt", @"^\s*─+\s*$", @"Would you like to", @"Press enter to confirm"],
+            ChromePatterns = [@"^\s*›", @"Worked for", @"esc to interrupt", @"^\s*─+\s*$", @"Would you like to", @"Press enter to confirm", @"^• (?:Ran|Running|Exited|Edited|Added|Deleted|Updated Plan)\b", @"^\s*[└✔✗■]"],
             Features = ["chat", "transcript", "resume", "clear", "model", "approvals"],
 
             // Codex 0.169 with approval_policy "on-request" (recorded: tests/testdata/agents/codex/tools).

@@ -55,7 +55,29 @@ internal sealed class SessionTransitions(SessionContext ctx)
             agent.Process?.Write(Encoding.UTF8.GetBytes(input.Submit));
         }
 
-        return await TransitionAsync(live, TransitionTriggers.SessionClear, generation).ConfigureAwait(false);
+        var result = await TransitionAsync(live, TransitionTriggers.SessionClear, generation).ConfigureAwait(false);
+        await SettleAsync(agent, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>The agent's output has to be quiet this long after a clear before the next message is typed.</summary>
+    private static readonly TimeSpan ClearQuiet = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>…but no longer than this.</summary>
+    private static readonly TimeSpan ClearSettleLimit = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Problem: the agent redraws itself after a clear, and a message typed meanwhile can be lost
+    /// (Codex took it as part of the redraw; the turn then waited for an answer that never came).
+    /// Solution: the clear answers once the agent's output has been quiet for a moment.
+    /// </summary>
+    private async Task SettleAsync(LiveWorker agent, CancellationToken cancellationToken)
+    {
+        var start = ctx.Now();
+        while (ctx.Now() - start < ClearSettleLimit.TotalMilliseconds && ctx.Now() - agent.LastOutputAt < ClearQuiet.TotalMilliseconds)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(25), ctx.Clock, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A clear seen in the terminal or reported by the agent: transitions in the background (once per conversation).</summary>
