@@ -26,23 +26,6 @@ public sealed class AgenticTurnClaudeTests
         return (run, s, attach);
     }
 
-    private static List<JsonElement> Items(RpcClient c, string attachId, string type) =>
-        c.Events(attachId).Where(e => e.GetProperty("type").GetString() == type).Select(e => e.GetProperty("data")).ToList();
-
-    /// <summary>The pending approval once it names its call (the prompt and the call's record may come in either order).</summary>
-    private static async Task<JsonElement> PendingApprovalAsync(RpcClient c, string attachId)
-    {
-        await c.WaitForEventsAsync(attachId, e => e.Any(x => x.GetProperty("type").GetString() == "approval" && x.GetProperty("data").TryGetProperty("toolCallId", out _)), Wait);
-        return Items(c, attachId, "approval").Last(a => a.TryGetProperty("toolCallId", out _));
-    }
-
-    private static async Task<JsonElement> ResolvedAsync(RpcClient c, string attachId, string approvalId)
-    {
-        await c.WaitForEventsAsync(attachId, e => e.Any(x => x.GetProperty("type").GetString() == "approval"
-            && x.GetProperty("data").GetProperty("approvalId").GetString() == approvalId && x.GetProperty("data").GetProperty("status").GetString() != "pending"), Wait);
-        return Items(c, attachId, "approval").Last(a => a.GetProperty("approvalId").GetString() == approvalId);
-    }
-
     [Theory(Timeout = 240000)]
     [InlineData("chat")]
     [InlineData("terminal")]
@@ -56,7 +39,7 @@ public sealed class AgenticTurnClaudeTests
         server.EnqueueReply(FakeReply.Say("Wrote it."));
 
         var (_, turn) = await run.Client.BeginAsync("chat/send", new JsonObject { ["sessionId"] = s.Id, ["text"] = "write outside" }, Wait);
-        var pending = await PendingApprovalAsync(run.Client, attach);
+        var pending = await ChatItems.PendingApprovalAsync(run.Client, attach);
         Assert.Equal($"echo approved > {outside}", pending.GetProperty("detail").GetString());
         Assert.Equal(["yes", "always", "auto", "no"], pending.GetProperty("options").EnumerateArray().Select(o => o.GetProperty("optionId").GetString()));
         Assert.False(turn.IsCompleted, "the turn ended while the prompt waited");
@@ -79,14 +62,14 @@ public sealed class AgenticTurnClaudeTests
             }
 
             await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "1" });
-            var resolved = await ResolvedAsync(run.Client, attach, approvalId);
+            var resolved = await ChatItems.ResolvedAsync(run.Client, attach, approvalId);
             Assert.Equal(("allowed", "terminal", "yes"), (resolved.GetProperty("status").GetString(), resolved.GetProperty("resolvedBy").GetString(), resolved.GetProperty("optionId").GetString()));
         }
 
         var result = await turn;
         Assert.Equal(("completed", "Wrote it."), (result.GetProperty("status").GetString(), result.GetProperty("text").GetString()));
         Assert.Equal("approved\n", await File.ReadAllTextAsync(outside, Ct));
-        var tool = Items(run.Client, attach, "tool").Last();
+        var tool = ChatItems.Of(run.Client, attach, "tool").Last();
         Assert.Equal(("execute", "completed", $"echo approved > {outside}", 0), (tool.GetProperty("kind").GetString(), tool.GetProperty("status").GetString(), tool.GetProperty("command").GetString(), tool.GetProperty("exitCode").GetInt32()));
     }
 
@@ -100,13 +83,13 @@ public sealed class AgenticTurnClaudeTests
         server.EnqueueReply(FakeReply.CallTools(ClaudeTools.Bash($"echo refused > {outside}", "Write outside")));
 
         var (_, turn) = await run.Client.BeginAsync("chat/send", new JsonObject { ["sessionId"] = s.Id, ["text"] = "write outside" }, Wait);
-        var approvalId = (await PendingApprovalAsync(run.Client, attach)).GetProperty("approvalId").GetString()!;
+        var approvalId = (await ChatItems.PendingApprovalAsync(run.Client, attach)).GetProperty("approvalId").GetString()!;
         var rejected = (await run.Client.RequestAsync("chat/approve", new JsonObject { ["sessionId"] = s.Id, ["approvalId"] = approvalId, ["optionId"] = "no" }, Wait)).GetProperty("approval");
         Assert.Equal("rejected", rejected.GetProperty("status").GetString());
         var result = await turn;
         Assert.Equal("cancelled", result.GetProperty("status").GetString());
         Assert.False(File.Exists(outside));
-        Assert.Equal("failed", Items(run.Client, attach, "tool").Last().GetProperty("status").GetString());
+        Assert.Equal("failed", ChatItems.Of(run.Client, attach, "tool").Last().GetProperty("status").GetString());
     }
 
     [Fact(Timeout = 240000)]
@@ -122,13 +105,13 @@ public sealed class AgenticTurnClaudeTests
         server.EnqueueReply(FakeReply.Say("Edited."));
 
         var (_, turn) = await run.Client.BeginAsync("chat/send", new JsonObject { ["sessionId"] = s.Id, ["text"] = "edit the notes" }, Wait);
-        var pending = await PendingApprovalAsync(run.Client, attach);
+        var pending = await ChatItems.PendingApprovalAsync(run.Client, attach);
         Assert.Equal("Make this edit?", pending.GetProperty("title").GetString());
         Assert.Equal("notes.txt", pending.GetProperty("detail").GetString());
         await run.Client.RequestAsync("chat/approve", new JsonObject { ["sessionId"] = s.Id, ["approvalId"] = pending.GetProperty("approvalId").GetString(), ["optionId"] = "yes" }, Wait);
 
         Assert.Equal("Edited.", (await turn).GetProperty("text").GetString());
-        var tools = Items(run.Client, attach, "tool");
+        var tools = ChatItems.Of(run.Client, attach, "tool");
         Assert.Contains(tools, t => t.GetProperty("kind").GetString() == "read" && t.GetProperty("status").GetString() == "completed");
         var edit = tools.Last(t => t.GetProperty("kind").GetString() == "edit");
         Assert.Equal("completed", edit.GetProperty("status").GetString());

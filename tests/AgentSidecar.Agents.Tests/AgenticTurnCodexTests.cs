@@ -25,23 +25,6 @@ public sealed class AgenticTurnCodexTests
         return (run, s, attach);
     }
 
-    private static List<JsonElement> Items(RpcClient c, string attachId, string type) =>
-        c.Events(attachId).Where(e => e.GetProperty("type").GetString() == type).Select(e => e.GetProperty("data")).ToList();
-
-    /// <summary>The pending approval once it names its call (the prompt and the call's record may come in either order).</summary>
-    private static async Task<JsonElement> PendingApprovalAsync(RpcClient c, string attachId)
-    {
-        await c.WaitForEventsAsync(attachId, e => e.Any(x => x.GetProperty("type").GetString() == "approval" && x.GetProperty("data").TryGetProperty("toolCallId", out _)), Wait);
-        return Items(c, attachId, "approval").Last(a => a.TryGetProperty("toolCallId", out _));
-    }
-
-    private static async Task<JsonElement> ResolvedAsync(RpcClient c, string attachId, string approvalId)
-    {
-        await c.WaitForEventsAsync(attachId, e => e.Any(x => x.GetProperty("type").GetString() == "approval"
-            && x.GetProperty("data").GetProperty("approvalId").GetString() == approvalId && x.GetProperty("data").GetProperty("status").GetString() != "pending"), Wait);
-        return Items(c, attachId, "approval").Last(a => a.GetProperty("approvalId").GetString() == approvalId);
-    }
-
     [Fact(Timeout = 240000)]
     public async Task ACommand_IsAToolCall_InProgressThenCompleted_WithItsOutput_AndTheAnswerIsTheTextAfterIt()
     {
@@ -55,7 +38,7 @@ public sealed class AgenticTurnCodexTests
         Assert.Equal("completed", result.GetProperty("status").GetString());
         Assert.Equal("The command failed with 3.", result.GetProperty("text").GetString());
 
-        var tools = Items(run.Client, attach, "tool");
+        var tools = ChatItems.Of(run.Client, attach, "tool");
         Assert.True(tools.Count >= 2, $"expected the call's start and end, got {tools.Count}");
         var (first, last) = (tools[0], tools[^1]);
         Assert.Equal(first.GetProperty("toolCallId").GetString(), last.GetProperty("toolCallId").GetString());
@@ -83,10 +66,10 @@ public sealed class AgenticTurnCodexTests
 
         Assert.Equal("Edited.", (await run.SendAsync(s.Id, "edit the notes")).GetProperty("text").GetString());
 
-        var plan = Assert.Single(Items(run.Client, attach, "plan"));
+        var plan = Assert.Single(ChatItems.Of(run.Client, attach, "plan"));
         Assert.Equal(["Edit the notes:in_progress", "Add hello:pending"], plan.GetProperty("entries").EnumerateArray().Select(e => $"{e.GetProperty("text").GetString()}:{e.GetProperty("status").GetString()}"));
 
-        var edits = Items(run.Client, attach, "tool").Where(t => t.GetProperty("status").GetString() == "completed").ToList();
+        var edits = ChatItems.Of(run.Client, attach, "tool").Where(t => t.GetProperty("status").GetString() == "completed").ToList();
         Assert.Equal(2, edits.Count);
         var notes = Assert.Single(edits[0].GetProperty("files").EnumerateArray());
         Assert.Equal(Path.Combine(run.Workspace, "notes.txt"), notes.GetProperty("path").GetString());
@@ -114,14 +97,14 @@ public sealed class AgenticTurnCodexTests
         await using var owned = run;
 
         var (_, turn) = await run.Client.BeginAsync("chat/send", new JsonObject { ["sessionId"] = s.Id, ["text"] = "write outside" }, Wait);
-        var pending = await PendingApprovalAsync(run.Client, attach);
+        var pending = await ChatItems.PendingApprovalAsync(run.Client, attach);
         Assert.Equal("Run this command?", pending.GetProperty("title").GetString());
         Assert.Equal($"echo escalated > {target}", pending.GetProperty("detail").GetString());
         Assert.Equal(["yes", "always", "no"], pending.GetProperty("options").EnumerateArray().Select(o => o.GetProperty("optionId").GetString()));
         // The call it asks about is pending (the prompt and the call's record may come in either order).
         await run.Client.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("type").GetString() == "tool" && x.GetProperty("data").GetProperty("status").GetString() == "pending"), Wait);
-        var callId = Items(run.Client, attach, "approval").Last().GetProperty("toolCallId").GetString();
-        Assert.Contains(Items(run.Client, attach, "tool"), t => t.GetProperty("toolCallId").GetString() == callId && t.GetProperty("status").GetString() == "pending");
+        var callId = ChatItems.Of(run.Client, attach, "approval").Last().GetProperty("toolCallId").GetString();
+        Assert.Contains(ChatItems.Of(run.Client, attach, "tool"), t => t.GetProperty("toolCallId").GetString() == callId && t.GetProperty("status").GetString() == "pending");
         Assert.Equal("approval", (await run.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = s.Id })).GetProperty("waiting").GetString());
         Assert.False(File.Exists(target));
 
@@ -134,14 +117,14 @@ public sealed class AgenticTurnCodexTests
         else
         {
             await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "y" });
-            var resolved = await ResolvedAsync(run.Client, attach, approvalId);
+            var resolved = await ChatItems.ResolvedAsync(run.Client, attach, approvalId);
             Assert.Equal(("allowed", "terminal", "yes"), (resolved.GetProperty("status").GetString(), resolved.GetProperty("resolvedBy").GetString(), resolved.GetProperty("optionId").GetString()));
         }
 
         var result = await turn;
         Assert.Equal(("completed", "Wrote it."), (result.GetProperty("status").GetString(), result.GetProperty("text").GetString()));
         Assert.Equal("escalated\n", await File.ReadAllTextAsync(target, Ct));
-        Assert.Contains(Items(run.Client, attach, "tool"), t => t.GetProperty("toolCallId").GetString() == callId && t.GetProperty("status").GetString() == "completed");
+        Assert.Contains(ChatItems.Of(run.Client, attach, "tool"), t => t.GetProperty("toolCallId").GetString() == callId && t.GetProperty("status").GetString() == "completed");
     }
 
     [Theory(Timeout = 240000)]
@@ -157,7 +140,7 @@ public sealed class AgenticTurnCodexTests
         await using var owned = run;
 
         var (_, turn) = await run.Client.BeginAsync("chat/send", new JsonObject { ["sessionId"] = s.Id, ["text"] = "write outside" }, Wait);
-        var approvalId = (await PendingApprovalAsync(run.Client, attach)).GetProperty("approvalId").GetString()!;
+        var approvalId = (await ChatItems.PendingApprovalAsync(run.Client, attach)).GetProperty("approvalId").GetString()!;
         if (how == "reject")
         {
             var rejected = (await run.Client.RequestAsync("chat/approve", new JsonObject { ["sessionId"] = s.Id, ["approvalId"] = approvalId, ["optionId"] = "no" }, Wait)).GetProperty("approval");
@@ -166,7 +149,7 @@ public sealed class AgenticTurnCodexTests
         else
         {
             await run.Client.RequestAsync("chat/cancel", new JsonObject { ["sessionId"] = s.Id });
-            Assert.Equal(("rejected", "chat"), ((await ResolvedAsync(run.Client, attach, approvalId)).GetProperty("status").GetString(), (await ResolvedAsync(run.Client, attach, approvalId)).GetProperty("resolvedBy").GetString()));
+            Assert.Equal(("rejected", "chat"), ((await ChatItems.ResolvedAsync(run.Client, attach, approvalId)).GetProperty("status").GetString(), (await ChatItems.ResolvedAsync(run.Client, attach, approvalId)).GetProperty("resolvedBy").GetString()));
         }
 
         var result = await turn;
