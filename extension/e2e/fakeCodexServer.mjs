@@ -75,13 +75,17 @@ export async function startFakeCodexServer(responder) {
   return { port, baseUrl: `http://127.0.0.1:${port}/v1`, turns, requests, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
-/** A private CODEX_HOME pointing at the fake (Codex rewrites config.toml: write a fresh one per run). */
-export function codexConfig(baseUrl, workspace, catalogPath) {
+/**
+ * A private CODEX_HOME pointing at the fake (Codex rewrites config.toml: write a fresh one per run).
+ * The test suite's policy by default; `{ approvalPolicy: 'on-request', sandboxMode: 'workspace-write' }`
+ * are users' defaults (Codex then asks before an escalated command).
+ */
+export function codexConfig(baseUrl, workspace, catalogPath, { approvalPolicy = 'never', sandboxMode = 'danger-full-access' } = {}) {
   const q = (s) => JSON.stringify(s);
   return `model = "fake-model"
 model_provider = "fake"
-approval_policy = "never"
-sandbox_mode = "danger-full-access"
+approval_policy = ${q(approvalPolicy)}
+sandbox_mode = ${q(sandboxMode)}
 check_for_update_on_startup = false
 model_catalog_json = ${q(catalogPath)}
 

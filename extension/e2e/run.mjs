@@ -71,12 +71,22 @@ async function main() {
   writeFileSync(join(ws, 'README.md'), '# e2e workspace\n');
 
   const nonce = Math.random().toString(36).slice(2, 10);
+  // Outside the workspace (a sibling of it): only an approved, escalated command may write there.
+  const outside = join(run, 'outside');
+  mkdirSync(outside, { recursive: true });
+  const outsideFile = join(outside, `approved-${nonce}.txt`);
+  const escalatedCmd = `echo approved > ${outsideFile}`;
   const fake = await startFakeCodexServer((user, step) => {
     // `tools …`: the model runs a command, then edits README.md, then answers (check 11).
     if (user.startsWith('tools ')) {
       if (step === 0) return { functionCall: { name: 'exec_command', arguments: { cmd: `echo tool-${nonce}`, workdir: ws } } };
       if (step === 1) return { customToolCall: { name: 'apply_patch', input: `*** Begin Patch\n*** Update File: README.md\n@@\n-# e2e workspace\n+# e2e workspace, edited by the agent ${nonce}\n*** End Patch\n` } };
       return `Tools done: ${nonce}`;
+    }
+    // `escalate …`: a command that writes outside the workspace and asks for escalation (Codex asks the user first, check 12).
+    if (user.startsWith('escalate ')) {
+      if (step === 0) return { functionCall: { name: 'exec_command', arguments: { cmd: escalatedCmd, sandbox_permissions: 'require_escalated', justification: 'Write a file outside the workspace?', login: false } } };
+      return `Escalation done: ${nonce}`;
     }
     return `PONG for *${user}*: **${nonce}-bold**\n\n\`\`\`sh\necho ${nonce}-code\n\`\`\``;
   });
@@ -447,6 +457,51 @@ async function main() {
     const user = kinds.findLastIndex((k) => k.startsWith('message user'));
     if (!kinds[user + 1]?.startsWith('card tool') || !kinds.at(-1)?.startsWith('message assistant')) throw new Error(`order in the chat: ${JSON.stringify(kinds.slice(user))}`);
     await shoot(page, chat, 'codex-tools');
+  });
+
+  await check('12 real Codex approval: with users\' defaults (on-request, workspace-write) Codex asks before an escalated command; the chat shows the card, "Yes, proceed" in the webview answers it, the command writes outside the workspace, its card completes and the answer follows', 'codex-approval', page, async () => {
+    // Codex reads its config when it starts: a new Codex process for this check. Asking for the model by
+    // name makes a new session (quick sessions are shared per provider, workspace and model; the earlier
+    // checks' session has the default model), so the live one keeps its policy.
+    writeFileSync(join(codexHome, 'config.toml'), codexConfig(fake.baseUrl, ws, join(codexHome, 'fake-model-catalog.json'), { approvalPolicy: 'on-request', sandboxMode: 'workspace-write' }));
+    const earlier = new Set();
+    for (const f of await ui.chatFrames()) earlier.add(await f.locator('#session').getAttribute('data-session-id').catch(() => null));
+    await ui.command('Agent Sidecar: Start Session');
+    await ui.pick('OpenAI Codex');
+    await ui.enterInput('fake-model', 'Model for');
+    await ui.enterInput('E2E-APPROVAL', 'Task id');
+    let chat;
+    await waitFor(async () => {
+      for (const f of await ui.chatFrames()) {
+        if (!(await (await f.frameElement()).isVisible())) continue;
+        const header = f.locator('#session');
+        if ((await header.innerText()).startsWith('codex') && (await header.getAttribute('data-status')) === 'active' && !earlier.has(await header.getAttribute('data-session-id'))) return (chat = f), true;
+      }
+      return false;
+    }, 60_000, 'the new codex session in a chat on screen');
+    await sendFromChat(chat, `escalate ${nonce}`);
+    const card = chat.locator('.card.approval.pending', { hasText: 'Run this command?' });
+    await card.waitFor({ timeout: 60_000 });
+    const detail = await card.locator('.detail').innerText();
+    if (detail.trim() !== escalatedCmd) throw new Error(`approval detail: ${JSON.stringify(detail)} (expected ${JSON.stringify(escalatedCmd)})`);
+    const labels = (await card.locator('button').allInnerTexts()).map((t) => t.trim());
+    for (const want of ['Yes, proceed', "Yes, and don't ask again", 'No, and tell Codex what to do differently']) if (!labels.includes(want)) throw new Error(`approval buttons: ${JSON.stringify(labels)}`);
+    await waitFor(async () => (await chat.locator('#busy-text').innerText()) === 'Waiting for your approval', 10_000, 'the busy bar to say it waits for an approval');
+    if (existsSync(outsideFile)) throw new Error('the command ran before it was approved');
+    await card.scrollIntoViewIfNeeded();
+    await shoot(page, chat, 'codex-approval-pending');
+    await card.locator('button', { hasText: 'Yes, proceed' }).click();
+    await chat.locator('.card.approval.allowed .outcome', { hasText: 'Allowed by you in chat: Yes, proceed' }).waitFor({ timeout: 30_000 });
+    await waitFor(async () => existsSync(outsideFile) && readFileSync(outsideFile, 'utf8') === 'approved\n', 30_000, `"approved" in ${outsideFile}`);
+    const command = chat.locator('.card.tool', { hasText: escalatedCmd });
+    await command.waitFor({ timeout: 60_000 });
+    await waitFor(async () => (await command.getAttribute('class')).split(' ').includes('completed'), 30_000, 'the command card to complete');
+    await chat.locator('.message.assistant', { hasText: `Escalation done: ${nonce}` }).waitFor({ timeout: 60_000 });
+    await waitFor(async () => await chat.locator('#busy').isHidden(), 30_000, 'the busy indicator to go away');
+    const request = fake.requests.find((users) => users.at(-1) === `escalate ${nonce}`);
+    if (!request) throw new Error(`the fake model never got "escalate ${nonce}"`);
+    await chat.locator('.message.assistant', { hasText: `Escalation done: ${nonce}` }).scrollIntoViewIfNeeded();
+    await shoot(page, chat, 'codex-approval-resolved');
   });
 }
 
