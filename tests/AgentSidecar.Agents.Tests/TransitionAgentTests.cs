@@ -103,7 +103,9 @@ public sealed class TransitionAgentTests
         var s = await run.StartSessionAsync("auggie");
         Assert.Equal("PONG:before", (await run.SendAsync(s.Id, "before")).GetProperty("text").GetString());
 
-        // Auggie's /new: the text, Enter to pick the menu entry, Enter to run it.
+        // Auggie's /new: the text, Enter to pick the menu entry, Enter to run it; typed once its input
+        // box is back after the answer (keys typed before it is drawn are lost).
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "Auggie's empty input box after the answer", lines => lines.Any(l => l.Trim() == "›"));
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/new" });
         await Waits.TypedAsync(run.Client, s.AgentWorkerId, "/new");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
