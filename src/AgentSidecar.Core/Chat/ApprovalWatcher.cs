@@ -17,7 +17,12 @@ internal sealed class ApprovalWatcher
     private const int MaxTypedChars = 256;
     private const int MaxRemembered = 64;
 
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Problem: the limit is wall time, and on a saturated machine 50 ms passed while a plain pattern
+    /// waited for a core; the timeout's exception then stopped the screen feed for good. Solution: a
+    /// limit only a pathological (backtracking) pattern reaches, and the screen feed survives it.
+    /// </summary>
+    private static readonly TimeSpan RegexTimeout = Providers.ProviderPatterns.MatchTimeout;
 
     private readonly List<(ProviderApproval Spec, Regex Pattern)> _specs;
     private readonly Dictionary<string, ChatApprovalData> _resolved = new(StringComparer.Ordinal);

@@ -35,7 +35,12 @@ internal sealed partial class ChatController : IAsyncDisposable
     /// <summary>Screen lines kept above the visible screen for agents that draw inline.</summary>
     private const int ScrollbackLinesForAnswers = 300;
 
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Problem: the limit is wall time, and on a saturated machine 50 ms passed while a plain pattern
+    /// waited for a core; the timeout's exception then stopped the screen feed for good. Solution: a
+    /// limit only a pathological (backtracking) pattern reaches, and the screen feed survives it.
+    /// </summary>
+    private static readonly TimeSpan RegexTimeout = Providers.ProviderPatterns.MatchTimeout;
 
     private readonly LiveSession _live;
     private readonly LiveWorker _agent;

@@ -10,7 +10,12 @@ namespace AgentSidecar.Core.Chat;
 /// </summary>
 public sealed class ScreenAnswer
 {
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Problem: the limit is wall time, and on a saturated machine 50 ms passed while a plain pattern
+    /// waited for a core; the timeout's exception then stopped the screen feed for good. Solution: a
+    /// limit only a pathological (backtracking) pattern reaches, and the screen feed survives it.
+    /// </summary>
+    private static readonly TimeSpan RegexTimeout = Providers.ProviderPatterns.MatchTimeout;
     private readonly Regex? _answer;
     private readonly Regex[] _chrome;
 

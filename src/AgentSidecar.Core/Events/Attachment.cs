@@ -73,6 +73,9 @@ public sealed class Attachment
     /// <summary>The seq of the last event delivered (or skipped by the channel filter).</summary>
     public long Cursor => Interlocked.Read(ref _cursor);
 
+    /// <summary>What ended the attachment with <c>error</c>, if that is how it ended.</summary>
+    public Exception? Failure { get; private set; }
+
     /// <summary>Completes with the reason the attachment ended.</summary>
     public Task<string> Ended => _ended.Task;
 
@@ -95,8 +98,9 @@ public sealed class Attachment
         {
             reason = _stopReason ?? DetachReasons.Closed;
         }
-        catch (Exception)
+        catch (Exception ex)
         {
+            Failure = ex;
             reason = DetachReasons.Error;
         }
         finally

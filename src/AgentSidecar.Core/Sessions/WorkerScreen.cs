@@ -37,7 +37,16 @@ internal sealed class WorkerScreen : IEventSink
                 _recentOsc.Dequeue();
             }
 
-            OscReceived?.Invoke(code, payload);
+            // A subscriber's failure (a pattern that timed out) must not stop the screen: it is
+            // counted and the next mark is handled as usual.
+            try
+            {
+                OscReceived?.Invoke(code, payload);
+            }
+            catch (Exception ex) when (ex is System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                Interlocked.Increment(ref _failedOscHandlers);
+            }
         };
     }
 
@@ -57,6 +66,11 @@ internal sealed class WorkerScreen : IEventSink
             OscReceived += handler;
         }
     }
+
+    private int _failedOscHandlers;
+
+    /// <summary>How many OSC marks a subscriber failed to handle (its pattern timed out).</summary>
+    public int FailedOscHandlers => Volatile.Read(ref _failedOscHandlers);
 
     /// <summary>Raised while feeding (under the screen's lock) for each OSC sequence.</summary>
     public event Action<int, string>? OscReceived;

@@ -58,9 +58,7 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
         // The screen reads this worker's events from the session's current head on.
         var screen = new WorkerScreen(row.Id, spec.Cols, spec.Rows);
         worker.Screen = screen;
-        var (screenFeed, _) = events.Attach(live.Id, ctx.Hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq, [Channels.Pty], screen);
-        screen.Attachment = screenFeed;
-        screenFeed.Start();
+        var screenFeed = FeedScreen(worker, screen, live.Id, ctx.Hub.TryGet(live.Id)?.CommittedSeq ?? live.Row.LastSeq, ScreenFeedRetries);
         PtyProcess process;
         try
         {
@@ -89,6 +87,40 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
         ctx.NotifyChanged(live);
         return worker;
     }
+
+    /// <summary>How many times a worker's screen feed that failed is started again (then it stays stopped, logged).</summary>
+    private const int ScreenFeedRetries = 3;
+
+    /// <summary>
+    /// Feeds a worker's screen from its committed output. Problem: a feed that failed (a read of the
+    /// log that threw) ended in silence, and the screen, which chat and approvals read, froze. Solution:
+    /// the failure is logged and the feed goes on from where it was, a few times at most.
+    /// </summary>
+    private Attachment FeedScreen(LiveWorker worker, WorkerScreen screen, string sessionId, long afterSeq, int retries)
+    {
+        var (feed, _) = events.Attach(sessionId, afterSeq, [Channels.Pty], screen);
+        screen.Attachment = feed;
+        feed.Start();
+        _ = feed.Ended.ContinueWith(
+            t =>
+            {
+                if (t.Result != DetachReasons.Error || worker.Process is not { HasExited: false })
+                {
+                    return;
+                }
+
+                LogScreenFeedFailed(ctx.Logger, feed.Failure, worker.Id, retries);
+                if (retries > 0)
+                {
+                    FeedScreen(worker, screen, worker.SessionId, feed.Cursor, retries - 1);
+                }
+            },
+            TaskScheduler.Default);
+        return feed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the screen of worker {WorkerId} stopped following its output ({Retries} restarts left)")]
+    private static partial void LogScreenFeedFailed(ILogger logger, Exception? ex, string workerId, int retries);
 
     /// <summary>The last non-empty lines of a worker's screen: what the user would have seen when it failed.</summary>
     internal static string? ScreenTail(LiveWorker worker, int lines = 15)
