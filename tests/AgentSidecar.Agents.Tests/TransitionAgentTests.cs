@@ -103,18 +103,18 @@ public sealed class TransitionAgentTests
         var s = await run.StartSessionAsync("auggie");
         Assert.Equal("PONG:before", (await run.SendAsync(s.Id, "before")).GetProperty("text").GetString());
 
-        // Auggie's /new: the text, Enter to pick the menu entry, Enter to run it; typed once its input
-        // box is back after the answer (keys typed before it is drawn are lost).
-        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "Auggie's empty input box after the answer", lines => lines.Any(l => l.Trim() == "›"));
+        // Auggie's /new: the text, Enter to pick the menu entry, Enter to run it, paced as a person
+        // types. Deliberately not paced by the screen: in full runs the screen has been seen without
+        // Auggie's input box after an answer while Auggie took the keys (see the closing note of
+        // session 5); the transition below is the observable that matters.
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/new" });
-        await Waits.TypedAsync(run.Client, s.AgentWorkerId, "/new");
+        await Task.Delay(300, Ct);
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
-        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "Auggie's command menu offering \"● new\"", lines => lines.Any(l => l.TrimStart().StartsWith("● new ", StringComparison.Ordinal)));
+        await Task.Delay(500, Ct);
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
         var note = await run.Client.WaitForNotificationAsync(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/transitioned", Wait);
         var newId = note.GetProperty("params").GetProperty("current").GetProperty("id").GetString()!;
-        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "Auggie's new conversation with an empty prompt", lines =>
-            lines.Any(l => l.Contains("Started a new conversation", StringComparison.Ordinal)) && lines.Any(l => l.Trim() == "›"));
+        await Task.Delay(800, Ct); // Auggie redraws after /new; a message typed during it is lost (paced, as above)
 
         Assert.Equal("PONG:after", (await run.SendAsync(newId, "after")).GetProperty("text").GetString());
         var chat = await server.WaitForChatAsync(2, Wait, Ct);

@@ -60,6 +60,7 @@ public sealed class AgentToolGoldenTests
         var screen = new VtScreen(120, 40);
         var watcher = new ApprovalWatcher(profile);
         var decoder = new UTF8Encoding(false);
+        long last = 0;
         foreach (var line in File.ReadLines(recording).Where(l => l.Trim().Length > 0))
         {
             using var doc = JsonDocument.Parse(line);
@@ -77,15 +78,23 @@ public sealed class AgentToolGoldenTests
             }
 
             screen.Feed(bytes);
-            var ms = (long)(e.GetProperty("t").GetDouble() * 1000);
-            if (watcher.Evaluate(string.Join('\n', screen.GetLines()), "t1", null, ms) is { } change)
+            last = (long)(e.GetProperty("t").GetDouble() * 1000);
+            if (watcher.Evaluate(string.Join('\n', screen.GetLines()), "t1", null, last) is { } change)
             {
-                yield return change.Status == ApprovalStatuses.Pending
-                    ? $"approval pending: {change.Title} | {change.Detail} | {string.Join(", ", change.Options.Select(o => o.OptionId))}"
-                    : $"approval {change.Status} by {change.ResolvedBy} option={change.OptionId ?? "-"}";
+                yield return Describe(change);
             }
         }
+
+        // The chat controller looks again every few ms: one last look, a second after the recording.
+        if (watcher.Evaluate(string.Join('\n', screen.GetLines()), "t1", null, last + 1000) is { } final)
+        {
+            yield return Describe(final);
+        }
     }
+
+    private static string Describe(ChatApprovalData change) => change.Status == ApprovalStatuses.Pending
+        ? $"approval pending: {change.Title} | {change.Detail} | {string.Join(", ", change.Options.Select(o => o.OptionId))}"
+        : $"approval {change.Status} by {change.ResolvedBy} option={change.OptionId ?? "-"}";
 
     private static IEnumerable<string> ToolCalls(string agent, string dir)
     {

@@ -29,6 +29,25 @@ public sealed class ApprovalWatcherTests
         ],
     };
 
+    /// <summary>The prompt is off the screen, then still off 200 ms later: answered.</summary>
+    private static ChatApprovalData Gone(ApprovalWatcher w, string screen, string turnId = "t1")
+    {
+        Assert.Null(w.Evaluate(screen, turnId, null, 1000));
+        return w.Evaluate(screen, turnId, null, 1200)!;
+    }
+
+    [Fact]
+    public void APromptThatFlickersOffDuringARedraw_StaysPending()
+    {
+        var w = new ApprovalWatcher(Profile());
+        var first = w.Evaluate(Prompt, "t1", null, 0)!;
+        Assert.Null(w.Evaluate("half-drawn\n", "t1", null, 10));
+        Assert.Null(w.Evaluate(Prompt, "t1", null, 20));
+        Assert.Equal(first.ApprovalId, w.Pending!.ApprovalId);
+        Assert.Null(w.Evaluate("half-drawn\n", "t1", null, 300));
+        Assert.NotNull(w.Evaluate("half-drawn\n", "t1", null, 460));
+    }
+
     [Fact]
     public void APromptOnScreen_IsPending_WithItsDetailAndOptions_AndIsReportedOnce()
     {
@@ -50,7 +69,7 @@ public sealed class ApprovalWatcherTests
         var w = new ApprovalWatcher(Profile());
         w.Evaluate(Prompt, "t1", null);
         w.NoteKeys(keys);
-        var resolved = w.Evaluate("• Ran rm -rf build\n", "t1", null)!;
+        var resolved = Gone(w, "• Ran rm -rf build\n");
         Assert.Equal((status, ApprovalResolvers.Terminal, option), (resolved.Status, resolved.ResolvedBy, resolved.OptionId));
         Assert.Null(w.Pending);
         Assert.Equal(status, w.Find(resolved.ApprovalId)!.Status);
@@ -64,7 +83,7 @@ public sealed class ApprovalWatcherTests
         w.NoteKeys("\u001b[B");
         Assert.Null(w.Evaluate(PromptSecondSelected, "t1", null));
         w.NoteKeys("\r");
-        var resolved = w.Evaluate("• Rejected\n", "t1", null)!;
+        var resolved = Gone(w, "• Rejected\n");
         Assert.Equal(("no", ApprovalStatuses.Rejected), (resolved.OptionId, resolved.Status));
     }
 
@@ -74,13 +93,13 @@ public sealed class ApprovalWatcherTests
         var w = new ApprovalWatcher(Profile());
         var first = w.Evaluate(Prompt, "t1", null)!;
         Assert.Equal("y", w.Answer("yes", ApprovalResolvers.Chat));
-        var resolved = w.Evaluate("done\n", "t1", null)!;
+        var resolved = Gone(w, "done\n");
         Assert.Equal((first.ApprovalId, ApprovalStatuses.Allowed, ApprovalResolvers.Chat), (resolved.ApprovalId, resolved.Status, resolved.ResolvedBy));
 
         var second = w.Evaluate(Prompt, "t2", null)!;
         Assert.NotEqual(first.ApprovalId, second.ApprovalId);
         Assert.Equal("no", w.RejectOption());
-        var gone = w.Evaluate("■ interrupted\n", "t2", null)!;
+        var gone = Gone(w, "■ interrupted\n", "t2");
         Assert.Equal((ApprovalStatuses.Cancelled, ApprovalResolvers.Agent, (string?)null), (gone.Status, gone.ResolvedBy, gone.OptionId));
     }
 

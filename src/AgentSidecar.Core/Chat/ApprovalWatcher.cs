@@ -17,6 +17,12 @@ internal sealed class ApprovalWatcher
     private const int MaxTypedChars = 256;
     private const int MaxRemembered = 64;
 
+    /// <summary>How long a prompt must stay off the screen to count as answered (longer than a redraw).</summary>
+    private const long GoneAfterMs = 150;
+
+    private long? _missingSince;
+    private (string OptionId, string By)? _goneWith;
+
     /// <summary>
     /// Problem: the limit is wall time, and on a saturated machine 50 ms passed while a plain pattern
     /// waited for a core; the timeout's exception then stopped the screen feed for good. Solution: a
@@ -30,7 +36,14 @@ internal sealed class ApprovalWatcher
     private readonly StringBuilder _typed = new();
     private ProviderApproval? _spec;
     private string _lastScreen = string.Empty;
-    private (string OptionId, string By)? _answer;
+    private volatile Tuple<string, string>? _answerBox;
+
+    /// <summary>How the pending approval was answered from the sidecar's side (the chat, a cancel), if it was.</summary>
+    private (string OptionId, string By)? _answer
+    {
+        get => _answerBox is { } a ? (a.Item1, a.Item2) : null;
+        set => _answerBox = value is { } v ? Tuple.Create(v.OptionId, v.By) : null;
+    }
 
     public ApprovalWatcher(ProviderProfile profile)
     {
@@ -59,11 +72,28 @@ internal sealed class ApprovalWatcher
             if (_spec is not null && Matches(_specs.First(s => ReferenceEquals(s.Spec, _spec)).Pattern, screen) is not null)
             {
                 _lastScreen = screen;
+                _missingSince = null;
+                _goneWith = null;
+                return null;
+            }
+
+            // Problem: the screen is read while the agent redraws (a frame half applied), and the
+            // prompt seemed to go and come back: a false "cancelled" and a second approval. Solution:
+            // gone means gone for a moment; who answered is decided when it first went (keys typed
+            // after it are not the answer).
+            if (_missingSince is null)
+            {
+                _missingSince = now;
+                _goneWith = _answer ?? FromTyped();
+            }
+
+            if (now - _missingSince < GoneAfterMs)
+            {
                 return null;
             }
 
             // No answer seen: the agent took the prompt away itself (a turn interrupted, or it gave up).
-            var answer = _answer ?? FromTyped();
+            var answer = _goneWith ?? _answer ?? FromTyped();
             var optionId = answer?.OptionId;
             var by = answer?.By ?? ApprovalResolvers.Agent;
             var kind = optionId is null ? null : pending.Options.First(o => o.OptionId == optionId).Kind;
@@ -73,11 +103,7 @@ internal sealed class ApprovalWatcher
                 ResolvedBy = by,
                 OptionId = optionId,
             };
-            Remember(resolved);
-            Pending = null;
-            _spec = null;
-            _answer = null;
-            ClearTyped();
+            Forget(resolved);
             return resolved;
         }
 
@@ -93,6 +119,8 @@ internal sealed class ApprovalWatcher
             _lastScreen = screen;
             ClearTyped();
             _answer = null;
+            _missingSince = null;
+            _goneWith = null;
             Pending = new ChatApprovalData
             {
                 TurnId = turnId,
@@ -137,6 +165,43 @@ internal sealed class ApprovalWatcher
 
         Pending = pending with { Detail = command };
         return Pending;
+    }
+
+    /// <summary>
+    /// The turn ended while its prompt waited (or in the moment a gone prompt is given): the approval
+    /// is over with it. The answer seen counts; a cancel by the user is a rejection (its Esc answers
+    /// the prompt so); else the agent took the prompt away.
+    /// </summary>
+    public ChatApprovalData? EndWithTurn(bool cancelledByUser)
+    {
+        if (Pending is not { } pending)
+        {
+            return null;
+        }
+
+        var reject = RejectOption();
+        var answer = _goneWith ?? _answer ?? FromTyped() ?? (cancelledByUser && reject is not null ? (reject, ApprovalResolvers.Chat) : null);
+        var kind = answer is { } a ? pending.Options.First(o => o.OptionId == a.OptionId).Kind : null;
+        var resolved = pending with
+        {
+            Status = kind is null ? ApprovalStatuses.Cancelled : ApprovalOptionKinds.Allows(kind) ? ApprovalStatuses.Allowed : ApprovalStatuses.Rejected,
+            ResolvedBy = answer?.By ?? ApprovalResolvers.Agent,
+            OptionId = answer?.OptionId,
+        };
+        Forget(resolved);
+        return resolved;
+    }
+
+    /// <summary>
+    /// A cancel interrupts the agent while its prompt waits: the interrupt key answers the prompt as
+    /// a rejection (Esc does in every agent), and it is the user's, through the chat.
+    /// </summary>
+    public void CancelledByChat()
+    {
+        if (Pending is not null && _answer is null && RejectOption() is { } reject)
+        {
+            _answer = (reject, ApprovalResolvers.Chat);
+        }
     }
 
     /// <summary>Keys the user typed into the agent's terminal (worker/input, any thread) while a prompt may wait.</summary>
@@ -224,6 +289,18 @@ internal sealed class ApprovalWatcher
         {
             _typed.Clear();
         }
+    }
+
+    /// <summary>The pending approval is over: remembered as resolved, and nothing of it is kept.</summary>
+    private void Forget(ChatApprovalData resolved)
+    {
+        Remember(resolved);
+        Pending = null;
+        _spec = null;
+        _answer = null;
+        _missingSince = null;
+        _goneWith = null;
+        ClearTyped();
     }
 
     private void Remember(ChatApprovalData approval)

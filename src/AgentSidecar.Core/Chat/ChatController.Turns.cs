@@ -285,8 +285,15 @@ internal sealed partial class ChatController
         {
             _transcriptTurn = null;
         }
+        // A prompt still waiting when its turn ends is over with it (no evaluation follows the turn).
+        var approval = _approvals.EndWithTurn(turn.Cancelling);
         await _writer.WriteAsync(ctx =>
         {
+            if (approval is not null)
+            {
+                ctx.Append(ChatEvents.Approval(sessionId, approval));
+            }
+
             if (text.Length > 0)
             {
                 ctx.Append(ChatEvents.Message(sessionId, turn.Id, text, source));

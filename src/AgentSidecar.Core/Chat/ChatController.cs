@@ -251,6 +251,7 @@ internal sealed partial class ChatController : IAsyncDisposable
         {
             turn.CancelAt = Now();
             turn.Cancelling = true;
+            _approvals.CancelledByChat();
             _agent.Process?.Write(System.Text.Encoding.UTF8.GetBytes(_profile.Interrupt));
             Wake();
         }
