@@ -53,13 +53,10 @@ public sealed class AgenticTurnClaudeTests
         }
         else
         {
-            // Claude Code drops a key pressed within ~0.5 s of its prompt: wait until the prompt has
-            // been shown for a while, as a person would.
-            var shownAt = DateTime.UtcNow;
-            while (DateTime.UtcNow - shownAt < TimeSpan.FromSeconds(1))
-            {
-                await Task.Delay(50, Ct);
-            }
+            // The pause is the point: Claude Code drops a key pressed within ~0.5 s of its prompt, and
+            // nothing it shows says when it starts taking them (its sessions file says "waiting"
+            // before that). A person reads the prompt first; so does this test.
+            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
 
             await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "1" });
             var resolved = await ChatItems.ResolvedAsync(run.Client, attach, approvalId);

@@ -99,7 +99,7 @@ public sealed class ClaudeChatTests
         var oldAgentId = ClaudeHome.CurrentSessionId(run.Home, s.AgentPid);
 
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "/clear" });
-        await Task.Delay(150, Ct);
+        await Waits.ComposerAsync(run.Client, s.AgentWorkerId, "❯", "/clear");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
         var note = await run.Client.WaitForNotificationAsync(n => n.TryGetProperty("method", out var m) && m.GetString() == "session/transitioned", Wait);
         var newId = note.GetProperty("params").GetProperty("current").GetProperty("id").GetString()!;
@@ -121,7 +121,7 @@ public sealed class ClaudeChatTests
         server.EnqueueReply(FakeReply.Slow("tortoise " + string.Join(' ', Enumerable.Repeat("slowly", 40)), TimeSpan.FromSeconds(20)));
         var slow = run.SendAsync(s.Id, "take your time");
         await server.WaitForTurnAsync(1, Wait, Ct);
-        await Task.Delay(1000, Ct);
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the slow answer on screen", lines => lines.Any(l => l.Contains("tortoise", StringComparison.Ordinal)));
 
         await run.Client.RequestAsync("chat/cancel", new JsonObject { ["sessionId"] = s.Id });
         var result = await slow;
@@ -141,7 +141,7 @@ public sealed class ClaudeChatTests
         var attach = (await run.Client.RequestAsync("session/attach", new JsonObject { ["sessionId"] = s.Id, ["channels"] = new JsonArray("chat") })).GetProperty("attachId").GetString()!;
 
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "typed by hand" });
-        await Task.Delay(150, Ct);
+        await Waits.ComposerAsync(run.Client, s.AgentWorkerId, "❯", "typed by hand");
         await run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = "\r" });
 
         var events = await run.Client.WaitForEventsAsync(attach, e => e.Any(x => x.GetProperty("type").GetString() == "turn"), Wait);

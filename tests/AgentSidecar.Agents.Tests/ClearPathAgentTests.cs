@@ -20,44 +20,6 @@ public sealed class ClearPathAgentTests
     private static Task InputAsync(AgentRun run, JsonElementSession s, string data) =>
         run.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.AgentWorkerId, ["data"] = data });
 
-    /// <summary>Waits until the agent's emulated screen shows <paramref name="text"/> (the agent has drawn what the keys did).</summary>
-    private static async Task ScreenShowsAsync(AgentRun run, JsonElementSession s, string text)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
-        {
-            var screen = await run.Client.RequestAsync("worker/screen", new JsonObject { ["workerId"] = s.AgentWorkerId });
-            var lines = string.Join('\n', screen.GetProperty("lines").EnumerateArray().Select(l => l.GetString()));
-            if (lines.Contains(text, StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the screen never showed '{text}':\n{lines}");
-            await Task.Delay(50, Ct);
-        }
-    }
-
-    /// <summary>Waits until the agent's input line (the last screen line starting with its prompt mark) reads <paramref name="text"/>.</summary>
-    private static async Task ComposerShowsAsync(AgentRun run, JsonElementSession s, string prompt, string text)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
-        {
-            var screen = await run.Client.RequestAsync("worker/screen", new JsonObject { ["workerId"] = s.AgentWorkerId });
-            var lines = screen.GetProperty("lines").EnumerateArray().Select(l => l.GetString() ?? string.Empty).ToList();
-            // Agents draw the space after their prompt mark as a no-break space.
-            var composer = lines.LastOrDefault(l => l.TrimStart().StartsWith(prompt, StringComparison.Ordinal))?.Replace('\u00a0', ' ').Trim();
-            if (composer == $"{prompt} {text}")
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the input line never read '{text}':\n{string.Join('\n', lines)}");
-            await Task.Delay(50, Ct);
-        }
-    }
-
     /// <summary>Waits until the session's chat history holds <paramref name="count"/> messages (a turn typed in the terminal has ended).</summary>
     private static async Task HistoryHasAsync(AgentRun run, string sessionId, int count)
     {
@@ -116,7 +78,7 @@ public sealed class ClearPathAgentTests
         Assert.Equal("PONG:before", (await run.SendAsync(s.Id, "before")).GetProperty("text").GetString());
 
         await InputAsync(run, s, "/cl");
-        await ScreenShowsAsync(run, s, "/clear");
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the screen to show \"/clear\"", lines => lines.Any(l => l.Contains("/clear", StringComparison.Ordinal)));
         if (how == "menu")
         {
             await InputAsync(run, s, "\u001b[B");
@@ -148,7 +110,7 @@ public sealed class ClearPathAgentTests
         Assert.Equal("PONG:before", (await run.SendAsync(s.Id, "before")).GetProperty("text").GetString());
 
         await InputAsync(run, s, "\u001b[200~notes\r/clear\rend\u001b[201~");
-        await ScreenShowsAsync(run, s, "end");
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the screen to show \"end\"", lines => lines.Any(l => l.Contains("end", StringComparison.Ordinal)));
         await InputAsync(run, s, "\r");
 
         // Codex sent the pasted text as a message in the same conversation.
@@ -171,14 +133,14 @@ public sealed class ClearPathAgentTests
         var s = await run.StartSessionAsync("codex");
         Assert.Equal("PONG:before", (await run.SendAsync(s.Id, "before")).GetProperty("text").GetString());
         await InputAsync(run, s, "/clear");
-        await ScreenShowsAsync(run, s, "/clear");
+        await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the screen to show \"/clear\"", lines => lines.Any(l => l.Contains("/clear", StringComparison.Ordinal)));
         await InputAsync(run, s, "\r");
         var (newId, trigger) = await TransitionedAsync(run, s.Id);
         Assert.Contains(trigger, new[] { "terminal", "agent" });
 
         // Codex never recalls commands: Up brings back "before", and Enter sends it as a message.
         await InputAsync(run, s, "\u001b[A");
-        await ComposerShowsAsync(run, s, "›", "before");
+        await Waits.ComposerAsync(run.Client, s.AgentWorkerId, "›", "before");
         await InputAsync(run, s, "\r");
         var turn = await server.WaitForTurnAsync(2, Wait, Ct);
         Assert.Equal(["user:before"], turn.Conversation.Select(m => $"{m.Role}:{m.Text}").ToList());
@@ -218,20 +180,20 @@ public sealed class ClearPathAgentTests
         {
             // A first clear typed key by key, so that the history has one to recall.
             await InputAsync(run, s, "/clear");
-            await ScreenShowsAsync(run, s, "/clear");
+            await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the screen to show \"/clear\"", lines => lines.Any(l => l.Contains("/clear", StringComparison.Ordinal)));
             await InputAsync(run, s, "\r");
             var (secondId, _) = await TransitionedAsync(run, firstId);
             Assert.Equal("PONG:two", (await run.SendAsync(secondId, "two")).GetProperty("text").GetString());
             firstId = secondId;
             await InputAsync(run, s, "\u001b[A");
-            await ComposerShowsAsync(run, s, "❯", "two");
+            await Waits.ComposerAsync(run.Client, s.AgentWorkerId, "❯", "two");
             await InputAsync(run, s, "\u001b[A");
-            await ComposerShowsAsync(run, s, "❯", "/clear");
+            await Waits.ComposerAsync(run.Client, s.AgentWorkerId, "❯", "/clear");
         }
         else
         {
             await InputAsync(run, s, "/cl");
-            await ScreenShowsAsync(run, s, "/clear");
+            await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the screen to show \"/clear\"", lines => lines.Any(l => l.Contains("/clear", StringComparison.Ordinal)));
             await InputAsync(run, s, "\u001b[B");
             await InputAsync(run, s, "\u001b[A");
         }

@@ -52,4 +52,13 @@ internal static class Waits
     /// </summary>
     public static Task<IReadOnlyList<string>> TypedAsync(RpcClient c, string workerId, string text) =>
         ScreenAsync(c, workerId, $"the input line to show \"› {text}\"", lines => lines.Any(l => l.Trim() == "› " + text));
+
+    /// <summary>
+    /// Waits until the agent's input line (the last screen line that starts with its prompt mark:
+    /// Codex and Auggie <c>›</c>, Claude Code <c>❯</c>) reads exactly <paramref name="text"/>. Agents draw
+    /// the space after the mark as a no-break space.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> ComposerAsync(RpcClient c, string workerId, string prompt, string text) =>
+        ScreenAsync(c, workerId, $"the input line to read \"{prompt} {text}\"", lines =>
+            lines.LastOrDefault(l => l.TrimStart().StartsWith(prompt, StringComparison.Ordinal))?.Replace('\u00a0', ' ').Trim() == $"{prompt} {text}");
 }
