@@ -4,6 +4,39 @@ namespace AgentSidecar.Core.Chat;
 
 internal sealed partial class ChatController
 {
+    /// <summary>An OSC mark the agent wrote (fed through its screen): it sets the running turn's signals.</summary>
+    private void OnOsc(int code, string payload)
+    {
+        var mark = $"{code};{payload}";
+        if (_readyOsc?.IsMatch(mark) == true)
+        {
+            _oscReady = true;
+        }
+
+        if (_turn is { InputSent: true } turn)
+        {
+            if (turn.Cancelling && (_readyOsc?.IsMatch(mark) == true || _doneOsc?.IsMatch(mark) == true))
+            {
+                turn.CancelSignal = true;
+            }
+
+            if (_busyOsc?.IsMatch(mark) == true)
+            {
+                turn.SawBusy = true;
+            }
+            else if (_doneOsc?.IsMatch(mark) == true && (turn.SawBusy || _busyOsc is null))
+            {
+                turn.DoneSignal = true;
+            }
+            else if (_failedOsc?.IsMatch(mark) == true)
+            {
+                turn.FailedSignal = true;
+            }
+        }
+
+        Wake();
+    }
+
     private async Task EvaluateTurnAsync(Turn turn)
     {
         // Problem: a done mark can land between taking the snapshot and reading the flag, and the

@@ -325,38 +325,6 @@ internal sealed partial class ChatController : IAsyncDisposable
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    private void OnOsc(int code, string payload)
-    {
-        var mark = $"{code};{payload}";
-        if (_readyOsc?.IsMatch(mark) == true)
-        {
-            _oscReady = true;
-        }
-
-        if (_turn is { InputSent: true } turn)
-        {
-            if (turn.Cancelling && (_readyOsc?.IsMatch(mark) == true || _doneOsc?.IsMatch(mark) == true))
-            {
-                turn.CancelSignal = true;
-            }
-
-            if (_busyOsc?.IsMatch(mark) == true)
-            {
-                turn.SawBusy = true;
-            }
-            else if (_doneOsc?.IsMatch(mark) == true && (turn.SawBusy || _busyOsc is null))
-            {
-                turn.DoneSignal = true;
-            }
-            else if (_failedOsc?.IsMatch(mark) == true)
-            {
-                turn.FailedSignal = true;
-            }
-        }
-
-        Wake();
-    }
-
     private async Task LoopAsync()
     {
         var ct = _stop.Token;

@@ -78,8 +78,10 @@ internal sealed class TranscriptWatcher : ITranscriptSource
 
     public bool AgentMovedOn()
     {
+        // Only while the session expects its agent to act (a turn runs, or the user typed lately): a
+        // clear takes keys, and idle sessions by the hundred must not scan /proc all the time.
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (now - _lastMoveCheck < LookupIntervalMs)
+        if (now - _lastMoveCheck < LookupIntervalMs || !_expecting())
         {
             return false;
         }
