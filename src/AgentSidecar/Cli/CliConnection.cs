@@ -197,7 +197,7 @@ internal sealed class CliConnection : IAsyncDisposable
         var init = RequestAsync(CliProtocol.Initialize, new InitializeParams
         {
             ProcessId = Environment.ProcessId,
-            ClientInfo = new ClientInfo { Name = "agent-sidecar-cli", Version = Hosting.SidecarHost.Version },
+            ClientInfo = new ClientInfo { Name = "agent-sidecar-cli", Version = Hosting.SidecarVersion.Value },
         });
         await init.WaitAsync(cts.Token).ConfigureAwait(false);
         await NotifyAsync(CliProtocol.Initialized, new EmptyParams()).ConfigureAwait(false);
