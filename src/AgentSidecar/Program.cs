@@ -51,10 +51,11 @@ internal static class Program
             }
 
             // RunAsync stops and disposes the host; the exit code is read from what it leaves behind.
-            var host = SidecarServices.Build(settings, parse.GetValue(logLevel));
-            var exit = host.Services.GetRequiredService<SidecarExit>();
+            SidecarExit exit;
             try
             {
+                var host = SidecarServices.Build(settings, parse.GetValue(logLevel));
+                exit = host.Services.GetRequiredService<SidecarExit>();
                 await host.RunAsync(ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStartFailure(ex))

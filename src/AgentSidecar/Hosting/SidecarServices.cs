@@ -24,6 +24,8 @@ internal static class SidecarServices
 {
     public static IHost Build(HostSettings settings, LogLevel logLevel)
     {
+        // The store opens on a thread of its own while the host is built and initialize is read.
+        var storeOpening = new StoreOpening(settings.DataDir);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "agent-sidecar" });
         var clients = new ClientConnections();
         builder.Logging.SetMinimumLevel(logLevel);
@@ -54,7 +56,8 @@ internal static class SidecarServices
         services.AddSingleton<RpcServer>();
 
         // The Core, made once the store is open.
-        services.AddSingleton(sp => SidecarStore.Open(sp.GetRequiredService<SidecarOptions>().DatabasePath));
+        services.AddSingleton(storeOpening);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreOpening>().Store);
         services.AddSingleton(sp => new StoreWriter(sp.GetRequiredService<SidecarStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new EventHub(sp.GetRequiredService<StoreWriter>()));
         services.AddSingleton(sp => new SessionManager(

@@ -21,13 +21,12 @@ namespace AgentSidecar.Hosting;
 /// request needs initialize first. Stop: every live session is suspended, then the sessions'
 /// ENDs get one last chance to reach the metrics endpoint.
 /// </summary>
-internal sealed partial class SidecarStartup(IServiceProvider services, HostSettings settings, SocketServer socket, ILogger<SidecarStartup> logger) : IHostedService, IDisposable
+internal sealed partial class SidecarStartup(IServiceProvider services, HostSettings settings, StoreOpening store, SocketServer socket, ILogger<SidecarStartup> logger) : IHostedService, IDisposable
 {
     /// <summary>How long stopping waits for a last metrics flush.</summary>
     private static readonly TimeSpan ShutdownFlushTimeout = TimeSpan.FromSeconds(3);
 
     private readonly SemaphoreSlim _stopGate = new(1, 1);
-    private PosixSignalRegistration? _fileSizeSignal;
     private Task? _ready;
     private bool _sessionsStopped;
 
@@ -39,13 +38,8 @@ internal sealed partial class SidecarStartup(IServiceProvider services, HostSett
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        SidecarOptions.EnsurePrivateDirectory(settings.DataDir);
-        // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which the store
-        // reports, not kill the sidecar with SIGXFSZ (found by the disk-full fault test).
-        _fileSizeSignal = PosixSignalRegistration.Create((PosixSignal)SigXfsz, context => context.Cancel = true);
-        var opening = OnOwnThread(() => services.GetRequiredService<SidecarStore>());
         _ = OnOwnThread(WarmUpFirstAnswer);
-        _ready = CompleteAsync(opening);
+        _ready = CompleteAsync(store.Task);
         return Task.CompletedTask;
     }
 
@@ -70,11 +64,7 @@ internal sealed partial class SidecarStartup(IServiceProvider services, HostSett
 
     }
 
-    public void Dispose()
-    {
-        _fileSizeSignal?.Dispose();
-        _stopGate.Dispose();
-    }
+    public void Dispose() => _stopGate.Dispose();
 
     /// <summary>Suspends every live session (stopping its processes); safe to call twice.</summary>
     public async Task StopSessionsAsync()
@@ -171,14 +161,8 @@ internal sealed partial class SidecarStartup(IServiceProvider services, HostSett
 
     // Own threads, not the thread pool: blocking work there would hold back the RPC layer's
     // continuations (the pool starts with one thread per core).
-    private static Task<T> OnOwnThread<T>(Func<T> work) =>
-        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
     private static Task OnOwnThread(Action work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    /// <summary>SIGXFSZ on Linux (x86-64 and arm64).</summary>
-    private const int SigXfsz = 25;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "recovered {Count} session(s) whose sidecar had died: they are suspended and can be resumed")]
     private static partial void LogRecovered(ILogger logger, int count);
