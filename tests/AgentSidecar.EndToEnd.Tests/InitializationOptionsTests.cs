@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -30,7 +29,7 @@ public sealed class InitializationOptionsTests : IDisposable
         var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var ws = Directory.CreateTempSubdirectory("ws-").FullName;
 
-        using var second = await ConnectAsync(socket, new JsonObject
+        using var second = await SidecarProcess.ConnectSocketAsync(socket, new JsonObject
         {
             ["defaultProvider"] = "no-such-agent",
             ["metrics"] = new JsonObject { ["endpoint"] = "http://127.0.0.1:9/metrics" },
@@ -72,15 +71,5 @@ public sealed class InitializationOptionsTests : IDisposable
         var ws = Directory.CreateTempSubdirectory("ws-").FullName;
         var started = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = ws });
         Assert.Equal("shell", started.GetProperty("provider").GetString());
-    }
-
-    private static async Task<RpcClient> ConnectAsync(string path, JsonObject options)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        var client = new RpcClient(stream, stream);
-        await client.InitializeAsync(options);
-        return client;
     }
 }
