@@ -127,6 +127,14 @@ public sealed class SessionStream(string sessionId, long lastSeq)
     {
         lock (_lock)
         {
+            if (_ring.Count > 0 && e.Seq != _committedSeq + 1)
+            {
+                // Another sidecar on the data directory wrote events in between: the ring must not
+                // pretend to hold them; readers behind this event read them from the log.
+                _ring.Clear();
+                _ringBytes = 0;
+            }
+
             _ring.Enqueue(e);
             _ringBytes += e.Data.Length;
             while (_ring.Count > RingCapacity || _ringBytes > RingMaxBytes)
