@@ -34,6 +34,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 return ctx.View(existing);
             }
 
+            EnsureRoomForASession();
             var now = ctx.Now();
             var row = new SessionRow
             {
@@ -132,6 +133,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {(ctx.Registry.Contains(sessionId) ? "already active" : row.Status)}; only suspended sessions resume");
             }
 
+            EnsureRoomForASession();
             var workers = ctx.Store.ListWorkers(sessionId);
             var live = new LiveSession(await ClaimAsync(row).ConfigureAwait(false));
             ctx.Hub.Stream(sessionId, live.Row.LastSeq);
@@ -170,6 +172,14 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
         finally
         {
             StartGate.Release();
+        }
+    }
+
+    private void EnsureRoomForASession()
+    {
+        if (ctx.Registry.Count >= ctx.Limits.Sessions)
+        {
+            throw SidecarLimits.Reached("sessions", ctx.Limits.Sessions, $"{ctx.Registry.Count} sessions are live in this sidecar; end or suspend some first");
         }
     }
 
