@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -95,4 +96,77 @@ public sealed class TwoSidecarsTests : IDisposable
             owner = winners[0].Sidecar;
         }
     }
+
+    [Fact(Timeout = 240000)]
+    public async Task TwoSidecarsChurningSessions_NoInternalError_TheLogEqualsWhatTheirClientsSaw()
+    {
+        await using var a = await SidecarProcess.StartAsync(_dir);
+        await using var b = await SidecarProcess.StartAsync(_dir);
+        var seen = new ConcurrentDictionary<(string Session, long Seq), string>();
+        foreach (var s in new[] { a, b })
+        {
+            s.Client.OnNotification = n =>
+            {
+                if (n.GetProperty("method").GetString() == "session/event")
+                {
+                    var e = n.GetProperty("params").GetProperty("event");
+                    seen[(e.GetProperty("sessionId").GetString()!, e.GetProperty("seq").GetInt64())] = Describe(e);
+                }
+            };
+        }
+
+        var internalErrors = new ConcurrentBag<string>();
+        var sessions = new ConcurrentBag<string>();
+        var rounds = 0;
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        async Task ChurnAsync(SidecarProcess me, SidecarProcess other)
+        {
+            while (DateTime.UtcNow < until)
+            {
+                try
+                {
+                    var s = await me.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = _ws, ["provider"] = "shell", ["reuse"] = false }, Wait);
+                    var sid = s.GetProperty("id").GetString()!;
+                    sessions.Add(sid);
+                    await me.Client.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid });
+                    await other.Client.RequestAsync("session/attach", new JsonObject { ["sessionId"] = sid });
+                    await me.Client.RequestAsync("worker/input", new JsonObject { ["workerId"] = s.GetProperty("workers")[0].GetProperty("id").GetString(), ["data"] = "echo churn-$((6*7))\r" });
+                    await me.Client.RequestAsync("session/suspend", Id(sid), Wait);
+                    await other.Client.RequestAsync("session/resume", Id(sid), Wait);
+                    await other.Client.RequestAsync("session/suspend", Id(sid), Wait);
+                    await me.Client.RequestAsync("session/resume", Id(sid), Wait);
+                    await me.Client.RequestAsync("session/end", Id(sid), Wait);
+                    Interlocked.Increment(ref rounds);
+                }
+                catch (RpcErrorException ex) when (ex.Code == -32603)
+                {
+                    internalErrors.Add(ex.Message);
+                }
+            }
+        }
+
+        await Task.WhenAll(ChurnAsync(a, b), ChurnAsync(b, a));
+        Assert.Empty(internalErrors);
+        Assert.True(rounds >= 4, $"only {rounds} rounds in 45 s");
+
+        // Every event a client saw is the logged event with that number, and each log has no gap.
+        foreach (var sid in sessions)
+        {
+            var events = (await a.Client.RequestAsync("session/events", new JsonObject { ["sessionId"] = sid, ["limit"] = 10000 })).GetProperty("events").EnumerateArray().ToList();
+            Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.GetProperty("seq").GetInt64()));
+            foreach (var e in events)
+            {
+                if (seen.TryGetValue((sid, e.GetProperty("seq").GetInt64()), out var described))
+                {
+                    Assert.Equal(Describe(e), described);
+                }
+            }
+        }
+
+        Assert.NotEmpty(seen);
+    }
+
+    /// <summary>An event's content, its JSON normalised (a stream copies the stored text, session/events re-serialises it).</summary>
+    private static string Describe(JsonElement e) =>
+        $"{e.GetProperty("channel").GetString()}/{e.GetProperty("type").GetString()}/{(e.TryGetProperty("workerId", out var w) ? w.GetString() : null)}/{JsonNode.Parse(e.GetProperty("data").GetRawText())?.ToJsonString()}";
 }
