@@ -1,0 +1,92 @@
+// A fake OpenAI Responses API for the real Codex CLI on 127.0.0.1 (the shape of
+// extension/e2e/fakeCodexServer.mjs, whose config helpers are reused), with what the ACP tests need
+// besides: answers streamed in timed pieces (a streamed answer, a slow one to cancel) and the whole
+// input of every model request (to see that the conversation reached the model).
+import http from 'node:http';
+
+/** What the model answers: text (in `pieces` parts, `delayMs` apart), or a tool call for Codex to run. */
+export type CodexReply =
+  | string
+  | { text: string; pieces?: number; delayMs?: number }
+  | { functionCall: { name: string; arguments: unknown } };
+
+export type CodexRequest = { users: string[]; lastUser: string; step: number };
+
+export interface FakeCodex {
+  baseUrl: string;
+  /** Every model request (not title requests), in order. */
+  requests: CodexRequest[];
+  close(): Promise<void>;
+}
+
+export async function startFakeCodex(responder: (request: CodexRequest) => CodexReply): Promise<FakeCodex> {
+  const requests: CodexRequest[] = [];
+  let counter = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url?.endsWith('/responses')) return void answer(res, body);
+      if (req.method === 'GET' && req.url?.endsWith('/models')) return json(res, 200, { object: 'list', data: [], models: [] });
+      json(res, 404, { error: { message: 'not found in fake', type: 'invalid_request_error' } });
+    });
+  });
+
+  async function answer(res: http.ServerResponse, text: string) {
+    let request: any = {};
+    try { request = JSON.parse(text); } catch { /* answered as an empty turn */ }
+    const isTitle = request?.text?.format?.type === 'json_schema';
+    const input: any[] = Array.isArray(request.input) ? request.input : [];
+    const users = input
+      .filter((i) => i?.type === 'message' && i.role === 'user')
+      .map((i) => (Array.isArray(i.content) ? i.content.filter((p: any) => p.type === 'input_text').map((p: any) => p.text).join('') : String(i.content ?? '')))
+      .filter((t) => !t.startsWith('<'));
+    const lastUserAt = input.findLastIndex((i: any) => i?.type === 'message' && i.role === 'user');
+    const step = input.slice(lastUserAt + 1).filter((i) => /_output$/.test(i?.type ?? '')).length;
+    const seen: CodexRequest = { users, lastUser: users.at(-1) ?? '', step };
+    const reply: CodexReply = isTitle ? JSON.stringify({ title: 'ACP test' }) : responder(seen);
+    if (!isTitle) requests.push(seen);
+    const n = ++counter;
+    const id = `resp_fake_${n}`;
+    const model = request.model ?? 'fake-model';
+    const usage = { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 };
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const sse = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
+    sse('response.created', { response: { id, object: 'response', model, status: 'in_progress', output: [] } });
+    if (typeof reply === 'object' && 'functionCall' in reply) {
+      const call = { type: 'function_call', id: `fc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.functionCall.name, arguments: JSON.stringify(reply.functionCall.arguments) };
+      sse('response.output_item.added', { output_index: 0, item: { ...call, status: 'in_progress' } });
+      sse('response.output_item.done', { output_index: 0, item: { ...call, status: 'completed' } });
+      sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [{ ...call, status: 'completed' }], usage } });
+      res.end();
+      return;
+    }
+    const { text: replyText, pieces = 1, delayMs = 0 } = typeof reply === 'string' ? { text: reply } : reply;
+    const itemId = `msg_fake_${n}`;
+    sse('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, role: 'assistant', status: 'in_progress', content: [] } });
+    const size = Math.ceil(replyText.length / pieces) || 1;
+    for (let i = 0; i < replyText.length; i += size) {
+      if (res.destroyed) return; // Codex hung up (an interrupted turn)
+      sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: replyText.slice(i, i + size) });
+      if (delayMs > 0 && i + size < replyText.length) await new Promise((r) => setTimeout(r, delayMs));
+    }
+    const message = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: replyText, annotations: [] }] };
+    sse('response.output_item.done', { output_index: 0, item: message });
+    sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage } });
+    res.end();
+  }
+
+  function json(res: http.ServerResponse, status: number, value: unknown) {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(value));
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
