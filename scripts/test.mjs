@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: builds everything from nothing, runs every suite (.NET, extension unit, extension
-// end-to-end in code-server), and ends
+// `npm test`: builds everything from nothing, runs every suite (.NET, extension unit, ACP front
+// door, extension end-to-end in code-server), and ends
 // with one line "N passed, N failed" summing them all. Exits non-zero if anything failed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -86,6 +86,26 @@ async function extensionSuite() {
   count('extension', pass, fail || (code !== 0 ? 1 : 0));
 }
 
+// The ACP front door (`agent-sidecar acp`) driven by @agentclientprotocol/sdk's client and by acpx,
+// against the real Codex, Claude Code and Auggie offline (tests/acp, its own npm packages).
+async function acpSuite() {
+  const dir = join(root, 'tests', 'acp');
+  if (needsInstall(dir)) {
+    log('installing the ACP tests\' npm packages');
+    const install = await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
+    if (install.code !== 0) {
+      count('acp npm ci', 0, 1);
+      return;
+    }
+  }
+
+  log('running the ACP tests (real Codex, Claude Code, Auggie; acpx)');
+  const { code, out } = await run('npm', ['--prefix', dir, 'test', '--silent'], { capture: true });
+  const pass = Number((out.match(/^# pass (\d+)/m) ?? [])[1] ?? 0);
+  const fail = Number((out.match(/^# fail (\d+)/m) ?? [])[1] ?? 0);
+  count('acp', pass, fail || (code !== 0 ? 1 : 0));
+}
+
 // The extension in a real VS Code (code-server + Chromium; installs them into ~/.cache/agent-sidecar
 // when missing): each check counts as one test. extension/e2e/run.mjs bounds itself to 10 minutes.
 async function e2eSuite() {
@@ -96,11 +116,12 @@ async function e2eSuite() {
   count('extension e2e', pass, fail || (code !== 0 ? 1 : 0));
 }
 
-// AGENT_SIDECAR_TEST_SUITES=extension,e2e (a comma list of dotnet, extension, e2e) runs only those.
-const only = (process.env.AGENT_SIDECAR_TEST_SUITES ?? 'dotnet,extension,e2e').split(',').map((s) => s.trim());
+// AGENT_SIDECAR_TEST_SUITES=extension,e2e (a comma list of dotnet, extension, acp, e2e) runs only those.
+const only = (process.env.AGENT_SIDECAR_TEST_SUITES ?? 'dotnet,extension,acp,e2e').split(',').map((s) => s.trim());
 mkdirSync(results, { recursive: true });
 if (only.includes('dotnet')) await dotnetSuites();
 if (only.includes('extension')) await extensionSuite();
+if (only.includes('acp')) await acpSuite();
 if (only.includes('e2e')) await e2eSuite();
 log('done');
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);

@@ -80,15 +80,25 @@ internal sealed class AcpTurn(string acpSessionId, Func<string> sidecarSessionId
     /// <summary>
     /// The part of the final answer the streamed deltas did not show. The deltas are read from the
     /// agent's screen while it writes; the final answer comes from its transcript. When it goes on
-    /// where they stopped, the rest is sent; when nothing streamed, all of it. When they differ (the
-    /// screen showed the answer rendered), nothing: ACP has no way to take chunks back, and the
-    /// transcript's text is what <c>session/load</c> replays.
+    /// where they stopped, the rest is sent; when nothing streamed, all of it. When the screen showed
+    /// something else (the answer as rendered, a tool call's lines) and the answer is not in it, the
+    /// answer follows on a paragraph of its own: ACP has no way to take chunks back, and the client
+    /// must end up with the true text (the one <c>session/load</c> replays).
     /// </summary>
     public async Task FinishTextAsync(string answer)
     {
-        if (CliChat.Unshown(_streamed.ToString(), answer) is { } rest && (rest.Continues || _streamed.Length == 0) && rest.Text.Length > 0)
+        var streamed = _streamed.ToString();
+        if (CliChat.Unshown(streamed, answer) is not { } rest || rest.Text.Length == 0)
         {
-            await client.UpdateAsync(acpSessionId, new AgentMessageChunk(new ContentBlock("text", rest.Text))).ConfigureAwait(false);
+            return;
+        }
+
+        var text = rest.Continues || streamed.Trim().Length == 0 ? rest.Text
+            : streamed.Contains(answer.Trim(), StringComparison.Ordinal) ? string.Empty
+            : "\n\n" + answer;
+        if (text.Length > 0)
+        {
+            await client.UpdateAsync(acpSessionId, new AgentMessageChunk(new ContentBlock("text", text))).ConfigureAwait(false);
         }
     }
 
