@@ -13,19 +13,19 @@ namespace AgentSidecar.Acp;
 internal static class AcpErrors
 {
     public static LocalRpcException InvalidParams(string field, string message) =>
-        new(message) { ErrorCode = AcpErrorCodes.InvalidParams, ErrorData = new AcpErrorData(Field: field) };
+        new(message) { ErrorCode = ErrorCodes.InvalidParams, ErrorData = new AcpErrorData(Field: field) };
 
     public static LocalRpcException UnknownSession(string sessionId) =>
         new($"Resource not found: session {sessionId}") { ErrorCode = AcpErrorCodes.ResourceNotFound, ErrorData = new AcpErrorData(SessionId: sessionId) };
 
     public static LocalRpcException PromptRunning(string sessionId) =>
-        new($"Invalid request: a prompt is already running in session {sessionId}; wait for its result or send session/cancel") { ErrorCode = AcpErrorCodes.InvalidRequest, ErrorData = new AcpErrorData(SessionId: sessionId) };
+        new($"Invalid request: a prompt is already running in session {sessionId}; wait for its result or send session/cancel") { ErrorCode = ErrorCodes.InvalidRequest, ErrorData = new AcpErrorData(SessionId: sessionId) };
 
     public static LocalRpcException TurnFailed(string sessionId, string reason) =>
-        new($"The turn failed: {reason}") { ErrorCode = AcpErrorCodes.InternalError, ErrorData = new AcpErrorData(SessionId: sessionId, Reason: reason) };
+        new($"The turn failed: {reason}") { ErrorCode = ErrorCodes.InternalError, ErrorData = new AcpErrorData(SessionId: sessionId, Reason: reason) };
 
     public static LocalRpcException Internal(string message, string? sessionId = null) =>
-        new(message) { ErrorCode = AcpErrorCodes.InternalError, ErrorData = new AcpErrorData(SessionId: sessionId, Reason: message) };
+        new(message) { ErrorCode = ErrorCodes.InternalError, ErrorData = new AcpErrorData(SessionId: sessionId, Reason: message) };
 
     /// <summary>A protocol v1 error as the ACP client should see it.</summary>
     public static LocalRpcException From(CliRpcException ex, string? sessionId) => ex.Code switch

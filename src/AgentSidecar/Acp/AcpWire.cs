@@ -24,14 +24,9 @@ internal static class AcpMethods
     public const string RequestPermission = "session/request_permission";
 }
 
-/// <summary>ACP's error codes beyond JSON-RPC's own.</summary>
+/// <summary>ACP's error codes beyond JSON-RPC's own (those are <see cref="Protocol.ErrorCodes"/>).</summary>
 internal static class AcpErrorCodes
 {
-    public const int ParseError = -32700;
-    public const int InvalidRequest = -32600;
-    public const int InvalidParams = -32602;
-    public const int InternalError = -32603;
-
     /// <summary>"Resource not found": an unknown session.</summary>
     public const int ResourceNotFound = -32002;
 }

@@ -2,7 +2,7 @@
 // extension/e2e/fakeCodexServer.mjs, whose config helpers are reused), with what the ACP tests need
 // besides: answers streamed in timed pieces (a streamed answer, a slow one to cancel) and the whole
 // input of every model request (to see that the conversation reached the model).
-import http from 'node:http';
+import { json, listen, streamPieces, textOf } from './modelServer.ts';
 
 /** What the model answers: text (in `pieces` parts, `delayMs` apart), or a tool call for Codex to run. */
 export type CodexReply =
@@ -22,20 +22,9 @@ export interface FakeCodex {
 export async function startFakeCodex(responder: (request: CodexRequest) => CodexReply): Promise<FakeCodex> {
   const requests: CodexRequest[] = [];
   let counter = 0;
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url?.endsWith('/responses')) return void answer(res, body);
-      if (req.method === 'GET' && req.url?.endsWith('/models')) return json(res, 200, { object: 'list', data: [], models: [] });
-      json(res, 404, { error: { message: 'not found in fake', type: 'invalid_request_error' } });
-    });
-  });
-
-  async function answer(res: http.ServerResponse, text: string) {
-    let request: any = {};
-    try { request = JSON.parse(text); } catch { /* answered as an empty turn */ }
+  const server = await listen(async (req, request, res) => {
+    if (req.method === 'GET' && req.url?.endsWith('/models')) return json(res, 200, { object: 'list', data: [], models: [] });
+    if (req.method !== 'POST' || !req.url?.endsWith('/responses')) return json(res, 404, { error: { message: 'not found in fake', type: 'invalid_request_error' } });
     const isTitle = request?.text?.format?.type === 'json_schema';
     const input: any[] = Array.isArray(request.input) ? request.input : [];
     const users = input
@@ -62,31 +51,15 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
       res.end();
       return;
     }
-    const { text: replyText, pieces = 1, delayMs = 0 } = typeof reply === 'string' ? { text: reply } : reply;
+    const { text, pieces, delayMs } = textOf(reply);
     const itemId = `msg_fake_${n}`;
     sse('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, role: 'assistant', status: 'in_progress', content: [] } });
-    const size = Math.ceil(replyText.length / pieces) || 1;
-    for (let i = 0; i < replyText.length; i += size) {
-      if (res.destroyed) return; // Codex hung up (an interrupted turn)
-      sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: replyText.slice(i, i + size) });
-      if (delayMs > 0 && i + size < replyText.length) await new Promise((r) => setTimeout(r, delayMs));
-    }
-    const message = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: replyText, annotations: [] }] };
+    // Codex hangs up on an interrupted turn: the rest is not sent.
+    if (!(await streamPieces(res, text, pieces, delayMs, (delta) => sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta })))) return;
+    const message = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
     sse('response.output_item.done', { output_index: 0, item: message });
     sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage } });
     res.end();
-  }
-
-  function json(res: http.ServerResponse, status: number, value: unknown) {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(value));
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
+  });
+  return { baseUrl: `http://127.0.0.1:${server.port}/v1`, requests, close: server.close };
 }
