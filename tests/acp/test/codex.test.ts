@@ -19,6 +19,11 @@ function reply(request: CodexRequest, world: World): CodexReply {
     if (request.step === 0) return { functionCall: { name: 'exec_command', arguments: { cmd: `echo tool-${nonce}`, workdir: world.workspace } } };
     return `The command printed tool-${nonce}.`;
   }
+  if (user.startsWith('edit the notes')) {
+    if (request.step === 0) return { functionCall: { name: 'update_plan', arguments: { explanation: 'Two steps.', plan: [{ step: 'Edit the notes', status: 'in_progress' }, { step: 'Report back', status: 'pending' }] } } };
+    if (request.step === 1) return { customToolCall: { name: 'apply_patch', input: '*** Begin Patch\n*** Update File: notes.txt\n@@\n one\n-two\n+TWO\n three\n*** End Patch\n' } };
+    return 'Edited.';
+  }
   const escalate = user.match(/^escalate (\S+)/);
   if (escalate) {
     if (request.step === 0) return { functionCall: { name: 'exec_command', arguments: { cmd: `echo approved > ${join(world.outside, escalate[1])}`, sandbox_permissions: 'require_escalated', justification: 'Write a file outside the workspace?', login: false } } };
@@ -41,7 +46,9 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     world.env.CODEX_HOME = codexHome;
     (await import('node:fs')).mkdirSync(codexHome, { recursive: true });
     writeFileSync(join(codexHome, 'fake-model-catalog.json'), modelCatalog);
-    writeFileSync(join(codexHome, 'config.toml'), codexConfig(fake.baseUrl, world.workspace, join(codexHome, 'fake-model-catalog.json'), { approvalPolicy: 'on-request', sandboxMode: 'workspace-write' }));
+    // Users' approval defaults, and the plan tool on (apply_patch is offered by the catalog).
+    const config = codexConfig(fake.baseUrl, world.workspace, join(codexHome, 'fake-model-catalog.json'), { approvalPolicy: 'on-request', sandboxMode: 'workspace-write' });
+    writeFileSync(join(codexHome, 'config.toml'), `${config}\n[tools]\nupdate_plan = { enabled = true }\n`);
     first = await world.acp();
   });
 
@@ -74,6 +81,20 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     for (const line of streamed.split('\n')) assert.ok(text.includes(line), `missing "${line}" in "${text}"`);
   });
 
+  it('resource links and embedded resources reach the agent as file references with their text', async () => {
+    const readme = join(world.workspace, 'README.md');
+    const { stopReason } = await first.prompt(sessionId, [
+      { type: 'text', text: 'context please' },
+      { type: 'resource_link', uri: `file://${readme}`, name: 'README.md' },
+      { type: 'resource', resource: { uri: `file://${join(world.workspace, 'snippet.txt')}`, text: `embedded ${nonce}`, mimeType: 'text/plain' } },
+    ]);
+    assert.equal(stopReason, 'end_turn');
+    const typed = fake.requests.at(-1)!.lastUser;
+    assert.ok(typed.startsWith('context please'), typed);
+    assert.ok(typed.includes(readme), typed);
+    assert.ok(typed.includes(join(world.workspace, 'snippet.txt')) && typed.includes(`embedded ${nonce}`), typed);
+  });
+
   it('a turn with a command reports the tool call from in progress to completed with its output', async () => {
     const { stopReason, updates } = await first.prompt(sessionId, 'run a command please');
     assert.equal(stopReason, 'end_turn');
@@ -85,6 +106,24 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     assert.equal(call.at(-1).status, 'completed');
     assert.equal(call[0].kind, 'execute');
     assert.ok(agentText(updates).includes(`The command printed tool-${nonce}.`));
+  });
+
+  it('an edit is a tool call with the file\'s diff; a plan is a plan update', async () => {
+    first.permission = allowOnce;
+    writeFileSync(join(world.workspace, 'notes.txt'), 'one\ntwo\nthree\n');
+    const { stopReason, updates } = await first.prompt(sessionId, 'edit the notes');
+    assert.equal(stopReason, 'end_turn');
+    const plan = updates.find((u) => u.sessionUpdate === 'plan') as any;
+    assert.deepEqual(plan?.entries.map((e: any) => `${e.content}:${e.status}`), ['Edit the notes:in_progress', 'Report back:pending']);
+    const diffs = updates.flatMap((u: any) => (u.sessionUpdate === 'tool_call' || u.sessionUpdate === 'tool_call_update') ? (u.content ?? []).filter((c: any) => c.type === 'diff').map((c: any) => ({ ...c, kind: u.kind, status: u.status })) : []);
+    const diff = diffs.at(-1);
+    assert.ok(diff, `no diff in ${JSON.stringify(updates)}`);
+    assert.equal(diff.path, join(world.workspace, 'notes.txt'));
+    assert.equal(diff.oldText, 'one\ntwo\nthree\n');
+    assert.equal(diff.newText, 'one\nTWO\nthree\n');
+    assert.equal(diff.kind, 'edit');
+    assert.equal(diff.status, 'completed');
+    assert.ok(agentText(updates).includes('Edited.'));
   });
 
   it('an approval is a session/request_permission: allowed, the command runs', async () => {

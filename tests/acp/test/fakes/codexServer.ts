@@ -4,11 +4,12 @@
 // input of every model request (to see that the conversation reached the model).
 import { json, listen, streamPieces, textOf } from './modelServer.ts';
 
-/** What the model answers: text (in `pieces` parts, `delayMs` apart), or a tool call for Codex to run. */
+/** What the model answers: text (in `pieces` parts, `delayMs` apart), or a tool call for Codex to run (a function, or a custom tool such as apply_patch). */
 export type CodexReply =
   | string
   | { text: string; pieces?: number; delayMs?: number }
-  | { functionCall: { name: string; arguments: unknown } };
+  | { functionCall: { name: string; arguments: unknown } }
+  | { customToolCall: { name: string; input: string } };
 
 export type CodexRequest = { users: string[]; lastUser: string; step: number };
 
@@ -43,15 +44,17 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const sse = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
     sse('response.created', { response: { id, object: 'response', model, status: 'in_progress', output: [] } });
-    if (typeof reply === 'object' && 'functionCall' in reply) {
-      const call = { type: 'function_call', id: `fc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.functionCall.name, arguments: JSON.stringify(reply.functionCall.arguments) };
+    if (typeof reply === 'object' && ('functionCall' in reply || 'customToolCall' in reply)) {
+      const call = 'functionCall' in reply
+        ? { type: 'function_call', id: `fc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.functionCall.name, arguments: JSON.stringify(reply.functionCall.arguments) }
+        : { type: 'custom_tool_call', id: `ctc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.customToolCall.name, input: reply.customToolCall.input };
       sse('response.output_item.added', { output_index: 0, item: { ...call, status: 'in_progress' } });
       sse('response.output_item.done', { output_index: 0, item: { ...call, status: 'completed' } });
       sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [{ ...call, status: 'completed' }], usage } });
       res.end();
       return;
     }
-    const { text, pieces, delayMs } = textOf(reply);
+    const { text, pieces, delayMs } = textOf(reply as Exclude<CodexReply, { functionCall: unknown } | { customToolCall: unknown }>);
     const itemId = `msg_fake_${n}`;
     sse('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, role: 'assistant', status: 'in_progress', content: [] } });
     // Codex hangs up on an interrupted turn: the rest is not sent.
