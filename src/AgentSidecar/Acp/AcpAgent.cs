@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using AgentSidecar.Cli;
 using AgentSidecar.Protocol;
 using StreamJsonRpc;
@@ -24,12 +25,12 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
     private SidecarLink? _home;
 
     [JsonRpcMethod(AcpMethods.Initialize, UseSingleObjectParameterDeserialization = true)]
-    public InitializeResponse Initialize(InitializeRequest request)
+    public async Task<InitializeResponse> InitializeAsync(InitializeRequest request)
     {
         // Version negotiation (the spec): the client's version if this agent speaks it, else the
         // latest it does. It speaks only 1, so the answer is 1 either way; a client that cannot
         // speak 1 disconnects.
-        _ = request.ProtocolVersion;
+        await log.WriteLineAsync($"agent-sidecar acp: client {request.ClientInfo?.Name ?? "(unnamed)"} {request.ClientInfo?.Version}, ACP version {request.ProtocolVersion?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}; answering {ProtocolVersion}").ConfigureAwait(false);
         return new InitializeResponse(
             ProtocolVersion,
             new AgentCapabilities(

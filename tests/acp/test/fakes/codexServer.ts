@@ -17,6 +17,8 @@ export interface FakeCodex {
   baseUrl: string;
   /** Every model request (not title requests), in order. */
   requests: CodexRequest[];
+  /** performance.now() when the last byte of the latest answer (not a title) was written. */
+  lastByteAt: number;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,8 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
     const message = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
     sse('response.output_item.done', { output_index: 0, item: message });
     sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage } });
-    res.end();
+    res.end(() => { if (!isTitle) fake.lastByteAt = performance.now(); });
   });
-  return { baseUrl: `http://127.0.0.1:${server.port}/v1`, requests, close: server.close };
+  const fake: FakeCodex = { baseUrl: `http://127.0.0.1:${server.port}/v1`, requests, lastByteAt: 0, close: server.close };
+  return fake;
 }
