@@ -99,7 +99,7 @@ internal sealed class AcpSession : IAsyncDisposable
                 return new PromptResponse(StopReasons.EndTurn);
             }
 
-            var result = await _link.Connection.RequestAsync(CliProtocol.ChatSend, new ChatSendParams { SessionId = CurrentId, Text = text }).ConfigureAwait(false);
+            var result = await SendAsync(text).ConfigureAwait(false);
             await turn.WaitForEventsAsync(result.TurnId, EventGrace).ConfigureAwait(false);
             if (result.Status == Core.Chat.TurnStatuses.Cleared && result.SessionId is { } next)
             {
@@ -139,6 +139,32 @@ internal sealed class AcpSession : IAsyncDisposable
             }
 
             turn.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// <c>chat/send</c>. Problem: an editor left open is idle, and the sidecar's cleanup suspends idle
+    /// sessions (or someone suspended it from the CLI); the next prompt was refused (1004). Solution:
+    /// a suspended session is resumed (the agent continues the conversation) and the message sent.
+    /// </summary>
+    private async Task<ChatSendResult> SendAsync(string text)
+    {
+        var send = new ChatSendParams { SessionId = CurrentId, Text = text };
+        try
+        {
+            return await _link.Connection.RequestAsync(CliProtocol.ChatSend, send).ConfigureAwait(false);
+        }
+        catch (CliRpcException ex) when (ex.Code == ErrorCodes.InvalidState)
+        {
+            var session = await _link.Connection.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = CurrentId }).ConfigureAwait(false);
+            if (session.Status != SessionStatuses.Suspended)
+            {
+                throw;
+            }
+
+            await _log.WriteLineAsync($"agent-sidecar acp: session {session.Id} was suspended ({session.StatusReason}); resuming it for the prompt").ConfigureAwait(false);
+            await _link.Connection.RequestAsync(CliProtocol.SessionResume, new SessionIdParams { SessionId = session.Id }).ConfigureAwait(false);
+            return await _link.Connection.RequestAsync(CliProtocol.ChatSend, send).ConfigureAwait(false);
         }
     }
 

@@ -1,12 +1,13 @@
 // The ACP front door with the real Codex CLI, offline, against a fake Responses API on 127.0.0.1,
 // with users' approval defaults (on-request, workspace-write): Codex asks before an escalated command.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { codexConfig, modelCatalog } from '../../../extension/e2e/fakeCodexServer.mjs';
 import { startFakeCodex, type CodexReply, type CodexRequest, type FakeCodex } from './fakes/codexServer.ts';
-import { agentBins, agentText, allowOnce, contentText, toolCalls, waitFor, World, type AcpProcess } from './harness.ts';
+import { agentBins, agentSidecar, agentText, allowOnce, contentText, toolCalls, waitFor, World, type AcpProcess } from './harness.ts';
 
 const nonce = Math.random().toString(36).slice(2, 8);
 const streamed = ['Streaming line one.', 'Streaming line two.', 'Streaming line three.', 'Streaming line four.'].map((l) => `${l} ${nonce}`).join('\n');
@@ -157,6 +158,15 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     const { stopReason } = await slow;
     assert.equal(stopReason, 'cancelled');
     assert.ok(Date.now() - cancelledAt < 8_000, 'the cancel took too long');
+  });
+
+  it('a session suspended meanwhile (idle cleanup, the CLI) is resumed by the next prompt, conversation and all', async () => {
+    const cli = spawnSync(agentSidecar, ['sessions', 'suspend', sessionId, '--data-dir', world.dataDir, '--config-dir', world.configDir], { encoding: 'utf8', env: world.processEnv() });
+    assert.equal(cli.status, 0, cli.stderr);
+    const { stopReason, updates } = await first.prompt(sessionId, `after suspend ${nonce}`);
+    assert.equal(stopReason, 'end_turn');
+    assert.ok(agentText(updates).includes(`PONG:after suspend ${nonce}`));
+    assert.ok(fake.requests.at(-1)!.users.includes('stream please'), JSON.stringify(fake.requests.at(-1)!.users));
   });
 
   it('/clear clears the agent\'s conversation; the ACP session id stays and the next prompt starts afresh', async () => {
