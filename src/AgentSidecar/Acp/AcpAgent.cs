@@ -177,8 +177,9 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
         {
             await session.AnnounceCommandsAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or ConnectionLostException)
+        catch (Exception ex)
         {
+            // Nobody awaits this: its failure is logged here, never lost.
             await log.WriteLineAsync($"agent-sidecar acp: could not send the commands of session {session.AcpId}: {ex.Message}").ConfigureAwait(false);
         }
     });

@@ -30,7 +30,6 @@ internal sealed class AcpSession : IAsyncDisposable
     {
         AcpId = acpId;
         Provider = current.Provider;
-        Workspace = current.Workspace;
         _currentId = current.Id;
         _link = link;
         _client = client;
@@ -42,10 +41,6 @@ internal sealed class AcpSession : IAsyncDisposable
     public string AcpId { get; }
 
     public string Provider { get; }
-
-    public string Workspace { get; }
-
-    public SidecarLink Link => _link;
 
     /// <summary>The session of the chain prompts go to now.</summary>
     public string CurrentId
@@ -251,9 +246,10 @@ internal sealed class AcpSession : IAsyncDisposable
             {
                 await turn.OnEventAsync(e).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or StreamJsonRpc.ConnectionLostException)
+            catch (Exception ex)
             {
-                await _log.WriteLineAsync($"agent-sidecar acp: an update for session {AcpId} could not be sent: {ex.Message}").ConfigureAwait(false);
+                // One event that cannot be mapped or sent must not end the stream of the others.
+                await _log.WriteLineAsync($"agent-sidecar acp: {e.Channel}/{e.Type} #{e.Seq} of session {e.SessionId} was not sent: {ex.Message}").ConfigureAwait(false);
             }
         }
     }
@@ -281,8 +277,9 @@ internal sealed class AcpSession : IAsyncDisposable
                 _attachId = attachId;
                 _reader = ReadAsync(events);
             }
-            catch (Exception ex) when (ex is IOException or CliRpcException)
+            catch (Exception ex)
             {
+                // Nobody awaits this: its failure is logged here, never lost.
                 await _log.WriteLineAsync($"agent-sidecar acp: session {AcpId} could not attach again: {ex.Message}").ConfigureAwait(false);
             }
         });

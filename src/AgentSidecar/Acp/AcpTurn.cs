@@ -190,8 +190,9 @@ internal sealed class AcpTurn(string acpSessionId, Func<string> sidecarSessionId
             // Answered meanwhile, its prompt gone, the session no longer live: the turn goes on (or ends) by itself.
             await log.WriteLineAsync($"agent-sidecar acp: could not answer \"{approval.Title}\": {ex.Message}").ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is StreamJsonRpc.RemoteInvocationException or StreamJsonRpc.ConnectionLostException or IOException or ObjectDisposedException)
+        catch (Exception ex)
         {
+            // Nobody awaits this (it runs beside the event stream): its failure is logged here, never lost.
             await log.WriteLineAsync($"agent-sidecar acp: the permission request for \"{approval.Title}\" failed: {ex.Message}").ConfigureAwait(false);
         }
         finally
