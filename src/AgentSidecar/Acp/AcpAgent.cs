@@ -119,7 +119,16 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
     }
 
     [JsonRpcMethod(AcpMethods.SessionPrompt, UseSingleObjectParameterDeserialization = true)]
-    public Task<PromptResponse> PromptAsync(PromptRequest request) => Find(request.SessionId).PromptAsync(request);
+    public async Task<PromptResponse> PromptAsync(PromptRequest request, CancellationToken cancellationToken)
+    {
+        var session = Find(request.SessionId);
+
+        // A $/cancel_request for the prompt is a session/cancel.
+        await using (cancellationToken.Register(() => _ = session.CancelAsync()).ConfigureAwait(false))
+        {
+            return await session.PromptAsync(request).ConfigureAwait(false);
+        }
+    }
 
     [JsonRpcMethod(AcpMethods.SessionCancel, UseSingleObjectParameterDeserialization = true)]
     public async Task CancelAsync(CancelNotification notification)

@@ -33,6 +33,7 @@ internal sealed class AcpServer(JsonRpc rpc) : IAcpClient
         var agent = new AcpAgent(context, options, new AcpServer(rpc), log);
         await using (agent.ConfigureAwait(false))
         {
+            new AcpCancellation(log).Attach(rpc);
             rpc.AddLocalRpcTarget(agent, new JsonRpcTargetOptions { MethodNameTransform = null });
             rpc.StartListening();
             await log.WriteLineAsync($"agent-sidecar acp: ACP (protocol {AcpAgent.ProtocolVersion}) on stdio, provider {options.Provider}{(options.Model is { } m ? $", model {m}" : string.Empty)}, data {context.DataDir}").ConfigureAwait(false);

@@ -178,8 +178,9 @@ internal sealed class AcpSession : IAsyncDisposable
             {
                 await turn.CancelAsync().ConfigureAwait(false);
             }
-            catch (CliRpcException ex)
+            catch (Exception ex)
             {
+                // Also run unawaited (a cancelled prompt request): a failure is logged, never lost.
                 await _log.WriteLineAsync($"agent-sidecar acp: cancel of session {AcpId}: {ex.Message}").ConfigureAwait(false);
             }
         }

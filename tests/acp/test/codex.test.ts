@@ -160,6 +160,15 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     assert.ok(Date.now() - cancelledAt < 8_000, 'the cancel took too long');
   });
 
+  it('a $/cancel_request for a prompt cancels its turn like session/cancel', async () => {
+    const from = first.updates.length;
+    const abort = new AbortController();
+    const slow = first.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'slow answer again' }] }, { cancellationSignal: abort.signal });
+    await waitFor(() => first.updates.slice(from).some((u) => u.update.sessionUpdate === 'agent_message_chunk'), 60_000, 'the first chunk of the slow answer');
+    abort.abort();
+    assert.equal((await slow).stopReason, 'cancelled');
+  });
+
   it('a session suspended meanwhile (idle cleanup, the CLI) is resumed by the next prompt, conversation and all', async () => {
     const cli = spawnSync(agentSidecar, ['sessions', 'suspend', sessionId, '--data-dir', world.dataDir, '--config-dir', world.configDir], { encoding: 'utf8', env: world.processEnv() });
     assert.equal(cli.status, 0, cli.stderr);
