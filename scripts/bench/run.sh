@@ -17,9 +17,10 @@ echo "building (Release)..." >&2
 # The shipped form: a ReadyToRun publish, as the extension packages it (cold start is measured on both).
 rid="linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')"
 "${lock[@]}" dotnet publish "$root/src/AgentSidecar/AgentSidecar.csproj" -c Release -r "$rid" --self-contained false --nologo -v quiet -o "$out/published" >&2
+"${lock[@]}" dotnet publish "$root/scripts/bench/HelloWorld/HelloWorld.csproj" -c Release -r "$rid" --self-contained false --nologo -v quiet -o "$out/hello" >&2
 cc -O2 -o "$out/ptybase" "$root/scripts/bench/SidecarBench/ptybase.c" -lutil
 echo "load before: $(cat /proc/loadavg)" >&2
-"$root/scripts/bench/SidecarBench/bin/Release/net10.0/SidecarBench" "$out/ptybase" "$out/published/agent-sidecar" ${2:-}
+BENCH_HELLO_WORLD="$out/hello/HelloWorld" "$root/scripts/bench/SidecarBench/bin/Release/net10.0/SidecarBench" "$out/ptybase" "$out/published/agent-sidecar" ${2:-}
 if [[ "${BENCH_SKIP_CHAT:-}" != 1 ]]; then  # BENCH_SKIP_CHAT=1: everything but the real-Codex chat benchmark
   "$root/scripts/bench/ChatLatency/bin/Release/net10.0/ChatLatency" "${1:-50}"
   "$root/scripts/bench/AgenticLatency/bin/Release/net10.0/AgenticLatency" "${1:-30}"

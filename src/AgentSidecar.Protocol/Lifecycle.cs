@@ -54,6 +54,13 @@ public sealed record InitializeResult
     public required ServerCapabilities Capabilities { get; init; }
 
     public IReadOnlyList<ProviderInfo> Providers { get; init; } = [];
+
+    /// <summary>
+    /// The <c>initializationOptions</c> keys this client sent that were not applied: only the
+    /// primary client (stdio) sets process-wide settings (<c>providers</c>, <c>metrics</c>,
+    /// <c>cleanup</c>). Absent when none.
+    /// </summary>
+    public IReadOnlyList<string>? IgnoredOptions { get; init; }
 }
 
 public sealed record CancelParams

@@ -1,12 +1,12 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
-using System.Threading.Channels;
 using AgentSidecar.Protocol;
 using Microsoft.Extensions.Logging;
+using StreamJsonRpc;
+using StreamJsonRpc.Protocol;
 
 namespace AgentSidecar.Rpc;
 
@@ -19,44 +19,39 @@ public enum ConnectionState
 }
 
 /// <summary>
-/// One JSON-RPC peer: a read loop that never waits for a handler, a single writer that sends whole
-/// messages (never interleaved), in-flight request cancellation and the LSP lifecycle rules.
+/// One client of protocol v1: StreamJsonRpc (<see cref="ProtocolJsonRpc"/>) over LSP framing
+/// (<see cref="ProtocolMessageHandler"/>), an output queue that a slow client cannot block
+/// (<see cref="OutputQueue"/>), the LSP lifecycle state, and the event streams' flow control.
 /// </summary>
 public sealed partial class JsonRpcConnection : IAsyncDisposable
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
     private static long s_nextId;
 
-    private readonly HeaderDelimitedReader _reader;
     private readonly PipeReader _input;
-    private readonly PipeWriter _output;
-    private readonly RpcDispatcher _dispatcher;
-    private readonly OrderedScheduler _scheduler;
+    private readonly Stream _outputStream;
+    private readonly OutputQueue _output = new();
+    private readonly ProtocolMessageHandler _handler;
+    private readonly ProtocolJsonRpc _rpc;
     private readonly ILogger _logger;
-    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closed = new();
-    private readonly Lock _drainLock = new();
-    private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _queuedBytes;
-    private long _writtenBytes;
-    private long _lastProgressAt = Environment.TickCount64;
-    private Task? _writerTask;
+    private readonly ConcurrentDictionary<RequestId, RpcRequestContext> _inFlight = new();
+    private readonly SystemTextJsonFormatter _formatter;
+    private TaskCompletionSource? _lifecycleAnswered;
+    private RequestId _lifecycleId;
+    private Task? _pump;
+    private int _closing;
 
-    public JsonRpcConnection(Stream input, Stream output, RpcDispatcher dispatcher, OrderedScheduler scheduler, RpcOptions options, ILogger logger, string name)
+    public JsonRpcConnection(Stream input, Stream output, MethodTable methods, OrderedScheduler scheduler, RpcOptions options, ILogger logger, string name, Func<Exception, RpcException?>? mapException = null)
     {
         _input = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
-        // Problem: with the pipe's default 4 KiB segments every flush reached the client as one
-        // write(2) per 4 KiB (a replay of 336 MB: ~80,000 socket sends, each waking the reader and
-        // the socket engine). Solution: 64 KiB segments (16x fewer writes; still below the large
-        // object heap's threshold).
-        _output = PipeWriter.Create(output, new StreamPipeWriterOptions(minimumBufferSize: OutputSegmentBytes, leaveOpen: true));
-        _reader = new HeaderDelimitedReader(_input, options.MaxMessageBytes);
-        _dispatcher = dispatcher;
-        _scheduler = scheduler;
+        _outputStream = output;
         _logger = logger;
+        _formatter = new SystemTextJsonFormatter { JsonSerializerOptions = ProtocolJsonContext.Default.Options };
+        _handler = new ProtocolMessageHandler(_input, _output, _formatter, methods, this, options.MaxMessageBytes);
+        _rpc = new ProtocolJsonRpc(_handler, this, scheduler, mapException, logger);
         Options = options;
         Name = name;
+        Methods = methods;
         Id = Interlocked.Increment(ref s_nextId);
     }
 
@@ -66,67 +61,52 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
 
     public RpcOptions Options { get; }
 
+    public MethodTable Methods { get; }
+
     public ConnectionState State { get; private set; }
 
     /// <summary>Cancelled when the connection ends, for whatever reason.</summary>
     public CancellationToken Closed => _closed.Token;
 
     /// <summary>Bytes queued for the client and not yet written.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+    public long QueuedBytes => _output.QueuedBytes;
 
     /// <summary>Bytes written to the client so far; a stall is when this stops moving.</summary>
-    public long WrittenBytes => Interlocked.Read(ref _writtenBytes);
+    public long WrittenBytes => _output.WrittenBytes;
 
     /// <summary>Free-form per-connection state for the host (e.g. its attachments).</summary>
     public object? Tag { get; set; }
 
-    /// <summary>Why the read loop ended: null for a clean end of input.</summary>
+    /// <summary>Why the connection ended: null for a clean end of input.</summary>
     public string? CloseReason { get; private set; }
 
     public void MarkInitialized() => State = ConnectionState.Initialized;
 
     public void MarkShutdownRequested() => State = ConnectionState.ShutdownRequested;
 
-    /// <summary>Reads and dispatches until the input ends, the framing is lost or the connection is closed.</summary>
+    /// <summary>Adds a handler object (its <see cref="JsonRpcMethodAttribute"/> methods); allowed while serving.</summary>
+    public void AddTarget(object target) =>
+        _rpc.AddLocalRpcTarget(target, new JsonRpcTargetOptions { AllowNonPublicInvocation = false, DisposeOnDisconnect = false });
+
+    /// <summary>Serves until the input ends, the framing is lost or the connection is closed.</summary>
     public async Task RunAsync()
     {
-        _writerTask = Task.Run(WriteLoopAsync);
+        _pump = Task.Run(() => PumpAsync());
+        _rpc.Disconnected += (_, e) =>
+        {
+            if (e.Reason is DisconnectedReason.StreamError or DisconnectedReason.ParseError && e.Exception is not OperationCanceledException)
+            {
+                CloseReason ??= e.Exception?.Message ?? e.Description;
+            }
+        };
+        _rpc.StartListening();
         try
         {
-            while (!_closed.IsCancellationRequested)
-            {
-                var frame = await _reader.ReadAsync(_closed.Token).ConfigureAwait(false);
-                switch (frame.Kind)
-                {
-                    case FrameKind.EndOfStream:
-                        return;
-                    case FrameKind.FramingError:
-                        CloseReason = frame.Error;
-                        LogFramingError(_logger, Name, frame.Error);
-                        return;
-                    case FrameKind.TooLarge:
-                        SendError(null, new RpcException(ErrorCodes.PayloadTooLarge, $"message of {frame.Length} bytes exceeds the limit of {_reader.MaxMessageBytes} bytes; it was skipped"));
-                        continue;
-                    case FrameKind.Message:
-                        try
-                        {
-                            await HandleMessageAsync(frame.Body).ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            _reader.Consume(frame);
-                        }
-
-                        break;
-                }
-            }
+            await _rpc.Completion.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-        }
-        catch (IOException ex)
-        {
-            CloseReason = ex.Message;
+            CloseReason ??= ex.Message;
         }
         finally
         {
@@ -137,25 +117,23 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     /// <summary>Stops reading, lets queued messages go out (bounded), and releases the streams.</summary>
     public async Task CloseAsync()
     {
-        if (State == ConnectionState.Closed)
+        if (Interlocked.Exchange(ref _closing, 1) == 1)
         {
             return;
         }
 
         State = ConnectionState.Closed;
-        foreach (var cts in _inFlight.Values)
+        _lifecycleAnswered?.TrySetResult();
+        _rpc.Dispose();
+        _output.Complete();
+        if (_pump is not null)
         {
-            cts.Cancel();
-        }
-
-        _outgoing.Writer.TryComplete();
-        if (_writerTask is not null)
-        {
-            await Task.WhenAny(_writerTask, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         }
 
         await _closed.CancelAsync().ConfigureAwait(false);
         await _input.CompleteAsync().ConfigureAwait(false);
+        _inFlight.Clear();
     }
 
     public async ValueTask DisposeAsync()
@@ -164,220 +142,192 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
         _closed.Dispose();
     }
 
-    private async Task HandleMessageAsync(ReadOnlySequence<byte> body)
+    /// <summary>Sends a notification. False when the connection is closed (it is dropped).</summary>
+    public bool Notify<T>(string method, T parameters)
     {
-        if (!IsValidUtf8(body))
+        if (State == ConnectionState.Closed || !CheckHardLimit())
         {
-            SendError(null, new RpcException(ErrorCodes.ParseError, "parse error: the body is not valid UTF-8"));
-            return;
+            return false;
         }
 
-        JsonDocument doc;
-        try
+        var sent = _rpc.NotifyWithParameterObjectAsync(method, parameters);
+        if (!sent.IsCompleted)
         {
-            doc = JsonDocument.Parse(body, DocumentOptions);
+            _ = sent.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
-        catch (JsonException ex)
+        else if (sent.IsFaulted)
         {
-            SendError(null, new RpcException(ErrorCodes.ParseError, $"parse error: the body is not valid JSON ({Shorten(ex.Message)})"));
-            return;
+            _ = sent.Exception;
+            return false;
         }
 
-        using (doc)
-        {
-            try
-            {
-                await HandleDocumentAsync(doc.RootElement).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException ex)
-            {
-                // Problem: valid JSON whose envelope names or strings escape a lone surrogate
-                // ("\ud800") throws when read, which ended the connection without a word (found
-                // by fuzzing). Solution: it is not readable text, so it is a parse error.
-                SendError(null, new RpcException(ErrorCodes.ParseError, $"parse error: the message has an escape that is not valid UTF-16 ({Shorten(ex.Message)})"));
-            }
-        }
+        return true;
     }
 
-    private async Task HandleDocumentAsync(JsonElement root)
+    /// <summary>
+    /// Sends <paramref name="count"/> messages (items <paramref name="start"/>…) framed into one
+    /// buffer: all of them or, when the connection is closed, none (false).
+    /// <paramref name="length"/> gives a message's body length in bytes and
+    /// <paramref name="write"/> writes exactly that many bytes of JSON.
+    /// </summary>
+    public async ValueTask<bool> SendManyAsync<T>(IReadOnlyList<T> items, int start, int count, Func<T, int> length, SpanAction<byte, T> write)
     {
-        if (root.ValueKind != JsonValueKind.Object)
+        // Problem: a replay of 1,000,000 small events through per-message notifications
+        // (StreamJsonRpc's NotifyAsync: a request object, a serialisation, a semaphore and a flush
+        // each) took ~3 s, against the goal of 1 s. Solution: the event bodies are assembled from
+        // their stored JSON into one buffer of frames, which goes through the library's writer
+        // (same lock, same queue) as one message (docs/benchmarks.md).
+        if (State == ConnectionState.Closed || !CheckHardLimit())
         {
-            SendError(null, new RpcException(ErrorCodes.InvalidRequest, root.ValueKind == JsonValueKind.Array
-                ? "invalid request: batches are not supported; send one message per frame"
-                : "invalid request: a message must be a JSON object"));
-            return;
+            return false;
         }
 
-        string? id = null;
-        if (root.TryGetProperty("id", out var idElement))
-        {
-            if (idElement.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
-            {
-                SendError(null, new RpcException(ErrorCodes.InvalidRequest, "invalid request: 'id' must be a number or a string"));
-                return;
-            }
-
-            id = idElement.GetRawText();
-        }
-
-        if (!root.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
-        {
-            SendError(id, new RpcException(ErrorCodes.InvalidRequest, "invalid request: 'jsonrpc' must be \"2.0\""));
-            return;
-        }
-
-        if (!root.TryGetProperty("method", out var methodElement))
-        {
-            if (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _))
-            {
-                return; // A response to a request we never send: ignore.
-            }
-
-            SendError(id, new RpcException(ErrorCodes.InvalidRequest, "invalid request: 'method' is missing"));
-            return;
-        }
-
-        if (methodElement.ValueKind != JsonValueKind.String || methodElement.GetString() is not { Length: > 0 } method)
-        {
-            SendError(id, new RpcException(ErrorCodes.InvalidRequest, "invalid request: 'method' must be a non-empty string"));
-            return;
-        }
-
-        JsonElement? paramsElement = null;
-        if (root.TryGetProperty("params", out var p))
-        {
-            if (p.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null))
-            {
-                SendError(id, new RpcException(ErrorCodes.InvalidRequest, "invalid request: 'params' must be an object"));
-                return;
-            }
-
-            paramsElement = p;
-        }
-
-        if (method == Methods.CancelRequest)
-        {
-            if (paramsElement is { ValueKind: JsonValueKind.Object } cp && cp.TryGetProperty("id", out var cancelId)
-                && _inFlight.TryGetValue(cancelId.GetRawText(), out var toCancel))
-            {
-                toCancel.Cancel();
-            }
-
-            return;
-        }
-
-        var handler = _dispatcher.Find(method);
-        if (State == ConnectionState.New && handler is not { AllowBeforeInitialize: true })
-        {
-            SendError(id, new RpcException(ErrorCodes.ServerNotInitialized, $"'{method}' before 'initialize': send 'initialize' first"));
-            return;
-        }
-
-        if (State == ConnectionState.ShutdownRequested && method != Methods.Exit)
-        {
-            SendError(id, new RpcException(ErrorCodes.InvalidRequest, $"'{method}' after 'shutdown': only 'exit' is accepted now"));
-            return;
-        }
-
-        if (handler is null)
-        {
-            if (id is null && method.StartsWith("$/", StringComparison.Ordinal))
-            {
-                return; // Optional notifications may be ignored (as in LSP).
-            }
-
-            SendError(id, new RpcException(ErrorCodes.MethodNotFound, $"method not found: '{method}'"));
-            return;
-        }
-
-        object parsed;
+        var buffer = Frame(items, start, count, length, write, out var used);
         try
         {
-            parsed = handler.Parse(paramsElement);
+            await _handler.WriteAsync(new PreFramedMessages(buffer, used), CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or IOException or ConnectionLostException)
         {
-            SendError(id, _dispatcher.MapException(ex));
-            return;
-        }
-
-        var context = new RpcRequestContext(this, method);
-
-        // Registered before dispatch, so a $/cancelRequest right behind the request finds it.
-        CancellationTokenSource? cts = null;
-        if (id is not null)
-        {
-            cts = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
-            _inFlight[id] = cts;
-        }
-
-        if (handler.AllowBeforeInitialize)
-        {
-            // Lifecycle methods run inline: nothing after them is read until they are done.
-            await ExecuteAsync(handler, parsed, context, id, cts).ConfigureAwait(false);
-            return;
-        }
-
-        if (parsed is IOrderedRequest { OrderingKey: { } key })
-        {
-            _scheduler.Enqueue(key, () => ExecuteAsync(handler, parsed, context, id, cts));
-        }
-        else
-        {
-            _ = Task.Run(() => ExecuteAsync(handler, parsed, context, id, cts));
-        }
-    }
-
-    private static bool IsValidUtf8(ReadOnlySequence<byte> body) =>
-        body.IsSingleSegment ? System.Text.Unicode.Utf8.IsValid(body.FirstSpan) : System.Text.Unicode.Utf8.IsValid(body.ToArray());
-
-    private async Task ExecuteAsync(RpcHandler handler, object parsed, RpcRequestContext context, string? id, CancellationTokenSource? cts)
-    {
-        try
-        {
-            var result = await handler.Invoke(parsed, context, cts?.Token ?? _closed.Token).ConfigureAwait(false);
-            if (id is not null)
-            {
-                SendResult(id, handler, result);
-            }
-
-            context.ResponseSent();
-        }
-        catch (OperationCanceledException) when (cts?.IsCancellationRequested == true)
-        {
-            SendError(id, new RpcException(ErrorCodes.RequestCancelled, "request cancelled"));
-        }
-        catch (Exception ex)
-        {
-            var error = _dispatcher.MapException(ex);
-            if (error.Code == ErrorCodes.InternalError)
-            {
-                LogHandlerFailed(_logger, ex, handler.Method);
-            }
-
-            if (id is not null)
-            {
-                SendError(id, error);
-            }
+            return false;
         }
         finally
         {
-            if (id is not null)
-            {
-                _inFlight.TryRemove(id, out _);
-                cts!.Dispose();
-            }
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private static string Shorten(string s) => s.Length > 160 ? s[..160] + "…" : s;
+    /// <summary>
+    /// Waits until the queue is below the stream high-water mark. Returns false when the client
+    /// has read nothing for <see cref="RpcOptions.StallTimeout"/> (the caller detaches it).
+    /// </summary>
+    public async ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        // The stall is measured from the client's last progress (a write that went out, or the
+        // start of a burst after idling), not from the start of each wait: the queue dips under
+        // the mark without the client reading a byte, which reset a per-wait clock forever
+        // (found by the slow-client fault test).
+        while (QueuedBytes > Options.StreamHighWaterBytes)
+        {
+            var drained = _output.Drained;
+            if (QueuedBytes <= Options.StreamHighWaterBytes)
+            {
+                break;
+            }
+
+            var remaining = Options.StallTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - _output.LastProgressAt);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await Task.WhenAny(drained, Task.Delay(remaining, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return State != ConnectionState.Closed;
+    }
+
+    /// <summary>
+    /// Registers a request read from the client; false when a request with the same id is still in
+    /// progress (the dispatcher's cancellation needs ids to be unique while they are in flight).
+    /// </summary>
+    internal bool Accept(JsonRpcRequest request) =>
+        !request.IsResponseExpected || _inFlight.TryAdd(request.RequestId, new RpcRequestContext(this, request.RequestId, request.Method ?? string.Empty));
+
+    /// <summary>The context of a request being dispatched.</summary>
+    internal RpcRequestContext BeginRequest(JsonRpcRequest request) =>
+        request.IsResponseExpected && _inFlight.TryGetValue(request.RequestId, out var context)
+            ? context
+            : new RpcRequestContext(this, request.RequestId, request.Method ?? string.Empty);
+
+    internal void ResponseSent(RequestId id)
+    {
+        if (_inFlight.TryRemove(id, out var context))
+        {
+            context.ResponseSent();
+        }
+
+        if (_lifecycleAnswered is { } answered && id.Equals(_lifecycleId))
+        {
+            answered.TrySetResult();
+        }
+    }
+
+    internal void HoldReadsUntilAnswered(RequestId id)
+    {
+        _lifecycleId = id;
+        _lifecycleAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    internal Task LifecycleAnsweredAsync() => _lifecycleAnswered?.Task ?? Task.CompletedTask;
+
+    internal void FramingLost(string? reason)
+    {
+        CloseReason = reason ?? "framing lost";
+        LogFramingError(_logger, Name, reason);
+    }
+
+    private static byte[] Frame<T>(IReadOnlyList<T> items, int start, int count, Func<T, int> length, SpanAction<byte, T> write, out int used)
+    {
+        // The bodies are measured first, one buffer of the batch's exact size is rented, and each
+        // frame is written into it in place.
+        var lengths = ArrayPool<int>.Shared.Rent(count);
+        var total = 0L;
+        for (var i = 0; i < count; i++)
+        {
+            lengths[i] = length(items[start + i]);
+            total += 32 + lengths[i];
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)total);
+        var pos = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var span = buffer.AsSpan(pos);
+            "Content-Length: "u8.CopyTo(span);
+            var at = 16;
+            Utf8Formatter.TryFormat(lengths[i], span[at..], out var digits);
+            at += digits;
+            "\r\n\r\n"u8.CopyTo(span[at..]);
+            at += 4;
+            write(span.Slice(at, lengths[i]), items[start + i]);
+            pos += at + lengths[i];
+        }
+
+        ArrayPool<int>.Shared.Return(lengths);
+        used = pos;
+        return buffer;
+    }
+
+    private bool CheckHardLimit()
+    {
+        if (QueuedBytes <= Options.HardLimitBytes)
+        {
+            return true;
+        }
+
+        LogWriteFailed(_logger, Name, $"more than {Options.HardLimitBytes} bytes queued: the client is not reading");
+        _ = CloseAsync();
+        return false;
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            await _output.PumpAsync(_outputStream, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            LogWriteFailed(_logger, Name, ex.Message);
+            _ = CloseAsync();
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Connection}: framing lost ({Reason}); closing the connection")]
     private static partial void LogFramingError(ILogger logger, string connection, string? reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "handler for '{Method}' failed")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception ex, string method);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Connection}: write failed ({Reason}); closing")]
     private static partial void LogWriteFailed(ILogger logger, string connection, string reason);

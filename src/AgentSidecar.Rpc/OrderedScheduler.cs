@@ -10,6 +10,28 @@ public sealed class OrderedScheduler
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Queue<Func<Task>>> _queues = new(StringComparer.Ordinal);
 
+    /// <summary>Runs <paramref name="work"/> after the work queued before it under <paramref name="key"/>.</summary>
+    public Task<T> RunAsync<T>(string key, Func<Task<T>> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(key, async () =>
+        {
+            try
+            {
+                done.SetResult(await work().ConfigureAwait(false));
+            }
+            catch (OperationCanceledException ex)
+            {
+                done.SetCanceled(ex.CancellationToken);
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        });
+        return done.Task;
+    }
+
     public void Enqueue(string key, Func<Task> work)
     {
         lock (_lock)

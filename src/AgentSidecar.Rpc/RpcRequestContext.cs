@@ -1,25 +1,54 @@
+using StreamJsonRpc;
+
 namespace AgentSidecar.Rpc;
 
-/// <summary>What a handler may know about the request it serves: the connection it came from.</summary>
-public sealed class RpcRequestContext(JsonRpcConnection connection, string method)
+/// <summary>The request a handler is serving, and what should happen once its response is out.</summary>
+public sealed class RpcRequestContext
 {
+    private static readonly AsyncLocal<RpcRequestContext?> s_current = new();
     private List<Action>? _afterResponse;
 
-    public JsonRpcConnection Connection { get; } = connection;
+    internal RpcRequestContext(JsonRpcConnection connection, RequestId id, string method)
+    {
+        Connection = connection;
+        Id = id;
+        Method = method;
+    }
 
-    public string Method { get; } = method;
+    /// <summary>The request being served on this flow, if any.</summary>
+    public static RpcRequestContext? Current => s_current.Value;
 
-    /// <summary>Runs <paramref name="action"/> once the response is queued (e.g. start streaming after an attach result).</summary>
-    public void OnResponseSent(Action action) => (_afterResponse ??= []).Add(action);
+    internal static RpcRequestContext? CurrentScope
+    {
+        set => s_current.Value = value;
+    }
+
+    public JsonRpcConnection Connection { get; }
+
+    public string Method { get; }
+
+    internal RequestId Id { get; }
+
+    /// <summary>Runs <paramref name="action"/> once the response is sent (e.g. start streaming after an attach result).</summary>
+    public void OnResponseSent(Action action)
+    {
+        lock (this)
+        {
+            (_afterResponse ??= []).Add(action);
+        }
+    }
 
     internal void ResponseSent()
     {
-        if (_afterResponse is { } actions)
+        List<Action>? actions;
+        lock (this)
         {
-            foreach (var a in actions)
-            {
-                a();
-            }
+            (actions, _afterResponse) = (_afterResponse, null);
+        }
+
+        foreach (var a in actions ?? [])
+        {
+            a();
         }
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using AgentSidecar.Core;
 using AgentSidecar.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AgentSidecar;
@@ -26,7 +28,6 @@ internal static class Program
         Cli.CliCommands.AddTo(root, dataDir, configDir);
         root.SetAction(async (parse, ct) =>
         {
-            using var loggerFactory = StderrLogging.CreateFactory(parse.GetValue(logLevel));
             var settings = new HostSettings
             {
                 DataDir = parse.GetValue(dataDir) is { } d ? Path.GetFullPath(d) : SidecarOptions.DefaultDataDir(Environment.GetEnvironmentVariable),
@@ -49,10 +50,13 @@ internal static class Program
                 return errors.Count == 0 ? 0 : 2;
             }
 
-            SidecarHost host;
+            // RunAsync stops and disposes the host; the exit code is read from what it leaves behind.
+            SidecarExit exit;
             try
             {
-                host = SidecarHost.Create(settings, loggerFactory);
+                var host = SidecarServices.Build(settings, parse.GetValue(logLevel));
+                exit = host.Services.GetRequiredService<SidecarExit>();
+                await host.RunAsync(ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStartFailure(ex))
             {
@@ -60,20 +64,13 @@ internal static class Program
                 return 2;
             }
 
-            await using (host.ConfigureAwait(false))
+            if (exit.StartFailure is { } failure)
             {
-                try
-                {
-                    return await host.RunAsync(settings, ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsStartFailure(ex) && host.WhenReadyAsync().IsFaulted)
-                {
-                    // The database opens in the background (SidecarHost): its failure surfaces here.
-                    // Only a failed start is reported as one; anything later propagates as before.
-                    await Console.Error.WriteLineAsync($"agent-sidecar: cannot start: {ex.Message}").ConfigureAwait(false);
-                    return 2;
-                }
+                // The database opens in the background (SidecarStartup): its failure surfaces here.
+                await Console.Error.WriteLineAsync($"agent-sidecar: cannot start: {failure.Message}").ConfigureAwait(false);
             }
+
+            return exit.Code;
         });
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -114,13 +114,13 @@ public sealed class SidecarProcess : IAsyncDisposable
     }
 
     /// <summary>Connects a second client to the sidecar's unix socket.</summary>
-    public static async Task<RpcClient> ConnectSocketAsync(string path)
+    public static async Task<RpcClient> ConnectSocketAsync(string path, System.Text.Json.Nodes.JsonObject? initializationOptions = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
         var stream = new NetworkStream(socket, ownsSocket: true);
         var client = new RpcClient(stream, stream);
-        await client.InitializeAsync();
+        await client.InitializeAsync(initializationOptions);
         return client;
     }
 

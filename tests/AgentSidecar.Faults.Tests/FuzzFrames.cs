@@ -196,7 +196,7 @@ internal sealed class FuzzFrames(int seed, string sessionId, string workerId)
                     return new Expectation(null, [-32600], true);
                 }
 
-                id = idElement.GetRawText();
+                id = IdKey(idElement);
             }
 
             if (!root.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !TryString(version, out var v) || v != "2.0")
@@ -236,6 +236,13 @@ internal sealed class FuzzFrames(int seed, string sessionId, string workerId)
             return id is null ? Expectation.Notification : new Expectation(id, Expectation.AnyButInternal, true);
         }
     }
+
+    /// <summary>
+    /// An id by its JSON value, not its spelling: an answer may escape a string id differently
+    /// ("s>1" and "s\u003E1" are the same id).
+    /// </summary>
+    public static string IdKey(JsonElement id) =>
+        id.ValueKind == JsonValueKind.String ? JsonSerializer.Serialize(id.GetString()) : id.GetRawText();
 
     private static readonly HashSet<string> KnownMethods = new(StringComparer.Ordinal)
     {

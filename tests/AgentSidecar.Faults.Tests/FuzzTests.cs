@@ -75,7 +75,7 @@ public sealed class FuzzTests : IDisposable
             }
             else
             {
-                answers.GetOrAdd(id.GetRawText(), _ => []).Add(code);
+                answers.GetOrAdd(FuzzFrames.IdKey(id), _ => []).Add(code);
                 Interlocked.Increment(ref answered);
             }
         };

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AgentSidecar.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
+using StreamJsonRpc;
 
 namespace AgentSidecar.Rpc.Tests;
 
@@ -15,8 +16,9 @@ internal sealed class RpcHarness : IAsyncDisposable
 
     public RpcHarness(object target, long maxMessageBytes = RpcOptions.DefaultMaxMessageBytes)
     {
-        var dispatcher = new RpcDispatcher(ProtocolJsonContext.Default.Options).AddTarget(target);
-        Connection = new JsonRpcConnection(_in.Reader.AsStream(), _out.Writer.AsStream(), dispatcher, new OrderedScheduler(), new RpcOptions { MaxMessageBytes = maxMessageBytes }, NullLogger.Instance, "test");
+        var methods = new MethodTable(ProtocolJsonContext.Default.Options, [target.GetType()]);
+        Connection = new JsonRpcConnection(_in.Reader.AsStream(), _out.Writer.AsStream(), methods, new OrderedScheduler(), new RpcOptions { MaxMessageBytes = maxMessageBytes }, NullLogger.Instance, "test");
+        Connection.AddTarget(target);
         Run = Connection.RunAsync();
     }
 
@@ -117,17 +119,17 @@ internal sealed class TestTarget
 {
     public List<string> Order { get; } = [];
 
-    [JsonRpcMethod("initialize", AllowBeforeInitialize = true)]
-    public Task<EmptyResult> InitializeAsync(EmptyParams p, RpcRequestContext ctx, CancellationToken ct)
+    [JsonRpcMethod("initialize")]
+    public Task<EmptyResult> InitializeAsync(EmptyParams p, CancellationToken ct)
     {
-        ctx.Connection.MarkInitialized();
+        RpcRequestContext.Current!.Connection.MarkInitialized();
         return Task.FromResult(EmptyResult.Instance);
     }
 
-    [JsonRpcMethod("shutdown", AllowBeforeInitialize = true)]
-    public Task ShutdownAsync(EmptyParams p, RpcRequestContext ctx, CancellationToken ct)
+    [JsonRpcMethod("shutdown")]
+    public Task ShutdownAsync(EmptyParams p, CancellationToken ct)
     {
-        ctx.Connection.MarkShutdownRequested();
+        RpcRequestContext.Current!.Connection.MarkShutdownRequested();
         return Task.CompletedTask;
     }
 

@@ -70,15 +70,24 @@ void Section(string name, JsonNode value)
 try
 {
     // 7. Cold start: process start -> initialize result, on an existing data directory (the usual
-    // case) and on a new one (schema created). Baseline: start and reap of /bin/true.
+    // case) and on a new one (schema created). Baselines: start and reap of /bin/true, and of a
+    // hello-world .NET console app published the same way ($BENCH_HELLO_WORLD, from run.sh).
     {
         var result = new JsonObject();
         var spawn = new List<double>();
-        for (var i = 0; i < 10; i++)
+        var hello = new List<double>();
+        var helloExe = Environment.GetEnvironmentVariable("BENCH_HELLO_WORLD");
+        for (var i = 0; i < 15; i++)
         {
             var sw = Stopwatch.StartNew();
             using (var t = Process.Start("/bin/true")!) { t.WaitForExit(); }
             spawn.Add(sw.Elapsed.TotalMilliseconds);
+            if (helloExe is not null)
+            {
+                sw.Restart();
+                using (var t = Process.Start(new ProcessStartInfo(helloExe) { RedirectStandardOutput = true })!) { t.StandardOutput.ReadToEnd(); t.WaitForExit(); }
+                hello.Add(sw.Elapsed.TotalMilliseconds);
+            }
         }
 
         foreach (var (name, exe) in new[] { ("published", published), ("built", built) })
@@ -101,6 +110,13 @@ try
         Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", null);
         result["goalMs"] = 150;
         result["baselineSpawnTrueP50ms"] = P(spawn, 0.5);
+        if (hello.Count > 0)
+        {
+            // Goal: the published sidecar's cold start within 2x the hello-world app's.
+            var helloP50 = P(hello.Skip(1).ToList(), 0.5);
+            result["baselineHelloWorldP50ms"] = helloP50;
+            result["publishedToHelloWorld"] = Math.Round(result["published"]!["existingDataDirP50ms"]!.GetValue<double>() / helloP50, 2);
+        }
         Section("coldStart", result);
     }
 

@@ -39,7 +39,7 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
                 new McpCapabilities(Http: false, Sse: false),
                 new SessionCapabilities(List: new Supported())),
             [],
-            new Implementation("agent-sidecar", Hosting.SidecarHost.Version, $"agent-sidecar ({options.Provider})"));
+            new Implementation("agent-sidecar", Hosting.SidecarVersion.Value, $"agent-sidecar ({options.Provider})"));
     }
 
     [JsonRpcMethod(AcpMethods.SessionNew, UseSingleObjectParameterDeserialization = true)]

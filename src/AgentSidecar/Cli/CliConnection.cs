@@ -1,13 +1,10 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
-using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using AgentSidecar.Protocol;
-using AgentSidecar.Rpc;
+
+using StreamJsonRpc;
 
 namespace AgentSidecar.Cli;
 
@@ -23,21 +20,19 @@ internal sealed class CliRpcException(int code, string message, JsonElement? dat
 internal sealed class CliUnavailableException(string message) : Exception(message);
 
 /// <summary>
-/// The CLI's side of protocol v1: LSP-framed JSON-RPC over a running sidecar's unix socket, or over
-/// the stdio of a sidecar it started itself (which then suspends its sessions when the CLI leaves).
+/// The CLI's side of protocol v1, on StreamJsonRpc's client: LSP-framed JSON-RPC over a running
+/// sidecar's unix socket, or over the stdio of a sidecar it started itself (which then suspends its
+/// sessions when the CLI leaves). Requests and notifications are written and read with the
+/// protocol's records (<see cref="CliProtocol"/>); notifications are handled one at a time in the
+/// order they arrive.
 /// </summary>
 internal sealed class CliConnection : IAsyncDisposable
 {
-    private static readonly JsonElement NullElement = ParseElement("null");
-
     private readonly Stream _input;
     private readonly Stream _output;
     private readonly Process? _child;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly ClientRpc _rpc;
     private readonly ConcurrentDictionary<string, Action<JsonElement>> _handlers = new(StringComparer.Ordinal);
-    private readonly Task _reader;
-    private long _nextId;
 
     private CliConnection(Stream input, Stream output, Process? child, string description)
     {
@@ -45,7 +40,14 @@ internal sealed class CliConnection : IAsyncDisposable
         _output = output;
         _child = child;
         Description = description;
-        _reader = Task.Run(ReadLoopAsync);
+        var formatter = new SystemTextJsonFormatter { JsonSerializerOptions = ProtocolJsonContext.Default.Options };
+        _rpc = new ClientRpc(new HeaderDelimitedMessageHandler(output, input, formatter))
+        {
+            SynchronizationContext = new Microsoft.VisualStudio.Threading.NonConcurrentSynchronizationContext(sticky: false),
+            AllowModificationWhileListening = true,
+        };
+        _rpc.TraceSource.Switch.Level = SourceLevels.Off;
+        _rpc.StartListening();
     }
 
     /// <summary>Where the CLI is connected: "the sidecar (pid N) at PATH" or "a sidecar started for this command".</summary>
@@ -121,31 +123,45 @@ internal sealed class CliConnection : IAsyncDisposable
     /// <summary>Sends a request and reads its result as the method's result record.</summary>
     public async Task<TResult> RequestAsync<TParams, TResult>(RequestType<TParams, TResult> type, TParams parameters, CancellationToken cancellationToken = default)
     {
-        var id = Interlocked.Increment(ref _nextId);
-        var tcs = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = tcs;
-        await WriteAsync(type.Method, id, w => JsonSerializer.Serialize(w, parameters, type.Params)).ConfigureAwait(false);
+        // The params and result go through the request's own records (JsonElement on the wire
+        // layer), so a call site cannot send or read the wrong shape. A cancelled token sends
+        // $/cancelRequest (StreamJsonRpc's cancellation).
         JsonElement result;
-        using (cancellationToken.Register(() =>
+        try
         {
-            // Best effort: if it cannot be written the connection is gone, and the read loop fails the request.
-            _ = NotifyAsync(CliProtocol.CancelRequest, new CancelParams { Id = ParseElement(id.ToString(CultureInfo.InvariantCulture)) });
-        }))
+            result = await _rpc.InvokeWithParameterObjectAsync<JsonElement>(type.Method, JsonSerializer.SerializeToElement(parameters, type.Params), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RemoteRpcException ex) when (ex.ErrorCode is { } code)
         {
-            result = await tcs.Task.ConfigureAwait(false);
+            throw new CliRpcException((int)code, ex.Message, ex.DeserializedErrorData as JsonElement?);
+        }
+        catch (ConnectionLostException ex)
+        {
+            throw new IOException("the sidecar closed the connection", ex);
         }
 
         return result.Deserialize(type.Result) ?? throw new JsonException($"the sidecar answered {type.Method} with null");
     }
 
-    public Task NotifyAsync<TParams>(NotificationType<TParams> type, TParams parameters) =>
-        WriteAsync(type.Method, null, w => JsonSerializer.Serialize(w, parameters, type.Params));
+    public async Task NotifyAsync<TParams>(NotificationType<TParams> type, TParams parameters)
+    {
+        try
+        {
+            await _rpc.NotifyWithParameterObjectAsync(type.Method, JsonSerializer.SerializeToElement(parameters, type.Params)).ConfigureAwait(false);
+        }
+        catch (ConnectionLostException ex)
+        {
+            throw new IOException("the sidecar closed the connection", ex);
+        }
+    }
 
     /// <summary>
-    /// Calls <paramref name="handler"/> (on the reader's thread) with each notification of this type;
-    /// one whose params are not its record is skipped.
+    /// Calls <paramref name="handler"/> with each notification of this type (one at a time, in
+    /// arrival order); one whose params are not its record is skipped.
     /// </summary>
-    public void On<TParams>(NotificationType<TParams> type, Action<TParams> handler) =>
+    public void On<TParams>(NotificationType<TParams> type, Action<TParams> handler)
+    {
+        var first = !_handlers.ContainsKey(type.Method);
         _handlers[type.Method] = element =>
         {
             if (element.Deserialize(type.Params) is { } parameters)
@@ -153,6 +169,12 @@ internal sealed class CliConnection : IAsyncDisposable
                 handler(parameters);
             }
         };
+        if (first)
+        {
+            var dispatch = new Action<JsonElement>(element => Dispatch(type.Method, element));
+            _rpc.AddLocalRpcMethod(dispatch.Method, dispatch.Target, new JsonRpcMethodAttribute(type.Method) { UseSingleObjectParameterDeserialization = true });
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -174,21 +196,12 @@ internal sealed class CliConnection : IAsyncDisposable
             _child.Dispose();
         }
 
+        _rpc.Dispose();
         await _output.DisposeAsync().ConfigureAwait(false);
         if (!ReferenceEquals(_input, _output))
         {
             await _input.DisposeAsync().ConfigureAwait(false);
         }
-
-        try
-        {
-            await _reader.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-
-        _writeLock.Dispose();
     }
 
     private async Task InitializeAsync()
@@ -197,118 +210,30 @@ internal sealed class CliConnection : IAsyncDisposable
         var init = RequestAsync(CliProtocol.Initialize, new InitializeParams
         {
             ProcessId = Environment.ProcessId,
-            ClientInfo = new ClientInfo { Name = "agent-sidecar-cli", Version = Hosting.SidecarHost.Version },
+            ClientInfo = new ClientInfo { Name = "agent-sidecar-cli", Version = Hosting.SidecarVersion.Value },
         });
         await init.WaitAsync(cts.Token).ConfigureAwait(false);
         await NotifyAsync(CliProtocol.Initialized, new EmptyParams()).ConfigureAwait(false);
     }
 
-    private static JsonElement ParseElement(string json)
+    private void Dispatch(string method, JsonElement parameters)
     {
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.Clone();
-    }
-
-    /// <summary>Writes one message: <c>{"jsonrpc":"2.0","id"?,"method","params"}</c> in an LSP frame.</summary>
-    private async Task WriteAsync(string method, long? id, Action<Utf8JsonWriter> writeParams)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("jsonrpc"u8, "2.0"u8);
-            if (id is { } i)
-            {
-                writer.WriteNumber("id"u8, i);
-            }
-
-            writer.WriteString("method"u8, method);
-            writer.WritePropertyName("params"u8);
-            writeParams(writer);
-            writer.WriteEndObject();
-        }
-
-        var body = buffer.WrittenMemory;
-        var header = Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n");
-        await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            await _output.WriteAsync(header).ConfigureAwait(false);
-            await _output.WriteAsync(body).ConfigureAwait(false);
-            await _output.FlushAsync().ConfigureAwait(false);
+            if (_handlers.TryGetValue(method, out var handler))
+            {
+                handler(parameters);
+            }
         }
-        finally
+        catch (JsonException)
         {
-            _writeLock.Release();
+            // Not the shape this CLI knows (a newer sidecar?): skipped, the connection goes on.
         }
     }
 
-    private async Task ReadLoopAsync()
+    /// <summary>Error data is read as plain JSON (the sidecar's documented <c>data</c> objects).</summary>
+    private sealed class ClientRpc(IJsonRpcMessageHandler handler) : JsonRpc(handler)
     {
-        var reader = new HeaderDelimitedReader(PipeReader.Create(_input), 256L * 1024 * 1024);
-        try
-        {
-            while (true)
-            {
-                var frame = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                if (frame.Kind != FrameKind.Message)
-                {
-                    break;
-                }
-
-                JsonElement root;
-                using (var doc = JsonDocument.Parse(frame.Body))
-                {
-                    root = doc.RootElement.Clone();
-                }
-
-                reader.Consume(frame);
-                Dispatch(root);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or JsonException or InvalidOperationException)
-        {
-        }
-
-        foreach (var (_, tcs) in _pending)
-        {
-            tcs.TrySetException(new IOException("the sidecar closed the connection"));
-        }
-    }
-
-    private void Dispatch(JsonElement root)
-    {
-        if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.Number && !root.TryGetProperty("method", out _))
-        {
-            if (_pending.TryRemove(idElement.GetInt64(), out var tcs))
-            {
-                if (root.TryGetProperty("error", out var error))
-                {
-                    tcs.TrySetException(new CliRpcException(
-                        error.GetProperty("code").GetInt32(),
-                        error.TryGetProperty("message", out var m) ? m.GetString() ?? "error" : "error",
-                        error.TryGetProperty("data", out var d) ? d.Clone() : null));
-                }
-                else
-                {
-                    tcs.TrySetResult(root.TryGetProperty("result", out var r) ? r.Clone() : NullElement);
-                }
-            }
-
-            return;
-        }
-
-        if (root.TryGetProperty("method", out var method) && !root.TryGetProperty("id", out _)
-            && _handlers.TryGetValue(method.GetString() ?? string.Empty, out var handler) && root.TryGetProperty("params", out var p))
-        {
-            try
-            {
-                handler(p);
-            }
-            catch (JsonException)
-            {
-                // Not the shape this CLI knows (a newer sidecar?): skipped, the connection goes on.
-            }
-        }
+        protected override Type? GetErrorDetailsDataType(StreamJsonRpc.Protocol.JsonRpcError error) => typeof(JsonElement);
     }
 }

@@ -69,7 +69,6 @@ internal static class CliProtocol
 
     public static readonly NotificationType<EmptyParams> Exit = new(Methods.Exit, Wire.EmptyParams);
 
-    public static readonly NotificationType<CancelParams> CancelRequest = new(Methods.CancelRequest, Wire.CancelParams);
 
     // Server → client notifications.
     public static readonly NotificationType<SessionEventParams> SessionEvent = new(Notifications.SessionEvent, Wire.SessionEventParams);

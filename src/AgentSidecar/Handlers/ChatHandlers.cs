@@ -1,15 +1,14 @@
 using AgentSidecar.Core.Sessions;
-using AgentSidecar.Hosting;
 using AgentSidecar.Protocol;
-using AgentSidecar.Rpc;
+using StreamJsonRpc;
 
 namespace AgentSidecar.Handlers;
 
-internal sealed class ChatHandlers(SidecarHost host)
+internal sealed class ChatHandlers(SessionManager sessions)
 {
     private const int DefaultHistoryLimit = 1000;
 
-    private SessionManager Sessions => host.Sessions;
+    private SessionManager Sessions => sessions;
 
     [JsonRpcMethod(Methods.ChatSend)]
     public async Task<ChatSendResult> SendAsync(ChatSendParams p, CancellationToken ct)

@@ -1,69 +1,108 @@
+using AgentSidecar.Core.Metrics;
+using AgentSidecar.Core.Providers;
 using AgentSidecar.Hosting;
 using AgentSidecar.Protocol;
 using AgentSidecar.Rpc;
+using AgentSidecar.Store;
+using Microsoft.Extensions.DependencyInjection;
+using StreamJsonRpc;
 
 namespace AgentSidecar.Handlers;
 
 /// <summary><c>initialize</c> / <c>initialized</c> / <c>shutdown</c> / <c>exit</c>, as in LSP.</summary>
-internal sealed class LifecycleHandlers(SidecarHost host)
+internal sealed class LifecycleHandlers(
+    JsonRpcConnection connection,
+    RpcServer server,
+    SidecarStartup startup,
+    ProcessSettings settings,
+    ProviderRegistry providers,
+    ClientConnections clients,
+    HostSettings host,
+    SidecarExit exit,
+    IServiceProvider services)
 {
-    [JsonRpcMethod(Methods.Initialize, AllowBeforeInitialize = true)]
-    public async Task<InitializeResult> InitializeAsync(InitializeParams p, RpcRequestContext ctx, CancellationToken ct)
+    [JsonRpcMethod(Methods.Initialize)]
+    public async Task<InitializeResult> InitializeAsync(InitializeParams p, CancellationToken ct)
     {
-        if (ctx.Connection.State != ConnectionState.New)
+        if (connection.State != ConnectionState.New)
         {
             throw new RpcException(ErrorCodes.InvalidRequest, "'initialize' was already sent on this connection");
         }
 
-        // The store opens while the RPC layer starts (SidecarHost): the answer waits for it and for
-        // the recovery of dead sidecars' sessions, so no client ever sees an orphan as active.
-        await host.WhenReadyAsync().ConfigureAwait(false);
-        host.ApplyInitializationOptions(p.InitializationOptions);
+        // The store opens while the RPC layer starts (SidecarStartup): the answer waits for it and
+        // for the recovery of dead sidecars' sessions, so no client ever sees an orphan as active.
+        await startup.Ready.ConfigureAwait(false);
+        List<string>? ignored = null;
+        if (server.IsPrimary(connection))
+        {
+            settings.ApplyPrimary(p.InitializationOptions, services.GetRequiredService<MetricsSync>(), services.GetRequiredService<StoreWriter>());
+        }
+        else
+        {
+            ignored = ProcessSettings.IgnoredForSocketClient(p.InitializationOptions);
+            if (p.InitializationOptions is { ValueKind: System.Text.Json.JsonValueKind.Object } o && o.TryGetProperty("defaultProvider", out var dp)
+                && dp.ValueKind == System.Text.Json.JsonValueKind.String && clients.Get(connection) is { } client)
+            {
+                client.DefaultProvider = dp.GetString();
+            }
+        }
+
+        server.AddHandlers(connection);
         var result = new InitializeResult
         {
             ServerInfo = new ServerInfo
             {
                 Name = "agent-sidecar",
-                Version = SidecarHost.Version,
+                Version = SidecarVersion.Value,
                 Socket = host.SocketPath,
                 Pid = Environment.ProcessId,
-                DataDir = host.Options.DataDir,
+                DataDir = host.DataDir,
             },
             Capabilities = new ServerCapabilities
             {
-                Methods = host.Dispatcher.Methods.Order(StringComparer.Ordinal).ToList(),
-                MaxMessageBytes = host.RpcOptions.MaxMessageBytes,
+                Methods = connection.Methods.Names.Order(StringComparer.Ordinal).ToList(),
+                MaxMessageBytes = connection.Options.MaxMessageBytes,
                 MaxInputBytes = Core.SidecarOptions.MaxInputBytes,
             },
-            Providers = await ProviderHandlers.DescribeAsync(host, withVersions: false).ConfigureAwait(false),
+            Providers = await ProviderHandlers.DescribeAsync(providers, withVersions: false).ConfigureAwait(false),
+            IgnoredOptions = ignored,
         };
-        ctx.Connection.MarkInitialized();
+        connection.MarkInitialized();
         return result;
     }
 
-    [JsonRpcMethod(Methods.Initialized, AllowBeforeInitialize = true)]
+    [JsonRpcMethod(Methods.Initialized)]
     public Task InitializedAsync(EmptyParams p, CancellationToken ct) => Task.CompletedTask;
 
-    [JsonRpcMethod(Methods.Shutdown, AllowBeforeInitialize = true)]
-    public async Task ShutdownAsync(EmptyParams p, RpcRequestContext ctx, CancellationToken ct)
+    [JsonRpcMethod(Methods.Shutdown)]
+    public async Task ShutdownAsync(EmptyParams p, CancellationToken ct)
     {
-        if (ctx.Connection.State == ConnectionState.New)
+        if (connection.State == ConnectionState.New)
         {
             throw new RpcException(ErrorCodes.ServerNotInitialized, "'shutdown' before 'initialize'");
         }
 
-        ctx.Connection.MarkShutdownRequested();
-        if (host.IsPrimary(ctx.Connection))
+        connection.MarkShutdownRequested();
+        if (server.IsPrimary(connection))
         {
             // The editor is going away: stop (suspend) this sidecar's sessions now, so 'exit' is quick.
-            await host.StopSessionsAsync().ConfigureAwait(false);
+            await startup.StopSessionsAsync().ConfigureAwait(false);
         }
     }
 
-    [JsonRpcMethod(Methods.Exit, AllowBeforeInitialize = true)]
-    public Task ExitAsync(EmptyParams p, RpcRequestContext ctx, CancellationToken ct)
+    [JsonRpcMethod(Methods.Exit)]
+    public Task ExitAsync(EmptyParams p, CancellationToken ct)
     {
-        host.RequestExit(ctx.Connection, ctx.Connection.State == ConnectionState.ShutdownRequested ? 0 : 1);
+        var code = connection.State == ConnectionState.ShutdownRequested ? 0 : 1;
+        if (server.IsPrimary(connection))
+        {
+            exit.Request(code);
+        }
+        else
+        {
+            _ = connection.CloseAsync();
+        }
+
         return Task.CompletedTask;
     }
 }

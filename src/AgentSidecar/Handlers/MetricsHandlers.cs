@@ -1,15 +1,15 @@
-using AgentSidecar.Hosting;
+using AgentSidecar.Core.Metrics;
 using AgentSidecar.Protocol;
-using AgentSidecar.Rpc;
+using StreamJsonRpc;
 
 namespace AgentSidecar.Handlers;
 
-internal sealed class MetricsHandlers(SidecarHost host)
+internal sealed class MetricsHandlers(MetricsSync metrics)
 {
     [JsonRpcMethod(Methods.MetricsStatus)]
     public Task<MetricsStatusResult> StatusAsync(EmptyParams p, CancellationToken ct)
     {
-        var s = host.Metrics.Status();
+        var s = metrics.Status();
         return Task.FromResult(new MetricsStatusResult
         {
             Pending = s.Pending,
@@ -24,7 +24,7 @@ internal sealed class MetricsHandlers(SidecarHost host)
     [JsonRpcMethod(Methods.MetricsFlush)]
     public async Task<MetricsFlushResult> FlushAsync(EmptyParams p, CancellationToken ct)
     {
-        var (sent, pending) = await host.Metrics.FlushAsync(ct).ConfigureAwait(false);
+        var (sent, pending) = await metrics.FlushAsync(ct).ConfigureAwait(false);
         return new MetricsFlushResult { Sent = sent, Pending = pending };
     }
 }

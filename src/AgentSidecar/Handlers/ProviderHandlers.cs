@@ -1,19 +1,18 @@
-using AgentSidecar.Hosting;
+using AgentSidecar.Core.Providers;
 using AgentSidecar.Protocol;
-using AgentSidecar.Rpc;
+using StreamJsonRpc;
 
 namespace AgentSidecar.Handlers;
 
-internal sealed class ProviderHandlers(SidecarHost host)
+internal sealed class ProviderHandlers(ProviderRegistry providers)
 {
     [JsonRpcMethod(Methods.ProviderList)]
     public async Task<ProviderListResult> ListAsync(EmptyParams p, CancellationToken ct) =>
-        new() { Providers = await DescribeAsync(host, withVersions: true).ConfigureAwait(false) };
+        new() { Providers = await DescribeAsync(providers, withVersions: true).ConfigureAwait(false) };
 
     /// <summary>Every provider, whether its command is found, its version (when asked), or why it is unusable.</summary>
-    internal static async Task<List<ProviderInfo>> DescribeAsync(SidecarHost host, bool withVersions)
+    internal static async Task<List<ProviderInfo>> DescribeAsync(ProviderRegistry registry, bool withVersions)
     {
-        var registry = host.Providers;
         var tasks = registry.Entries.Select(async entry =>
         {
             if (entry.Profile is not { } profile)

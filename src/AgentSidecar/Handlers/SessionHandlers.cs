@@ -5,15 +5,16 @@ using AgentSidecar.Core.Sessions;
 using AgentSidecar.Hosting;
 using AgentSidecar.Protocol;
 using AgentSidecar.Rpc;
+using StreamJsonRpc;
 using AgentSidecar.Store;
 
 namespace AgentSidecar.Handlers;
 
-internal sealed class SessionHandlers(SidecarHost host)
+internal sealed class SessionHandlers(JsonRpcConnection connection, SessionManager sessions, ProcessSettings settings, ClientConnections clients)
 {
     private const int DefaultListLimit = 100;
 
-    private SessionManager Sessions => host.Sessions;
+    private SessionManager Sessions => sessions;
 
     [JsonRpcMethod(Methods.SessionStart)]
     public async Task<Session> StartAsync(SessionStartParams p, CancellationToken ct)
@@ -21,7 +22,7 @@ internal sealed class SessionHandlers(SidecarHost host)
         var view = await Sessions.StartAsync(new StartSessionRequest
         {
             Workspace = p.Workspace!,
-            Provider = p.Provider ?? host.DefaultProvider,
+            Provider = p.Provider ?? clients.Get(connection)?.DefaultProvider ?? settings.DefaultProvider,
             Model = p.Model,
             TaskId = p.TaskId,
             Kind = p.Kind ?? "quick",
@@ -92,7 +93,7 @@ internal sealed class SessionHandlers(SidecarHost host)
     [JsonRpcMethod(Methods.SessionCleanup)]
     public async Task<SessionCleanupResult> CleanupAsync(SessionCleanupParams p, CancellationToken ct)
     {
-        var options = host.Cleanup;
+        var options = settings.Cleanup;
         var result = await Sessions.CleanupAsync(
             TimeSpan.FromSeconds(p.IdleSeconds ?? options.IdleSeconds),
             TimeSpan.FromDays(p.PurgeOlderThanDays ?? options.PurgeOlderThanDays)).ConfigureAwait(false);
@@ -107,32 +108,32 @@ internal sealed class SessionHandlers(SidecarHost host)
     }
 
     [JsonRpcMethod(Methods.SessionAttach)]
-    public Task<SessionAttachResult> AttachAsync(SessionAttachParams p, RpcRequestContext ctx, CancellationToken ct)
+    public Task<SessionAttachResult> AttachAsync(SessionAttachParams p, CancellationToken ct)
     {
-        var client = host.Clients.Get(ctx.Connection) ?? throw new RpcException(ErrorCodes.InvalidState, "the connection is closing");
+        var client = clients.Get(connection) ?? throw new RpcException(ErrorCodes.InvalidState, "the connection is closing");
         var attachId = string.Empty;
         var sink = new DeferredSink();
         var (attachment, lastSeq) = Sessions.Attach(p.SessionId!, p.AfterSeq ?? 0, p.Channels, sink);
         attachId = attachment.Id;
-        sink.Target = new ConnectionEventSink(ctx.Connection, attachId);
+        sink.Target = new ConnectionEventSink(connection, attachId);
         client.Attachments[attachId] = attachment;
         _ = attachment.Ended.ContinueWith(t =>
         {
             client.Attachments.TryRemove(attachId, out _);
             if (t.Result is DetachReasons.Overflow or DetachReasons.Deleted or DetachReasons.Error)
             {
-                ctx.Connection.Notify(Notifications.SessionDetached, new SessionDetachedParams
+                connection.Notify(Notifications.SessionDetached, new SessionDetachedParams
                 {
                     AttachId = attachId,
                     Reason = t.Result,
                     LastSeq = attachment.Cursor,
                     SessionId = attachment.SessionId,
-                }, ProtocolJsonContext.Default.SessionDetachedParams);
+                });
             }
         }, TaskScheduler.Default);
 
         // Events flow only after the client has the attach result, so it knows the attachId first.
-        ctx.OnResponseSent(attachment.Start);
+        RpcRequestContext.Current!.OnResponseSent(attachment.Start);
         return Task.FromResult(new SessionAttachResult { AttachId = attachId, LastSeq = lastSeq });
     }
 

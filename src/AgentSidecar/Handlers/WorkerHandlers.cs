@@ -1,13 +1,12 @@
 using AgentSidecar.Core.Sessions;
-using AgentSidecar.Hosting;
 using AgentSidecar.Protocol;
-using AgentSidecar.Rpc;
+using StreamJsonRpc;
 
 namespace AgentSidecar.Handlers;
 
-internal sealed class WorkerHandlers(SidecarHost host)
+internal sealed class WorkerHandlers(SessionManager sessions)
 {
-    private SessionManager Sessions => host.Sessions;
+    private SessionManager Sessions => sessions;
 
     [JsonRpcMethod(Methods.WorkerStart)]
     public async Task<Worker> StartAsync(WorkerStartParams p, CancellationToken ct) =>

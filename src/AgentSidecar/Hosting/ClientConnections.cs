@@ -31,13 +31,13 @@ internal sealed class ClientConnections
     }
 
     /// <summary>Sends a notification to every initialized client.</summary>
-    public void Broadcast<T>(string method, T parameters, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    public void Broadcast<T>(string method, T parameters)
     {
         foreach (var c in _clients.Values)
         {
             if (c.Connection.State == ConnectionState.Initialized)
             {
-                c.Connection.Notify(method, parameters, info);
+                c.Connection.Notify(method, parameters);
             }
         }
     }
@@ -48,6 +48,9 @@ internal sealed class ClientState(JsonRpcConnection connection)
     public JsonRpcConnection Connection { get; } = connection;
 
     public ConcurrentDictionary<string, Attachment> Attachments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A socket client's own <c>initializationOptions.defaultProvider</c>.</summary>
+    public string? DefaultProvider { get; set; }
 }
 
 /// <summary>
@@ -109,7 +112,7 @@ internal sealed class ConnectionEventSink : IEventSink
                 n++;
             }
 
-            if (!_connection.SendMany(events, delivered, n, _length, _write))
+            if (!await _connection.SendManyAsync(events, delivered, n, _length, _write).ConfigureAwait(false))
             {
                 return delivered;
             }

@@ -38,7 +38,7 @@ internal sealed class ClientLogForwarder(ClientConnections clients) : ILoggerPro
             try
             {
                 var message = formatter(state, exception) + (exception is null ? string.Empty : $" ({exception.GetType().Name}: {exception.Message})");
-                clients.Broadcast(Notifications.LogMessage, new LogMessageParams { Type = logLevel >= LogLevel.Error ? 1 : 2, Message = message }, ProtocolJsonContext.Default.LogMessageParams);
+                clients.Broadcast(Notifications.LogMessage, new LogMessageParams { Type = logLevel >= LogLevel.Error ? 1 : 2, Message = message });
             }
             finally
             {

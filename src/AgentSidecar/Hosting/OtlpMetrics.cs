@@ -16,7 +16,7 @@ internal sealed class OtlpMetrics : IDisposable
 {
     public const string MeterName = "agent_sidecar";
 
-    private readonly Meter _meter = new(MeterName, SidecarHost.Version);
+    private readonly Meter _meter = new(MeterName, SidecarVersion.Value);
     private readonly MeterProvider _provider;
     private readonly Counter<long> _sessionsStarted;
     private readonly Counter<long> _sessionsEnded;

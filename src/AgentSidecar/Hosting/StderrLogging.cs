@@ -13,6 +13,9 @@ internal static class StderrLogging
     public static ILoggerFactory CreateFactory(LogLevel minLevel) =>
         new LoggerFactory([new Provider(minLevel)], new LoggerFilterOptions { MinLevel = minLevel });
 
+    /// <summary>The same lines as the host's logging provider.</summary>
+    public static ILoggerProvider CreateProvider(LogLevel minLevel) => new Provider(minLevel);
+
     /// <summary>
     /// Does the first line's one-time work without writing one: the local time zone (read from
     /// /etc/localtime, 6–9 ms), the timestamp's formatting code and stderr's writer (4–6 ms).
