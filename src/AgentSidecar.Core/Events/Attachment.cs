@@ -43,6 +43,13 @@ public sealed class Attachment
 
     private const long StorePageBytes = 4L * 1024 * 1024;
 
+    /// <summary>
+    /// Pages read from the log and not yet delivered, across all attachments: the memory replays
+    /// can take is bounded (16 × 4 MiB) however many clients replay at once; the others wait their
+    /// turn. Pages from the in-memory ring are not counted (they are there anyway).
+    /// </summary>
+    private static readonly SemaphoreSlim StorePages = new(16, 16);
+
     private readonly SidecarStore _store;
     private readonly EventHub _hub;
     private readonly IEventSink _sink;
@@ -118,15 +125,34 @@ public sealed class Attachment
             var stream = live ? _hub.Stream(SessionId, lastSeq) : _hub.TryGet(SessionId);
             var cursor = Cursor;
             var page = stream?.TryRead(cursor, PageSize);
-            if (page is null || (page.Count == 0 && lastSeq > cursor))
+            var fromStore = page is null || (page.Count == 0 && lastSeq > cursor);
+            if (fromStore)
             {
-                page = _store.ReadEvents(SessionId, cursor, StorePageSize, null, StorePageBytes);
+                await StorePages.WaitAsync(ct).ConfigureAwait(false);
             }
 
-            if (page.Count > 0)
+            int delivered;
+            List<StoredEvent> deliver;
+            try
             {
-                var deliver = _channels is null ? page : page.FindAll(e => _channels.Contains(e.Channel));
-                var delivered = deliver.Count == 0 ? 0 : await _sink.DeliverAsync(deliver, ct).ConfigureAwait(false);
+                if (fromStore)
+                {
+                    page = _store.ReadEvents(SessionId, cursor, StorePageSize, null, StorePageBytes);
+                }
+
+                deliver = _channels is null ? page! : page!.FindAll(e => _channels.Contains(e.Channel));
+                delivered = deliver.Count == 0 ? 0 : await _sink.DeliverAsync(deliver, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (fromStore)
+                {
+                    StorePages.Release();
+                }
+            }
+
+            if (page!.Count > 0)
+            {
                 if (delivered < deliver.Count)
                 {
                     // The cursor is the last event the client has: re-attaching from it loses and repeats nothing.
