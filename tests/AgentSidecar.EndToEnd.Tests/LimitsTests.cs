@@ -102,4 +102,31 @@ public sealed class LimitsTests : IDisposable
         Assert.Equal("initializationOptions.limits", ex.ErrorData!.Value.GetProperty("field").GetString());
         Assert.Contains("limits.sessions", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task AttachmentsOfAnEndedSession_AreFreed_WhenTheClientHasItsLastEvent()
+    {
+        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["limits"] = new JsonObject { ["attachmentsPerConnection"] = 2 } });
+        var c = sidecar.Client;
+        var start = new JsonObject { ["workspace"] = _ws, ["provider"] = "shell", ["reuse"] = false };
+        var first = (await c.RequestAsync("session/start", start.DeepClone())).GetProperty("id").GetString()!;
+        var attach = (string sid) => new JsonObject { ["sessionId"] = sid };
+        var ids = new[] { await c.RequestAsync("session/attach", attach(first)), await c.RequestAsync("session/attach", attach(first)) }
+            .Select(r => r.GetProperty("attachId").GetString()!).ToList();
+        var second = (await c.RequestAsync("session/start", start.DeepClone())).GetProperty("id").GetString()!;
+        await LimitAsync(c.RequestAsync("session/attach", attach(second)), "attachmentsPerConnection", 2);
+
+        var ended = await c.RequestAsync("session/end", new JsonObject { ["sessionId"] = first }, Wait);
+        var lastSeq = ended.GetProperty("lastSeq").GetInt64();
+        foreach (var id in ids)
+        {
+            var detached = await c.WaitForNotificationAsync(n => n.GetProperty("method").GetString() == "session/detached" && n.GetProperty("params").GetProperty("attachId").GetString() == id, Wait);
+            Assert.Equal("ended", detached.GetProperty("params").GetProperty("reason").GetString());
+            Assert.Equal(lastSeq, detached.GetProperty("params").GetProperty("lastSeq").GetInt64());
+            Assert.Contains(c.Events(id), e => e.GetProperty("type").GetString() == "status" && e.GetProperty("data").GetProperty("status").GetString() == "completed");
+        }
+
+        await c.RequestAsync("session/attach", attach(second));
+        await c.RequestAsync("session/attach", attach(second));
+    }
 }

@@ -85,6 +85,7 @@ public sealed class TwoSidecarsTests : IDisposable
             Assert.Single(winners);
             var loser = results.Single(r => r.Error is not null);
             Assert.Equal(1004, loser.Error!.Code);
+            Assert.True(loser.Error.ErrorData.HasValue, $"1004 without data.owner: {loser.Error.Message}");
             Assert.Equal(winners[0].Sidecar.Pid, loser.Error.ErrorData!.Value.GetProperty("owner").GetProperty("pid").GetInt32());
 
             // One agent process: the winner's, alive; no worker of the loser's ever started.

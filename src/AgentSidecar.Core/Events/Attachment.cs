@@ -12,12 +12,21 @@ public interface IEventSink
     ValueTask<int> DeliverAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken);
 }
 
+/// <summary>What an attachment needs to know of its session each round.</summary>
+/// <param name="Next">The session a /clear moved to, once this one was cleared.</param>
+/// <param name="Running">Created or active here or in another sidecar (its events may still come).</param>
+/// <param name="Ended">Completed or failed: nothing more comes.</param>
+public readonly record struct SessionState(long LastSeq, bool Live, string? Next, bool Running, bool Ended);
+
 public static class DetachReasons
 {
     public const string Detached = "detached";
     public const string Overflow = "overflow";
     public const string Closed = "closed";
     public const string Deleted = "deleted";
+
+    /// <summary>The session is over (completed or failed) and the client has every event of it.</summary>
+    public const string Ended = "ended";
     public const string Error = "error";
 }
 
@@ -53,14 +62,14 @@ public sealed class Attachment
     private readonly SidecarStore _store;
     private readonly EventHub _hub;
     private readonly IEventSink _sink;
-    private readonly Func<string, (long LastSeq, bool Live, string? Next, bool Running)> _sessionState;
+    private readonly Func<string, SessionState> _sessionState;
     private readonly HashSet<string>? _channels;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _cursor;
     private string? _stopReason;
 
-    internal Attachment(string id, string sessionId, long afterSeq, IReadOnlyCollection<string>? channels, SidecarStore store, EventHub hub, IEventSink sink, Func<string, (long, bool, string?, bool)> sessionState)
+    internal Attachment(string id, string sessionId, long afterSeq, IReadOnlyCollection<string>? channels, SidecarStore store, EventHub hub, IEventSink sink, Func<string, SessionState> sessionState)
     {
         Id = id;
         SessionId = sessionId;
@@ -121,7 +130,7 @@ public sealed class Attachment
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var (lastSeq, live, next, running) = _sessionState(SessionId);
+            var (lastSeq, live, next, running, ended) = _sessionState(SessionId);
             var stream = live ? _hub.Stream(SessionId, lastSeq) : _hub.TryGet(SessionId);
             var cursor = Cursor;
             var page = stream?.TryRead(cursor, PageSize);
@@ -174,6 +183,13 @@ public sealed class Attachment
                 SessionId = next;
                 Interlocked.Exchange(ref _cursor, 0);
                 continue;
+            }
+
+            if (ended)
+            {
+                // Nothing more can come (a session continued later is attached to again): the
+                // attachment is freed, so ended sessions do not hold clients' attachments forever.
+                return DetachReasons.Ended;
             }
 
             if (stream is null)

@@ -111,6 +111,9 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
         {
             await recovery.RecoverAsync(row).ConfigureAwait(false);
             row = ctx.GetRow(sessionId);
+
+            // Still running: another sidecar has it (it may have just claimed it): say which.
+            SessionRegistry.EnsureNotForeign(row);
         }
 
         if (row.Status != SessionStatuses.Suspended)
@@ -130,6 +133,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
             row = ctx.GetRow(sessionId);
             if (ctx.Registry.Contains(sessionId) || row.Status != SessionStatuses.Suspended)
             {
+                SessionRegistry.EnsureNotForeign(row);
                 throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {(ctx.Registry.Contains(sessionId) ? "already active" : row.Status)}; only suspended sessions resume");
             }
 

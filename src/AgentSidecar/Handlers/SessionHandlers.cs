@@ -132,7 +132,7 @@ internal sealed class SessionHandlers(JsonRpcConnection connection, SessionManag
         _ = attachment.Ended.ContinueWith(t =>
         {
             client.Attachments.TryRemove(attachId, out _);
-            if (t.Result is DetachReasons.Overflow or DetachReasons.Deleted or DetachReasons.Error)
+            if (t.Result is DetachReasons.Overflow or DetachReasons.Deleted or DetachReasons.Error or DetachReasons.Ended)
             {
                 connection.Notify(Notifications.SessionDetached, new SessionDetachedParams
                 {
