@@ -1,6 +1,6 @@
 namespace AgentSidecar.Terminal.Vt;
 
-/// <summary>Writing characters into cells: autowrap, wide characters, combining marks, insert mode, REP.</summary>
+/// <summary>Writing characters into cells: autowrap, wide characters, combining marks, insert mode.</summary>
 public sealed partial class VtScreen
 {
     private const int FirstC1 = 0x80;
@@ -36,6 +36,7 @@ public sealed partial class VtScreen
             int count = Math.Min(cols - col, text.Length);
             ReadOnlySpan<byte> chars = text[..count];
             line.WriteAscii(col, chars, style);
+            CellWrites += count;
 
             // Wide characters cut in half at either end of the run are removed.
             int end = col + count;
@@ -104,6 +105,7 @@ public sealed partial class VtScreen
         }
 
         line.Cells[_col] = new VtCell(codePoint, _style);
+        CellWrites += width;
         if (width == CharWidth.Wide)
         {
             line.Cells[_col + 1] = VtCell.WideTail(_style);
@@ -167,24 +169,6 @@ public sealed partial class VtScreen
         _pendingWrap = false;
         _col = 0;
         Index();
-    }
-
-    /// <summary>REP: prints <paramref name="codePoint"/> (the character printed just before) again, bounded by the screen size.</summary>
-    private void RepeatCharacter(int codePoint, int count)
-    {
-        if (codePoint == NoLastPrinted)
-        {
-            return;
-        }
-
-        int bounded = Math.Min(count, Cols * Rows);
-        for (int i = 0; i < bounded; i++)
-        {
-            Print(codePoint);
-        }
-
-        // REP is itself a sequence, so a second REP right after it repeats nothing (as in xterm.js).
-        _lastPrintedCodePoint = NoLastPrinted;
     }
 
     /// <summary>DECALN: fills the screen with 'E' (the VT100 alignment pattern).</summary>
