@@ -212,19 +212,20 @@ public sealed class PtyProcess : IDisposable
     /// <summary>SIGHUP to the group, then SIGKILL after <paramref name="grace"/>; completes at exit.</summary>
     public async Task<PtyExit> StopAsync(TimeSpan grace)
     {
+        // Through the shared /proc scan: many sessions ending at once (reset, shutdown) share scans.
         if (!HasExited)
         {
-            Signal(Libc.SIGHUP);
+            await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGHUP).ConfigureAwait(false);
             if (await Task.WhenAny(Exited, Task.Delay(grace)).ConfigureAwait(false) != Exited)
             {
-                Signal(Libc.SIGKILL);
+                await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGKILL).ConfigureAwait(false);
             }
         }
 
         var exit = await Exited.ConfigureAwait(false);
 
         // The leader is gone; anything left in its session (a backgrounded job) goes too.
-        ProcessInfo.SignalSession(Pid, Libc.SIGKILL, includeGroup: false);
+        await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGKILL, includeGroup: false).ConfigureAwait(false);
         return exit;
     }
 
