@@ -25,7 +25,9 @@ internal static class ManySessions
         foreach (var sidecar in sidecars.Count > 0 ? sidecars : [SidecarProcess.Executable])
         {
             Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", sidecar);
-            results[sidecar] = await OneAsync(Path.Combine(dir, $"many-{index++}"), sessions, reset);
+            // Keyed by run, so a build given twice (before, after, before ...) keeps every run.
+            results[$"{index}: {sidecar}"] = await OneAsync(Path.Combine(dir, $"many-{index}"), sessions, reset);
+            index++;
         }
 
         return results;

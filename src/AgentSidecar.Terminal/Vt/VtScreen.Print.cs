@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace AgentSidecar.Terminal.Vt;
 
 /// <summary>Writing characters into cells: autowrap, wide characters, combining marks, insert mode.</summary>
@@ -36,23 +38,32 @@ public sealed partial class VtScreen
             int count = Math.Min(cols - col, text.Length);
             ReadOnlySpan<byte> chars = text[..count];
             line.WriteAscii(col, chars, style);
-            CellWrites += count;
-
-            // Wide characters cut in half at either end of the run are removed.
-            int end = col + count;
-            line.RepairWideBoundary(col, style);
-            line.RepairWideBoundary(end, style);
+            EndRun(line, col, count, style);
             _lastPrintedCodePoint = chars[^1];
             text = text[count..];
-            if (end >= cols)
-            {
-                _col = cols - 1;
-                _pendingWrap = true;
-            }
-            else
-            {
-                _col = end;
-            }
+        }
+    }
+
+    /// <summary>
+    /// After a run of narrow characters was written into cells [col, col + count) of the cursor's
+    /// line: removes wide characters cut in half at either end and moves the cursor past the run
+    /// (onto the last column with a wrap pending when it reached the right edge).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndRun(VtLine line, int col, int count, VtStyle style)
+    {
+        CellWrites += count;
+        int end = col + count;
+        line.RepairWideBoundary(col, style);
+        line.RepairWideBoundary(end, style);
+        if (end >= Cols)
+        {
+            _col = Cols - 1;
+            _pendingWrap = true;
+        }
+        else
+        {
+            _col = end;
         }
     }
 

@@ -86,22 +86,8 @@ public sealed partial class VtScreen
             int col = _col;
             int run = Math.Min(Cols - col, count);
             Array.Fill(line.Cells, cell, col, run);
-            CellWrites += run;
-
-            // As for each Print: wide characters cut in half at either end of the run are removed.
-            int end = col + run;
-            line.RepairWideBoundary(col, _style);
-            line.RepairWideBoundary(end, _style);
+            EndRun(line, col, run, _style);
             count -= run;
-            if (end >= Cols)
-            {
-                _col = Cols - 1;
-                _pendingWrap = true;
-            }
-            else
-            {
-                _col = end;
-            }
         }
     }
 
