@@ -12,7 +12,7 @@ namespace AgentSidecar.Terminal.Pty;
 /// turn. Level-triggered: a ready master is read until EAGAIN or <see cref="PtyProcess.CoalesceBytes"/>,
 /// and if more is waiting epoll reports it again on the next round, after the other ready PTYs had
 /// theirs, so a flood in one PTY does not hold the others back. Listeners run on the loop thread
-/// and must return quickly (the sidecar's copies the bytes into the store writer's queue).
+/// and must return quickly (the sidecar's listener copies the bytes into the store writer's queue).
 /// </remarks>
 internal sealed unsafe class PtyReadLoop
 {
