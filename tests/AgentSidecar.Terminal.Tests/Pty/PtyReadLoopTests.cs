@@ -6,7 +6,8 @@ namespace AgentSidecar.Terminal.Tests.Pty;
 
 /// <summary>
 /// Many PTYs read by a few shared loops: every byte arrives before the exit, the threads do not
-/// grow with the PTYs, and one PTY's listener failing does not stop the others.
+/// grow with the PTYs, and one PTY's listener failing does not stop the others; many stopped at
+/// once (their signals share /proc scans) leave nothing of their terminal sessions behind.
 /// </summary>
 public sealed class PtyReadLoopTests
 {
@@ -125,10 +126,45 @@ public sealed class PtyReadLoopTests
         }
     }
 
-    private static PtyProcess Start(IPtyListener listener, string script) => PtyProcess.Start(
+    [Fact(Timeout = 120_000)]
+    public async Task ManyStoppedAtOnce_LeaveNoProcessOfTheirTerminalSessions()
+    {
+        const int Ptys = 40;
+        var processes = new List<PtyProcess>();
+        try
+        {
+            // With job control the background sleep has a process group of its own: only the
+            // session-wide signal (members found in /proc) reaches it.
+            for (int i = 0; i < Ptys; i++)
+            {
+                processes.Add(Start(new Recorder('r'), "set -m; sleep 1000 & echo ready; wait", "/bin/bash"));
+            }
+
+            foreach (var process in processes)
+            {
+                while (ProcessInfo.SessionMembers(process.Pid).Count < 2)
+                {
+                    await Task.Delay(10, TestContext.Current.CancellationToken);
+                }
+            }
+
+            // Bounded, so that on failure the cleanup below still kills what was left.
+            await Task.WhenAll(processes.Select(p => p.StopAsync(TimeSpan.FromSeconds(5)))).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            foreach (var process in processes)
+            {
+                Assert.Empty(ProcessInfo.SessionMembers(process.Pid));
+            }
+        }
+        finally
+        {
+            processes.ForEach(p => p.Dispose());
+        }
+    }
+
+    private static PtyProcess Start(IPtyListener listener, string script, string shell = "/bin/sh") => PtyProcess.Start(
         new PtyStartInfo
         {
-            Command = "/bin/sh",
+            Command = shell,
             Args = ["-c", script],
             WorkingDirectory = "/",
             Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["TERM"] = "xterm-256color" },
