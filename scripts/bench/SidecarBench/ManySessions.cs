@@ -7,7 +7,7 @@ namespace AgentSidecar.Bench;
 
 /// <summary>
 /// Many live shell sessions in one sidecar (issue 16): its threads and memory with N sessions, and
-/// how long <c>session/reset</c> takes to end M of them.
+/// how long <c>session/reset</c> takes to end M of them, then <c>session/cleanup</c> the other N - M.
 ///   SidecarBench many N M [sidecar...]   (each sidecar in turn; none given: $AGENT_SIDECAR_BIN or the built one)
 /// </summary>
 internal static class ManySessions
@@ -72,6 +72,11 @@ internal static class ManySessions
         var ended = await c.RequestAsync("session/reset", new JsonObject { ["workspace"] = resetWs }, TimeSpan.FromMinutes(10));
         var resetSeconds = resetTime.Elapsed.TotalSeconds;
         var after = Sample(sidecar.Pid);
+
+        // The rest, all idle for 0 s: suspended by one cleanup.
+        var cleanupTime = Stopwatch.StartNew();
+        var cleaned = await c.RequestAsync("session/cleanup", new JsonObject { ["idleSeconds"] = 0 }, TimeSpan.FromMinutes(10));
+        var cleanupSeconds = cleanupTime.Elapsed.TotalSeconds;
         return new JsonObject
         {
             ["sessions"] = sessions,
@@ -80,6 +85,7 @@ internal static class ManySessions
             ["startSeconds"] = Math.Round(startSeconds, 1),
             ["loadBeforeReset"] = load,
             ["reset"] = new JsonObject { ["sessions"] = ended.GetProperty("ended").GetArrayLength(), ["seconds"] = Math.Round(resetSeconds, 2), ["threadsAfter"] = after.Threads, ["rssMbAfter"] = after.RssMb },
+            ["cleanup"] = new JsonObject { ["sessions"] = cleaned.GetProperty("ended").GetArrayLength(), ["seconds"] = Math.Round(cleanupSeconds, 2) },
         };
     }
 
