@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: builds everything from nothing, runs every suite (.NET, extension unit, extension
-// end-to-end in code-server), and ends
+// `npm test`: builds everything from nothing, runs every suite (.NET, extension unit, ACP front
+// door, extension end-to-end in code-server), and ends
 // with one line "N passed, N failed" summing them all. Exits non-zero if anything failed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -68,23 +68,27 @@ function needsInstall(dir) {
   return !existsSync(installed) || statSync(join(dir, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs;
 }
 
-async function extensionSuite() {
-  const ext = join(root, 'extension');
-  if (needsInstall(ext)) {
-    log('installing the extension\'s npm packages');
-    const install = await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ext });
+/** A TypeScript suite with its own npm packages: `npm ci` when needed, `npm test`, its TAP totals counted. */
+async function npmSuite(suite, dir, what) {
+  if (needsInstall(dir)) {
+    log(`installing the ${suite} tests' npm packages`);
+    const install = await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
     if (install.code !== 0) {
-      count('extension npm ci', 0, 1);
+      count(`${suite} npm ci`, 0, 1);
       return;
     }
   }
 
-  log('running the extension tests');
-  const { code, out } = await run('npm', ['--prefix', 'extension', 'test', '--silent'], { capture: true });
+  log(`running the ${what}`);
+  const { code, out } = await run('npm', ['--prefix', dir, 'test', '--silent'], { capture: true });
   const pass = Number((out.match(/^# pass (\d+)/m) ?? [])[1] ?? 0);
   const fail = Number((out.match(/^# fail (\d+)/m) ?? [])[1] ?? 0);
-  count('extension', pass, fail || (code !== 0 ? 1 : 0));
+  count(suite, pass, fail || (code !== 0 ? 1 : 0));
 }
+
+// The ACP front door (`agent-sidecar acp`) driven by @agentclientprotocol/sdk's client and by acpx,
+// against the real Codex, Claude Code and Auggie offline (tests/acp, its own npm packages).
+const acpSuite = () => npmSuite('acp', join(root, 'tests', 'acp'), 'ACP tests (real Codex, Claude Code, Auggie; acpx)');
 
 // The extension in a real VS Code (code-server + Chromium; installs them into ~/.cache/agent-sidecar
 // when missing): each check counts as one test. extension/e2e/run.mjs bounds itself to 10 minutes.
@@ -96,11 +100,12 @@ async function e2eSuite() {
   count('extension e2e', pass, fail || (code !== 0 ? 1 : 0));
 }
 
-// AGENT_SIDECAR_TEST_SUITES=extension,e2e (a comma list of dotnet, extension, e2e) runs only those.
-const only = (process.env.AGENT_SIDECAR_TEST_SUITES ?? 'dotnet,extension,e2e').split(',').map((s) => s.trim());
+// AGENT_SIDECAR_TEST_SUITES=extension,e2e (a comma list of dotnet, extension, acp, e2e) runs only those.
+const only = (process.env.AGENT_SIDECAR_TEST_SUITES ?? 'dotnet,extension,acp,e2e').split(',').map((s) => s.trim());
 mkdirSync(results, { recursive: true });
 if (only.includes('dotnet')) await dotnetSuites();
-if (only.includes('extension')) await extensionSuite();
+if (only.includes('extension')) await npmSuite('extension', join(root, 'extension'), 'extension tests');
+if (only.includes('acp')) await acpSuite();
 if (only.includes('e2e')) await e2eSuite();
 log('done');
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);

@@ -12,6 +12,7 @@ public enum SidecarError
     PayloadTooLarge,
     InvalidArgument,
     ApprovalNotFound,
+    LimitReached,
 }
 
 /// <summary>The one exception type the core throws for errors a client caused or can act on.</summary>

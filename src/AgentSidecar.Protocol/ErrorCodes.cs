@@ -18,4 +18,5 @@ public static class ErrorCodes
     public const int ProviderUnavailable = 1005;
     public const int InvalidWorkspace = 1006;
     public const int PayloadTooLarge = 1007;
+    public const int LimitReached = 1008;
 }

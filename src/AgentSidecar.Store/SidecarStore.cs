@@ -205,6 +205,23 @@ public sealed class SidecarStore
         return result;
     }
 
+    /// <summary>Ended sessions whose worktree is still recorded as in use: their end was interrupted (a crash mid-removal).</summary>
+    public List<SessionRow> EndedWithActiveWorktree(int limit)
+    {
+        using var conn = OpenConnection();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {SqlStatements.SessionColumns} FROM sessions WHERE worktree_state = 'active' AND status IN ('completed', 'failed') LIMIT $limit";
+        cmd.Parameters.AddWithValue("$limit", limit);
+        var result = new List<SessionRow>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            result.Add(SqlStatements.ReadSession(r));
+        }
+
+        return result;
+    }
+
     /// <summary>The newest session recorded for the agent's own conversation id, or null.</summary>
     public SessionRow? FindByAgentSession(string provider, string agentSessionId)
     {

@@ -47,6 +47,9 @@ public sealed class StoreWriter : IDisposable
     private readonly ManualResetEventSlim _checkpointerStop = new();
     private long _commits;
 
+    /// <summary>How long a batch waits for another process's write lock before it fails (past SQLite's own 5 s busy wait).</summary>
+    private static readonly TimeSpan WriteLockBound = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the checkpointer looks for committed work (see <see cref="RunCheckpoints"/>).</summary>
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(250);
 
@@ -257,11 +260,17 @@ public sealed class StoreWriter : IDisposable
         var outcomes = new (object? Result, Exception? Error)[batch.Count];
         _committed.Clear();
         _pendingOutput.Clear();
+
+        // Another sidecar on the same data directory may have written events since the last
+        // batch: each session's last seq is read again inside this transaction (which holds the
+        // write lock), once per session per batch, never taken from a cache another process can
+        // make stale.
+        _lastSeq.Clear();
         SqliteTransaction? tx = null;
         try
         {
-            tx = _connection!.BeginTransaction(deferred: false);
-            var ctx = new WriteContext(this, _connection, tx, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+            tx = BeginImmediate();
+            var ctx = new WriteContext(this, _connection!, tx, _clock.GetUtcNow().ToUnixTimeMilliseconds());
             RecordLostOutput(ctx);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -329,6 +338,31 @@ public sealed class StoreWriter : IDisposable
                 else
                 {
                     tcs.TrySetResult(outcomes[i].Result);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the database's write lock. Problem: with two sidecars on one data directory, a batch of
+    /// one could wait past SQLite's busy timeout (5 s) for the other's, and "database is locked"
+    /// reached a client (and left a stop half done). Solution: the lock is asked for again until
+    /// <see cref="WriteLockBound"/>; past it the batch fails with an error that says what holds it.
+    /// </summary>
+    private SqliteTransaction BeginImmediate()
+    {
+        var since = Environment.TickCount64;
+        while (true)
+        {
+            try
+            {
+                return _connection!.BeginTransaction(deferred: false);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED)
+            {
+                if (Environment.TickCount64 - since > WriteLockBound.TotalMilliseconds)
+                {
+                    throw new IOException($"the event log ({_store.Path}) stayed locked by another process for {WriteLockBound.TotalSeconds:0} s; nothing was written", ex);
                 }
             }
         }

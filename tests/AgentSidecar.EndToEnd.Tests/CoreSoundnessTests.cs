@@ -24,8 +24,6 @@ public sealed class CoreSoundnessTests : IDisposable
         }
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private string Workspace()
     {
         var ws = Path.Combine(_dir, "ws");
@@ -65,15 +63,7 @@ public sealed class CoreSoundnessTests : IDisposable
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50, Ct);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => Waits.UntilAsync(condition, Wait, what);
 
     [Theory(Timeout = 180000)]
     [InlineData(false)]

@@ -5,9 +5,10 @@ using System.Text.Json.Serialization;
 namespace AgentSidecar.EndToEnd.Tests;
 
 /// <summary>
-/// The built sidecar's handlers against its JSON context: the dispatcher resolves a method's params
-/// and result metadata at the method's first call, so a type missing from ProtocolJsonContext would
-/// only show as an internal error in front of a user. This finds it at build time instead.
+/// The built sidecar's handlers against their JSON context: the dispatcher resolves a method's params
+/// and result metadata at the method's first call, so a type missing from the context would only
+/// show as an internal error in front of a user. This finds it at build time instead. Protocol v1's
+/// handlers use ProtocolJsonContext; the ACP agent's (namespace AgentSidecar.Acp) AcpJsonContext.
 /// </summary>
 public sealed class HandlerContractTests
 {
@@ -21,8 +22,10 @@ public sealed class HandlerContractTests
         {
             var sidecar = load.LoadFromAssemblyPath(Path.Combine(dir, "agent-sidecar.dll"));
             var protocol = load.LoadFromAssemblyPath(Path.Combine(dir, "AgentSidecar.Protocol.dll"));
-            var context = (JsonSerializerContext)protocol.GetType("AgentSidecar.Protocol.ProtocolJsonContext", throwOnError: true)!
+            static JsonSerializerContext Default(Assembly assembly, string type) => (JsonSerializerContext)assembly.GetType(type, throwOnError: true)!
                 .GetProperty("Default", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            var protocolContext = Default(protocol, "AgentSidecar.Protocol.ProtocolJsonContext");
+            var acpContext = Default(sidecar, "AgentSidecar.Acp.AcpJsonContext");
 
             var handlers = sidecar.GetTypes()
                 .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
@@ -40,6 +43,7 @@ public sealed class HandlerContractTests
                     types.Add(method.ReturnType.GetGenericArguments()[0]);
                 }
 
+                var context = method.DeclaringType?.Namespace == "AgentSidecar.Acp" ? acpContext : protocolContext;
                 missing.AddRange(types.Where(t => context.GetTypeInfo(t) is null).Select(t => $"{name}: {t.Name}"));
             }
 

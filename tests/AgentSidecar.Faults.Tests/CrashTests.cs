@@ -29,6 +29,68 @@ public sealed class CrashTests : IDisposable
     }
 
     [Fact(Timeout = 120000)]
+    public async Task SigkillRightAfterAWorktreeSessionEnded_TheNextSidecarFinishesTheWorktree()
+    {
+        var repo = Directory.CreateDirectory(Path.Combine(_dir, "repo")).FullName;
+        Git(repo, "init", "-q", "-b", "main");
+        await File.WriteAllTextAsync(Path.Combine(repo, "README"), "hello\n", TestContext.Current.CancellationToken);
+        Git(repo, "add", "README");
+        Git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "first");
+
+        // Killed the moment the end is committed (the session/changed notification), while the
+        // worktree's removal runs or has not begun: the interrupted state the next sidecar finds.
+        string sid, path;
+        var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using (sidecar)
+        {
+            var c = sidecar.Client;
+            var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = repo, ["provider"] = "shell", ["kind"] = "worktree" });
+            sid = s.GetProperty("id").GetString()!;
+            path = s.GetProperty("worktree").GetProperty("path").GetString()!;
+            var killed = new TaskCompletionSource();
+            c.OnNotification = n =>
+            {
+                if (n.GetProperty("method").GetString() == "session/changed"
+                    && n.GetProperty("params").GetProperty("session") is var changed
+                    && changed.GetProperty("id").GetString() == sid && changed.GetProperty("status").GetString() == "completed")
+                {
+                    sidecar.Kill();
+                    killed.TrySetResult();
+                }
+            };
+            _ = c.BeginAsync("session/end", new JsonObject { ["sessionId"] = sid });
+            await killed.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        await using var next = await SidecarProcess.StartAsync(_dir);
+        var session = await next.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
+        Assert.Equal("completed", session.GetProperty("status").GetString());
+        Assert.Equal("removed", session.GetProperty("worktree").GetProperty("state").GetString());
+        Assert.False(Directory.Exists(path), $"the clean worktree {path} is still on disk");
+        var events = await next.Client.RequestAsync("session/events", new JsonObject { ["sessionId"] = sid, ["limit"] = 10000 });
+        var worktreeStates = events.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "worktree")
+            .Select(e => e.GetProperty("data").GetProperty("action").GetString()).ToList();
+        Assert.Equal("removed", worktreeStates[^1]);
+        Assert.Single(worktreeStates, s => s is "removed" or "kept");
+    }
+
+    private static string Git(string dir, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"git {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
+        return output;
+    }
+
+    [Fact(Timeout = 120000)]
     public async Task SigkillDuringHeavyOutputToTwoClients_EveryEventEitherReceivedIsInTheLog_WithoutGaps_AndNoOldProcessSurvives()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;

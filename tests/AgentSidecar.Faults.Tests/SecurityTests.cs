@@ -51,7 +51,7 @@ public sealed class SecurityTests : IDisposable
             ["vault"] = new JsonObject
             {
                 ["command"] = "bash",
-                ["args"] = new JsonArray("--norc", "-c", "echo token-length-$(printf %s \"$API_TOKEN\" | wc -c); exec bash --norc", "--token=${SIDECAR_TEST_SECRET}"),
+                ["args"] = new JsonArray("--norc", "-c", "echo token-length-$(printf %s \"$API_TOKEN\" | wc -c); exec bash --norc"),
                 ["env"] = new JsonObject { ["API_TOKEN"] = "${SIDECAR_TEST_SECRET}" },
                 ["secretEnv"] = new JsonArray("API_TOKEN"),
             },
@@ -89,6 +89,64 @@ public sealed class SecurityTests : IDisposable
         {
             var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
             Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"the secret is in {file}");
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task SecretEnv_NeverOnTheAgentsCommandLine_RefusedNamingTheField()
+    {
+        var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
+        var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
+        var providers = new JsonObject
+        {
+            // Named on the command line: the profile is refused, naming the field.
+            ["named"] = new JsonObject
+            {
+                ["command"] = "bash",
+                ["args"] = new JsonArray("--norc", "-c", "exec cat", "--token=${API_TOKEN}"),
+                ["secretEnv"] = new JsonArray("API_TOKEN"),
+            },
+
+            // Reached through another variable: refused when the agent would start.
+            ["indirect"] = new JsonObject
+            {
+                ["command"] = "bash",
+                ["args"] = new JsonArray("--norc", "-c", "exec cat", "--token=${SIDECAR_TEST_SECRET}"),
+                ["env"] = new JsonObject { ["API_TOKEN"] = "${SIDECAR_TEST_SECRET}" },
+                ["secretEnv"] = new JsonArray("API_TOKEN"),
+            },
+        };
+        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = providers }, environment: new Dictionary<string, string> { ["SIDECAR_TEST_SECRET"] = secret, ["API_TOKEN"] = secret });
+        var c = sidecar.Client;
+        var list = await c.RequestAsync("provider/list", new JsonObject());
+        var named = list.GetProperty("providers").EnumerateArray().Single(p => p.GetProperty("id").GetString() == "named");
+        Assert.False(named.GetProperty("available").GetBoolean());
+        Assert.Contains("'args[3]'", named.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("API_TOKEN", named.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        var refused = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "named" }));
+        Assert.Equal(1005, refused.Code);
+        var indirect = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "indirect" }));
+        Assert.Equal(1005, indirect.Code);
+        Assert.Contains("command line", indirect.Message, StringComparison.Ordinal);
+
+        // No agent ran with the secret in its arguments, and it was never shown.
+        Assert.DoesNotContain(Directory.EnumerateDirectories("/proc"), d => int.TryParse(Path.GetFileName(d), out _) && ReadCmdline(d).Contains(secret, StringComparison.Ordinal));
+        var seen = list.GetRawText() + refused.Message + indirect.Message + string.Concat(c.Notifications.Select(n => n.GetRawText()));
+        await sidecar.ShutdownAsync();
+        Assert.DoesNotContain(secret, seen, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, sidecar.Stderr, StringComparison.Ordinal);
+    }
+
+    private static string ReadCmdline(string procDir)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(procDir, "cmdline"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
         }
     }
 

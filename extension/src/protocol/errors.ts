@@ -15,4 +15,5 @@ export const ErrorCodes = {
   ProviderUnavailable: 1005,
   InvalidWorkspace: 1006,
   PayloadTooLarge: 1007,
+  LimitReached: 1008,
 } as const;

@@ -43,17 +43,24 @@ public sealed class Attachment
 
     private const long StorePageBytes = 4L * 1024 * 1024;
 
+    /// <summary>
+    /// Pages read from the log and not yet delivered, across all attachments: the memory replays
+    /// can take is bounded (16 × 4 MiB) however many clients replay at once; the others wait their
+    /// turn. Pages from the in-memory ring are not counted (they are there anyway).
+    /// </summary>
+    private static readonly SemaphoreSlim StorePages = new(16, 16);
+
     private readonly SidecarStore _store;
     private readonly EventHub _hub;
     private readonly IEventSink _sink;
-    private readonly Func<string, (long LastSeq, bool Live, string? Next)> _sessionState;
+    private readonly Func<string, (long LastSeq, bool Live, string? Next, bool Running)> _sessionState;
     private readonly HashSet<string>? _channels;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _cursor;
     private string? _stopReason;
 
-    internal Attachment(string id, string sessionId, long afterSeq, IReadOnlyCollection<string>? channels, SidecarStore store, EventHub hub, IEventSink sink, Func<string, (long, bool, string?)> sessionState)
+    internal Attachment(string id, string sessionId, long afterSeq, IReadOnlyCollection<string>? channels, SidecarStore store, EventHub hub, IEventSink sink, Func<string, (long, bool, string?, bool)> sessionState)
     {
         Id = id;
         SessionId = sessionId;
@@ -114,19 +121,38 @@ public sealed class Attachment
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var (lastSeq, live, next) = _sessionState(SessionId);
+            var (lastSeq, live, next, running) = _sessionState(SessionId);
             var stream = live ? _hub.Stream(SessionId, lastSeq) : _hub.TryGet(SessionId);
             var cursor = Cursor;
             var page = stream?.TryRead(cursor, PageSize);
-            if (page is null || (page.Count == 0 && lastSeq > cursor))
+            var fromStore = page is null || (page.Count == 0 && lastSeq > cursor);
+            if (fromStore)
             {
-                page = _store.ReadEvents(SessionId, cursor, StorePageSize, null, StorePageBytes);
+                await StorePages.WaitAsync(ct).ConfigureAwait(false);
             }
 
-            if (page.Count > 0)
+            int delivered;
+            List<StoredEvent> deliver;
+            try
             {
-                var deliver = _channels is null ? page : page.FindAll(e => _channels.Contains(e.Channel));
-                var delivered = deliver.Count == 0 ? 0 : await _sink.DeliverAsync(deliver, ct).ConfigureAwait(false);
+                if (fromStore)
+                {
+                    page = _store.ReadEvents(SessionId, cursor, StorePageSize, null, StorePageBytes);
+                }
+
+                deliver = _channels is null ? page! : page!.FindAll(e => _channels.Contains(e.Channel));
+                delivered = deliver.Count == 0 ? 0 : await _sink.DeliverAsync(deliver, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (fromStore)
+                {
+                    StorePages.Release();
+                }
+            }
+
+            if (page!.Count > 0)
+            {
                 if (delivered < deliver.Count)
                 {
                     // The cursor is the last event the client has: re-attaching from it loses and repeats nothing.
@@ -152,8 +178,15 @@ public sealed class Attachment
 
             if (stream is null)
             {
-                // Not live here: nothing new can come unless it is resumed; poll slowly for that.
-                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+                // Not live here. Running in another sidecar on the data directory: its events come
+                // only through the log, looked at twice a second. Not running anywhere: nothing
+                // comes until it is resumed, which here wakes this at once (and elsewhere is seen
+                // within seconds). Problem: every idle attachment read the session's row twice a
+                // second, and 10,000 of them slowed keystroke echo in every session to 0.8 s.
+                await (running
+                    ? Task.Delay(TimeSpan.FromMilliseconds(500), ct)
+                    : Task.WhenAny(_hub.WhenStreamAsync(SessionId, ct), Task.Delay(TimeSpan.FromSeconds(10), ct))).ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
                 continue;
             }
 

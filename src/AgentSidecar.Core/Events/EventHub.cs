@@ -12,12 +12,33 @@ namespace AgentSidecar.Core.Events;
 public sealed class EventHub
 {
     private readonly ConcurrentDictionary<string, SessionStream> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
 
     public EventHub(StoreWriter writer) => writer.Committed += OnCommitted;
 
     /// <summary>The stream of <paramref name="sessionId"/>, created with <paramref name="lastSeq"/> as its head.</summary>
-    public SessionStream Stream(string sessionId, long lastSeq) =>
-        _streams.GetOrAdd(sessionId, static (id, seq) => new SessionStream(id, seq), lastSeq);
+    public SessionStream Stream(string sessionId, long lastSeq)
+    {
+        var stream = _streams.GetOrAdd(sessionId, static (id, seq) => new SessionStream(id, seq), lastSeq);
+        if (_waiters.TryRemove(sessionId, out var waiting))
+        {
+            waiting.TrySetResult();
+        }
+
+        return stream;
+    }
+
+    /// <summary>Completes when the session gets a stream here (it starts or resumes in this sidecar).</summary>
+    public Task WhenStreamAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (_streams.ContainsKey(sessionId))
+        {
+            return Task.CompletedTask;
+        }
+
+        var waiting = _waiters.GetOrAdd(sessionId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        return _streams.ContainsKey(sessionId) ? Task.CompletedTask : waiting.Task.WaitAsync(cancellationToken);
+    }
 
     public SessionStream? TryGet(string sessionId) => _streams.GetValueOrDefault(sessionId);
 
@@ -127,6 +148,14 @@ public sealed class SessionStream(string sessionId, long lastSeq)
     {
         lock (_lock)
         {
+            if (_ring.Count > 0 && e.Seq != _committedSeq + 1)
+            {
+                // Another sidecar on the data directory wrote events in between: the ring must not
+                // pretend to hold them; readers behind this event read them from the log.
+                _ring.Clear();
+                _ringBytes = 0;
+            }
+
             _ring.Enqueue(e);
             _ringBytes += e.Data.Length;
             while (_ring.Count > RingCapacity || _ringBytes > RingMaxBytes)

@@ -104,7 +104,8 @@ public static class BuiltInProviders
             Quit = "/exit",
             Transcript = new ProviderTranscript { Reader = "claude-jsonl", Dir = "~/.claude/projects" },
             AnswerPattern = @"^● ",
-            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵", @"^\s*✻ ", @"^\s*╌+\s*$", @"Do you want to", @"Esc to cancel"],
+            // "◐ medium · /effort": the effort footer 2.1.332 draws under a streaming answer before its input box.
+            ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵", @"^\s*✻ ", @"^\s*╌+\s*$", @"Do you want to", @"Esc to cancel", @"·\s*/effort\s*$"],
             Features = ["chat", "transcript", "resume", "clear", "model", "approvals"],
 
             // Claude Code 2.1.332's permission prompts in manual mode (recorded:

@@ -342,6 +342,11 @@ public sealed partial class ProviderRegistry
             return approvalError;
         }
 
+        if (SecretRedactor.CommandLineError(p) is { } secretError)
+        {
+            return secretError;
+        }
+
         if (p.Ready is { Osc: null, Screen: null })
         {
             return "field 'ready' needs 'osc' or 'screen'";

@@ -29,6 +29,16 @@ internal sealed partial class OrphanRecovery(SessionContext ctx)
             }
         }
 
+        // A worktree session whose sidecar died while ending it: finish what the end began
+        // (removed if clean, else kept and reported), as the end would have.
+        foreach (var row in ctx.Store.EndedWithActiveWorktree(1000))
+        {
+            if (!ctx.Registry.Contains(row.Id) && !SessionRegistry.OwnerAlive(row))
+            {
+                await new SessionWorktrees(ctx).FinishAsync(row.Id).ConfigureAwait(false);
+            }
+        }
+
         return recovered;
     }
 

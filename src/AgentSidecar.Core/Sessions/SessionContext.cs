@@ -36,6 +36,9 @@ internal sealed class SessionContext(SidecarOptions options, SidecarStore store,
 
     public Action? MetricsTrigger { get; set; }
 
+    /// <summary>What this sidecar takes on (config.json, then the primary client).</summary>
+    public SidecarLimits Limits { get; set; } = new();
+
     public long Now() => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     public SessionRow GetRow(string sessionId) =>

@@ -16,7 +16,7 @@ internal sealed class SessionEvents(SessionContext ctx)
     /// </summary>
     public (Attachment Attachment, long LastSeq) Attach(string sessionId, long afterSeq, IReadOnlyCollection<string>? channels, IEventSink sink)
     {
-        var (lastSeq, _, _) = State(sessionId);
+        var (lastSeq, _, _, _) = State(sessionId);
         var id = $"a{Interlocked.Increment(ref _nextAttachId)}";
         var attachment = new Attachment(id, sessionId, afterSeq, channels, ctx.Store, ctx.Hub, sink, State);
         _attachments[id] = attachment;
@@ -55,7 +55,7 @@ internal sealed class SessionEvents(SessionContext ctx)
 
     public (List<StoredEvent> Events, long LastSeq, bool HasMore) Read(string sessionId, long afterSeq, int limit, IReadOnlyCollection<string>? channels)
     {
-        var (lastSeq, _, _) = State(sessionId);
+        var (lastSeq, _, _, _) = State(sessionId);
         var events = ctx.Store.ReadEvents(sessionId, afterSeq, limit + 1, channels);
         var hasMore = events.Count > limit;
         if (hasMore)
@@ -67,14 +67,14 @@ internal sealed class SessionEvents(SessionContext ctx)
     }
 
     /// <summary>The head of a session's log, whether it runs here, and the session that follows it after a clear.</summary>
-    private (long LastSeq, bool Live, string? Next) State(string sessionId)
+    private (long LastSeq, bool Live, string? Next, bool Running) State(string sessionId)
     {
         if (ctx.Registry.TryGet(sessionId, out var live))
         {
-            return (ctx.Hub.TryGet(sessionId)?.CommittedSeq ?? live.Row.LastSeq, true, null);
+            return (ctx.Hub.TryGet(sessionId)?.CommittedSeq ?? live.Row.LastSeq, true, null, true);
         }
 
         var row = ctx.GetRow(sessionId);
-        return (row.LastSeq, false, row.TransitionedTo);
+        return (row.LastSeq, false, row.TransitionedTo, SessionStatuses.IsRunning(row.Status));
     }
 }

@@ -34,6 +34,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 return ctx.View(existing);
             }
 
+            EnsureRoomForASession();
             var now = ctx.Now();
             var row = new SessionRow
             {
@@ -132,19 +133,11 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {(ctx.Registry.Contains(sessionId) ? "already active" : row.Status)}; only suspended sessions resume");
             }
 
+            EnsureRoomForASession();
             var workers = ctx.Store.ListWorkers(sessionId);
-            var live = new LiveSession(row);
-            ctx.Hub.Stream(sessionId, row.LastSeq);
+            var live = new LiveSession(await ClaimAsync(row).ConfigureAwait(false));
+            ctx.Hub.Stream(sessionId, live.Row.LastSeq);
             ctx.Registry.Add(live);
-            var now = ctx.Now();
-            await live.UpdateAsync(ctx.Writer, r => r with
-            {
-                OwnerPid = ProcessInfo.CurrentPid,
-                OwnerStart = ProcessInfo.CurrentStartTime,
-                OwnerSocket = ctx.OwnerSocket,
-                UpdatedAt = now,
-                LastActivityAt = now,
-            }).ConfigureAwait(false);
 
             var previousAgent = workers.LastOrDefault(w => w.Kind == WorkerKinds.Agent) ?? new WorkerRow
             {
@@ -180,6 +173,61 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
         {
             StartGate.Release();
         }
+    }
+
+    private void EnsureRoomForASession()
+    {
+        if (ctx.Registry.Count >= ctx.Limits.Sessions)
+        {
+            throw SidecarLimits.Reached("sessions", ctx.Limits.Sessions, $"{ctx.Registry.Count} sessions are live in this sidecar; end or suspend some first");
+        }
+    }
+
+    /// <summary>
+    /// Makes this sidecar the owner of a suspended session: a compare-and-set on the row as it was
+    /// read (suspended, the same owner), in one transaction, so of two sidecars resuming it at once
+    /// exactly one wins; the other gets 1004 naming the owner (and starts nothing).
+    /// </summary>
+    private async Task<SessionRow> ClaimAsync(SessionRow read)
+    {
+        var now = ctx.Now();
+        var (claimed, current) = await ctx.Writer.WriteAsync(w =>
+        {
+            var current = w.GetSession(read.Id);
+            if (current is null || current.Status != SessionStatuses.Suspended || current.OwnerPid != read.OwnerPid || current.OwnerStart != read.OwnerStart)
+            {
+                return (false, current);
+            }
+
+            // "created" until the agent runs: a running status with this sidecar as the owner, so
+            // a second claim sees it taken (and a crash before the agent runs is recovered).
+            var mine = current with
+            {
+                Status = SessionStatuses.Created,
+                StatusReason = "resuming",
+                OwnerPid = ProcessInfo.CurrentPid,
+                OwnerStart = ProcessInfo.CurrentStartTime,
+                OwnerSocket = ctx.OwnerSocket,
+                UpdatedAt = now,
+                LastActivityAt = now,
+            };
+            w.UpdateSession(mine);
+            return (true, mine);
+        }).ConfigureAwait(false);
+        if (claimed)
+        {
+            return current!;
+        }
+
+        if (current is not null)
+        {
+            SessionRegistry.EnsureNotForeign(current);
+        }
+
+        throw new SidecarException(SidecarError.InvalidState, $"session {read.Id} was {(current is null ? "deleted" : $"changed by another sidecar (now {current.Status})")} while it was being resumed", current?.OwnerPid is { } pid ? new Dictionary<string, object?>
+        {
+            ["owner"] = new Dictionary<string, object?> { ["pid"] = pid, ["startTime"] = current.OwnerStart, ["socket"] = current.OwnerSocket },
+        } : null);
     }
 
     /// <summary>

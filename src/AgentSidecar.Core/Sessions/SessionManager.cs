@@ -71,6 +71,12 @@ public sealed class SessionManager : IAsyncDisposable
     }
 
     /// <summary>The unix socket clients can reach this sidecar on (recorded as the owner's address).</summary>
+    public SidecarLimits Limits
+    {
+        get => _ctx.Limits;
+        set => _ctx.Limits = value;
+    }
+
     public string? OwnerSocket
     {
         get => _ctx.OwnerSocket;
@@ -267,6 +273,11 @@ public sealed class SessionManager : IAsyncDisposable
         if (!Path.IsPathFullyQualified(cwd) || !Directory.Exists(cwd))
         {
             throw new SidecarException(SidecarError.InvalidArgument, $"cwd '{cwd}' is not an absolute path to an existing directory", new Dictionary<string, object?> { ["field"] = "cwd" });
+        }
+
+        if (live.Workers.Count(w => w.Process is { HasExited: false }) >= _ctx.Limits.WorkersPerSession)
+        {
+            throw SidecarLimits.Reached("workersPerSession", _ctx.Limits.WorkersPerSession, $"session {live.Id} runs {_ctx.Limits.WorkersPerSession} workers already; stop one first");
         }
 
         await live.Gate.WaitAsync().ConfigureAwait(false);

@@ -30,7 +30,8 @@ internal sealed class SessionWorktrees(SessionContext ctx)
         var state = outcome.Removed ? WorktreeStates.Removed : WorktreeStates.Kept;
         await ctx.Writer.WriteAsync(w =>
         {
-            if (w.GetSession(sessionId) is { } current)
+            // Changed only as found: two sidecars finishing an interrupted end record it once.
+            if (w.GetSession(sessionId) is { WorktreeState: WorktreeStates.Active } current)
             {
                 w.UpdateSession(current with { WorktreeState = state, UpdatedAt = w.Now });
                 w.Append(Events.Events.Worktree(sessionId, state, outcome.Path, outcome.Branch, outcome.Reason));

@@ -51,6 +51,12 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
         // What is recorded and shown never holds the values of the profile's secret variables.
         if (Providers.SecretRedactor.Values(live.Profile, env) is { Count: > 0 } secrets)
         {
+            if (spec.Kind == WorkerKinds.Agent && Providers.SecretRedactor.IndexOnCommandLine(spec.Command, spec.Args, secrets) is { } index)
+            {
+                // Through another variable (e.g. "${MY_TOKEN}" whose value is a secretEnv value): refused like "${API_TOKEN}".
+                throw new SidecarException(SidecarError.ProviderUnavailable, $"provider '{live.Profile!.Id}': the agent's {(index < 0 ? "command" : $"argument {index + 1}")} would put the value of a secretEnv variable on its command line, where every local user can read it (ps); give it to the agent through its environment", new Dictionary<string, object?> { ["provider"] = live.Profile.Id });
+            }
+
             row = row with { Command = Providers.SecretRedactor.Redact(spec.Command, secrets), Args = spec.Args.Select(a => Providers.SecretRedactor.Redact(a, secrets)).ToList() };
             worker.Row = row;
         }

@@ -63,6 +63,7 @@ internal static class CliCommands
         root.Subcommands.Add(sessions);
         root.Subcommands.Add(ChatCommand(Context));
         root.Subcommands.Add(AttachCommand(Context));
+        root.Subcommands.Add(AcpCommand(Context));
     }
 
     private static Command ListCommand(Func<ParseResult, CliContext> context)
@@ -307,6 +308,15 @@ internal static class CliCommands
         var worker = new Option<string?>("--worker") { Description = "The worker's id (default: the agent)." };
         var command = new Command("attach", "Use a live session's terminal here (Ctrl+] detaches; the session keeps running).") { id, worker };
         command.SetAction((p, ct) => RunAsync(() => new CliAttach(context(p)).RunAsync(p.GetValue(id)!, p.GetValue(worker), ct)));
+        return command;
+    }
+
+    private static Command AcpCommand(Func<ParseResult, CliContext> context)
+    {
+        var provider = new Option<string?>("--provider") { Description = "The agent of new sessions (codex, auggie, claude, or one of yours); default: $AGENT_SIDECAR_PROVIDER or codex." };
+        var model = new Option<string?>("--model") { Description = "The model to ask the agent for." };
+        var command = new Command("acp", "Serve the Agent Client Protocol on stdin/stdout, for editors that speak it (Zed, JetBrains, Neovim, Emacs, acpx; docs/acp.md).") { provider, model };
+        command.SetAction((p, ct) => Acp.AcpServer.RunAsync(context(p), new Acp.AcpOptions(p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex", p.GetValue(model)), ct));
         return command;
     }
 

@@ -139,6 +139,10 @@ internal sealed class CliConnection : IAsyncDisposable
         {
             throw new IOException("the sidecar closed the connection", ex);
         }
+        finally
+        {
+            await NotificationsBeforeAsync().ConfigureAwait(false);
+        }
 
         return result.Deserialize(type.Result) ?? throw new JsonException($"the sidecar answered {type.Method} with null");
     }
@@ -214,6 +218,20 @@ internal sealed class CliConnection : IAsyncDisposable
         });
         await init.WaitAsync(cts.Token).ConfigureAwait(false);
         await NotifyAsync(CliProtocol.Initialized, new EmptyParams()).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Completes once every notification that arrived before now has been handled. Problem: the
+    /// library completes a request on the thread pool while notifications wait their turn on the
+    /// dispatch context, so a chat's result was printed before the tool calls that came ahead of
+    /// it. Solution: a request's caller goes on only after the notifications queued before its
+    /// response (the context runs work in the order it was queued).
+    /// </summary>
+    private Task NotificationsBeforeAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _rpc.SynchronizationContext!.Post(static state => ((TaskCompletionSource)state!).TrySetResult(), done);
+        return done.Task;
     }
 
     private void Dispatch(string method, JsonElement parameters)

@@ -26,6 +26,7 @@ internal static class ErrorMapper
         SidecarError.ProviderUnavailable => ErrorCodes.ProviderUnavailable,
         SidecarError.InvalidWorkspace => ErrorCodes.InvalidWorkspace,
         SidecarError.PayloadTooLarge => ErrorCodes.PayloadTooLarge,
+        SidecarError.LimitReached => ErrorCodes.LimitReached,
         SidecarError.InvalidArgument => ErrorCodes.InvalidParams,
         _ => ErrorCodes.InternalError,
     };

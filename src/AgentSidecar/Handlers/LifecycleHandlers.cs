@@ -35,7 +35,7 @@ internal sealed class LifecycleHandlers(
         List<string>? ignored = null;
         if (server.IsPrimary(connection))
         {
-            settings.ApplyPrimary(p.InitializationOptions, services.GetRequiredService<MetricsSync>(), services.GetRequiredService<StoreWriter>());
+            settings.ApplyPrimary(p.InitializationOptions, services.GetRequiredService<MetricsSync>(), services.GetRequiredService<StoreWriter>(), services.GetRequiredService<Core.Sessions.SessionManager>());
         }
         else
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AgentSidecar.Core;
 using AgentSidecar.Core.Events;
 using AgentSidecar.Core.Sessions;
 using AgentSidecar.Hosting;
@@ -111,6 +112,17 @@ internal sealed class SessionHandlers(JsonRpcConnection connection, SessionManag
     public Task<SessionAttachResult> AttachAsync(SessionAttachParams p, CancellationToken ct)
     {
         var client = clients.Get(connection) ?? throw new RpcException(ErrorCodes.InvalidState, "the connection is closing");
+        var limits = sessions.Limits;
+        if (client.Attachments.Count >= limits.AttachmentsPerConnection)
+        {
+            throw SidecarLimits.Reached("attachmentsPerConnection", limits.AttachmentsPerConnection, $"this connection holds {client.Attachments.Count} attachments; detach some first (session/detach)");
+        }
+
+        if (clients.TotalAttachments >= limits.Attachments)
+        {
+            throw SidecarLimits.Reached("attachments", limits.Attachments, "the sidecar's clients hold as many attachments as it serves");
+        }
+
         var attachId = string.Empty;
         var sink = new DeferredSink();
         var (attachment, lastSeq) = Sessions.Attach(p.SessionId!, p.AfterSeq ?? 0, p.Channels, sink);

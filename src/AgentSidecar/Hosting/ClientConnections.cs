@@ -18,6 +18,9 @@ internal sealed class ClientConnections
 
     public ClientState? Get(JsonRpcConnection connection) => _clients.GetValueOrDefault(connection.Id);
 
+    /// <summary>Attachments all clients hold now.</summary>
+    public int TotalAttachments => _clients.Values.Sum(c => c.Attachments.Count);
+
     /// <summary>Removes the client and ends its attachments.</summary>
     public void Remove(JsonRpcConnection connection)
     {

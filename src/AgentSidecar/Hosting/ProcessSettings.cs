@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentSidecar.Core;
 using AgentSidecar.Core.Metrics;
 using AgentSidecar.Core.Providers;
 using AgentSidecar.Core.Sessions;
@@ -19,7 +20,7 @@ namespace AgentSidecar.Hosting;
 internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegistry providers, ILogger<ProcessSettings> logger) : IDisposable
 {
     /// <summary>The keys only the primary client may set.</summary>
-    public static readonly string[] ProcessKeys = ["providers", "metrics", "cleanup"];
+    public static readonly string[] ProcessKeys = ["providers", "metrics", "cleanup", "limits"];
 
     private OtlpMetrics? _otlp;
 
@@ -32,7 +33,7 @@ internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegi
     /// Applies the primary client's options: all are checked before any is applied, so a bad value
     /// (-32602 naming it) changes nothing. Provider problems are logged and shown by provider/list.
     /// </summary>
-    public void ApplyPrimary(JsonElement? options, MetricsSync metrics, StoreWriter writer)
+    public void ApplyPrimary(JsonElement? options, MetricsSync metrics, StoreWriter writer, SessionManager sessions)
     {
         if (options is not { ValueKind: JsonValueKind.Object } o)
         {
@@ -47,6 +48,7 @@ internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegi
         }
 
         var cleanup = o.TryGetProperty("cleanup", out var c) ? Checked("cleanup", () => CleanupOptions.Parse(c, Cleanup)) : Cleanup;
+        var limits = o.TryGetProperty("limits", out var l) ? Checked("limits", () => SidecarLimits.Parse(l, sessions.Limits)) : sessions.Limits;
 
         if (o.TryGetProperty("defaultProvider", out var dp) && dp.ValueKind == JsonValueKind.String)
         {
@@ -55,6 +57,7 @@ internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegi
 
         metrics.Options = metricsOptions;
         Cleanup = cleanup;
+        sessions.Limits = limits;
         if (otlp is { } e && _otlp is null)
         {
             _otlp = new OtlpMetrics(e.Endpoint, e.Interval);

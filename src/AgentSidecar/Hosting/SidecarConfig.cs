@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentSidecar.Core;
 using AgentSidecar.Core.Metrics;
 using AgentSidecar.Core.Sessions;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,8 @@ internal sealed partial class SidecarConfig
     public MetricsOptions Metrics { get; init; } = new();
 
     public CleanupOptions Cleanup { get; init; } = new();
+
+    public SidecarLimits Limits { get; init; } = new();
 
     public static SidecarConfig Load(string configDir, ILogger logger)
     {
@@ -42,6 +45,7 @@ internal sealed partial class SidecarConfig
             {
                 Metrics = Section(root, "metrics", e => MetricsOptions.Parse(e), new MetricsOptions()),
                 Cleanup = Section(root, "cleanup", e => CleanupOptions.Parse(e), new CleanupOptions()),
+                Limits = Section(root, "limits", e => SidecarLimits.Parse(e), new SidecarLimits()),
             };
         }
 

@@ -123,6 +123,7 @@ internal sealed partial class SidecarStartup(IServiceProvider services, HostSett
             new SessionTransitionedParams { Previous = WireMapper.ToWire(previous), Current = WireMapper.ToWire(current) });
         sessions.SessionChanged += view => clients.Broadcast(Notifications.SessionChanged, new SessionChangedParams { Session = WireMapper.ToWire(view) });
         sessions.OwnerSocket = settings.SocketPath;
+        sessions.Limits = services.GetRequiredService<SidecarConfig>().Limits;
 
         // Sessions of sidecars that died (crash, SIGKILL): their leftover processes go, they become resumable.
         var recovered = await sessions.RecoverOrphansAsync().ConfigureAwait(false);

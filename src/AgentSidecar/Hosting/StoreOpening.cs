@@ -19,11 +19,11 @@ internal sealed class StoreOpening : IDisposable
 
     public StoreOpening(string dataDir)
     {
-        SidecarOptions.EnsurePrivateDirectory(dataDir);
+        var path = new SidecarOptions { DataDir = dataDir }.DatabasePath;
+        FileSystemSafety.EnsureDirectory(dataDir, "the data directory");
         // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which the store
         // reports, not kill the sidecar with SIGXFSZ (found by the disk-full fault test).
         _fileSizeSignal = PosixSignalRegistration.Create((PosixSignal)SigXfsz, context => context.Cancel = true);
-        var path = new SidecarOptions { DataDir = dataDir }.DatabasePath;
         Task = System.Threading.Tasks.Task.Factory.StartNew(() => SidecarStore.Open(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 

@@ -10,23 +10,17 @@ internal sealed class UnixSocketListener(string path, Func<Socket, Task> serve) 
 {
     private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 
+    private int _disposed;
+
     public string Path { get; } = path;
 
     public void Start()
     {
-        var dir = System.IO.Path.GetDirectoryName(Path)!;
-        Core.SidecarOptions.EnsurePrivateDirectory(dir);
-        if (File.Exists(Path))
-        {
-            // A socket file left by a sidecar that died: nobody can be listening on it any more
-            // if connecting fails.
-            if (IsListening(Path))
-            {
-                throw new IOException($"another sidecar is already listening on {Path}");
-            }
+        FileSystemSafety.EnsureDirectory(System.IO.Path.GetDirectoryName(Path)!, "the socket's directory");
 
-            File.Delete(Path);
-        }
+        // A socket file left by a sidecar that died is removed (nobody can be listening on it any
+        // more if connecting fails); anything else at the path is refused.
+        FileSystemSafety.PrepareSocketPath(Path, IsListening);
 
         _socket.Bind(new UnixDomainSocketEndPoint(Path));
         File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -36,14 +30,23 @@ internal sealed class UnixSocketListener(string path, Func<Socket, Task> serve) 
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (_socket.IsBound && FileSystemSafety.KindOf(Path) == FileSystemSafety.Kind.Socket)
+        {
+            try
+            {
+                File.Delete(Path);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
         _socket.Dispose();
-        try
-        {
-            File.Delete(Path);
-        }
-        catch (IOException)
-        {
-        }
     }
 
     private static bool IsListening(string path)

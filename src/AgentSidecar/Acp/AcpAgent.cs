@@ -1,0 +1,262 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AgentSidecar.Cli;
+using AgentSidecar.Protocol;
+using StreamJsonRpc;
+
+namespace AgentSidecar.Acp;
+
+/// <summary>What <c>agent-sidecar acp</c> was started with (docs/acp.md).</summary>
+internal sealed record AcpOptions(string Provider, string? Model);
+
+/// <summary>
+/// The ACP methods (docs/acp.md, method by method), each a protocol v1 request to the sidecar that
+/// owns the session, reached by the CLI's hand-off rules (<see cref="CliContext.ConnectAsync"/>), so
+/// nothing bypasses the event log. One object per ACP connection.
+/// </summary>
+internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClient client, TextWriter log) : IAsyncDisposable
+{
+    /// <summary>The ACP protocol version this agent speaks.</summary>
+    public const int ProtocolVersion = 1;
+
+    private readonly ConcurrentDictionary<string, AcpSession> _sessions = new(StringComparer.Ordinal);
+    private readonly List<SidecarLink> _links = [];
+    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private SidecarLink? _home;
+
+    [JsonRpcMethod(AcpMethods.Initialize, UseSingleObjectParameterDeserialization = true)]
+    public async Task<InitializeResponse> InitializeAsync(InitializeRequest request)
+    {
+        // Version negotiation (the spec): the client's version if this agent speaks it, else the
+        // latest it does. It speaks only 1, so the answer is 1 either way; a client that cannot
+        // speak 1 disconnects.
+        await log.WriteLineAsync($"agent-sidecar acp: client {request.ClientInfo?.Name ?? "(unnamed)"} {request.ClientInfo?.Version}, ACP version {request.ProtocolVersion?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}; answering {ProtocolVersion}").ConfigureAwait(false);
+        return new InitializeResponse(
+            ProtocolVersion,
+            new AgentCapabilities(
+                LoadSession: true,
+                new PromptCapabilities(Image: false, Audio: false, EmbeddedContext: true),
+                new McpCapabilities(Http: false, Sse: false),
+                new SessionCapabilities(List: new Supported())),
+            [],
+            new Implementation("agent-sidecar", Hosting.SidecarVersion.Value, $"agent-sidecar ({options.Provider})"));
+    }
+
+    [JsonRpcMethod(AcpMethods.SessionNew, UseSingleObjectParameterDeserialization = true)]
+    public async Task<NewSessionResponse> NewSessionAsync(NewSessionRequest request, CancellationToken cancellationToken)
+    {
+        var cwd = AbsoluteCwd(request.Cwd);
+        await LogMcpServersAsync(request.McpServers).ConfigureAwait(false);
+        var link = await HomeAsync().ConfigureAwait(false);
+        var session = await CallAsync(null, () => link.Connection.RequestAsync(
+            CliProtocol.SessionStart,
+            new SessionStartParams { Workspace = cwd, Provider = options.Provider, Model = options.Model },
+            cancellationToken)).ConfigureAwait(false);
+        if (session.Status is not (SessionStatuses.Active or SessionStatuses.Created))
+        {
+            throw AcpErrors.Internal($"the {options.Provider} agent did not start: {session.StatusReason ?? session.Status}", session.Id);
+        }
+
+        // session/start may hand back a live session it reuses; one ACP session per managed session.
+        if (!_sessions.TryGetValue(session.Id, out var acp))
+        {
+            acp = new AcpSession(session.Id, session, link, client, log);
+            await acp.StartAsync(session.LastSeq, cancellationToken).ConfigureAwait(false);
+            _sessions[session.Id] = acp;
+        }
+
+        AnnounceLater(acp);
+        return new NewSessionResponse(acp.AcpId, []);
+    }
+
+    [JsonRpcMethod(AcpMethods.SessionLoad, UseSingleObjectParameterDeserialization = true)]
+    public async Task<LoadSessionResponse> LoadSessionAsync(LoadSessionRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.SessionId is { Length: > 0 } s ? s : throw AcpErrors.InvalidParams("sessionId", "'sessionId' is required");
+        AbsoluteCwd(request.Cwd);
+        await LogMcpServersAsync(request.McpServers).ConfigureAwait(false);
+        var link = await LinkForAsync(id).ConfigureAwait(false);
+        var first = await CallAsync(id, () => link.Connection.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = id }, cancellationToken)).ConfigureAwait(false);
+
+        // The newest session of the chain runs the agent: resume it if it was suspended (editor closed, idle, sidecar gone).
+        var head = first;
+        while (head.TransitionedTo is { } next)
+        {
+            head = await CallAsync(id, () => link.Connection.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = next }, cancellationToken)).ConfigureAwait(false);
+        }
+
+        if (head.Status == SessionStatuses.Suspended || (head.Status == SessionStatuses.Active && head.Owner is null))
+        {
+            await CallAsync(id, () => link.Connection.RequestAsync(CliProtocol.SessionResume, new SessionIdParams { SessionId = head.Id }, cancellationToken)).ConfigureAwait(false);
+        }
+
+        var (current, afterSeq) = await CallAsync(id, () => AcpReplay.SendAsync(link.Connection, first, id, client, cancellationToken)).ConfigureAwait(false);
+        if (_sessions.TryRemove(id, out var old))
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var acp = new AcpSession(id, current, link, client, log);
+        await acp.StartAsync(afterSeq, cancellationToken).ConfigureAwait(false);
+        _sessions[id] = acp;
+        AnnounceLater(acp);
+        return new LoadSessionResponse([]);
+    }
+
+    [JsonRpcMethod(AcpMethods.SessionList, UseSingleObjectParameterDeserialization = true)]
+    public async Task<ListSessionsResponse> ListSessionsAsync(ListSessionsRequest request, CancellationToken cancellationToken)
+    {
+        var cwd = request.Cwd is null ? null : AbsoluteCwd(request.Cwd);
+        var link = await HomeAsync().ConfigureAwait(false);
+        var page = await CallAsync(null, () => link.Connection.RequestAsync(CliProtocol.SessionList, new SessionListParams { Workspace = cwd, Provider = options.Provider, Cursor = request.Cursor }, cancellationToken)).ConfigureAwait(false);
+
+        // The newest session of each /clear chain: loading it goes on where the conversation is now.
+        var sessions = page.Sessions
+            .Where(s => s.TransitionedTo is null && s.Status != SessionStatuses.Failed)
+            .Select(s => new SessionInfo(s.Id, s.Workspace, s.Title, s.UpdatedAt))
+            .ToList();
+        return new ListSessionsResponse(sessions, page.NextCursor);
+    }
+
+    [JsonRpcMethod(AcpMethods.SessionPrompt, UseSingleObjectParameterDeserialization = true)]
+    public async Task<PromptResponse> PromptAsync(PromptRequest request, CancellationToken cancellationToken)
+    {
+        var session = Find(request.SessionId);
+
+        // A $/cancel_request for the prompt is a session/cancel.
+        await using (cancellationToken.Register(() => _ = session.CancelAsync()).ConfigureAwait(false))
+        {
+            return await session.PromptAsync(request).ConfigureAwait(false);
+        }
+    }
+
+    [JsonRpcMethod(AcpMethods.SessionCancel, UseSingleObjectParameterDeserialization = true)]
+    public async Task CancelAsync(CancelNotification notification)
+    {
+        if (notification.SessionId is { } id && _sessions.TryGetValue(id, out var session))
+        {
+            await session.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (_, session) in _sessions)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Connections to other sidecars first; one this process started last: it suspends its
+        // sessions as it shuts down, the rule of an editor closing its sidecar.
+        foreach (var link in _links.OrderBy(l => l.Connection.OwnsSidecar))
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _connecting.Dispose();
+    }
+
+    private AcpSession Find(string? sessionId) =>
+        sessionId is { Length: > 0 } id
+            ? _sessions.TryGetValue(id, out var session) ? session : throw AcpErrors.UnknownSession(id)
+            : throw AcpErrors.InvalidParams("sessionId", "'sessionId' is required");
+
+    private static string AbsoluteCwd(string? cwd) =>
+        cwd is null ? throw AcpErrors.InvalidParams("cwd", "'cwd' is required")
+        : Path.IsPathFullyQualified(cwd) ? cwd
+        : throw AcpErrors.InvalidParams("cwd", $"'cwd' must be an absolute path, got '{cwd}'");
+
+    /// <summary>No agent here takes MCP servers through protocol v1 yet (docs/acp.md): they are logged and left out.</summary>
+    private async Task LogMcpServersAsync(IReadOnlyList<McpServer>? servers)
+    {
+        if (servers is { Count: > 0 })
+        {
+            await log.WriteLineAsync($"agent-sidecar acp: ignoring {servers.Count} MCP server(s) from the client ({string.Join(", ", servers.Select(s => s.Name))}): the {options.Provider} agent uses the MCP servers of its own configuration").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The slash commands go out after the answer that names the session: the response is written
+    /// when this method returns, so a notification queued behind it follows it on the wire.
+    /// </summary>
+    private void AnnounceLater(AcpSession session) => _ = Task.Run(async () =>
+    {
+        await Task.Yield();
+        try
+        {
+            await session.AnnounceCommandsAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Nobody awaits this: its failure is logged here, never lost.
+            await log.WriteLineAsync($"agent-sidecar acp: could not send the commands of session {session.AcpId}: {ex.Message}").ConfigureAwait(false);
+        }
+    });
+
+    /// <summary>The sidecar for new sessions: a running one on the data directory, else one started for this process.</summary>
+    private async Task<SidecarLink> HomeAsync()
+    {
+        await _connecting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_home is null)
+            {
+                _home = await ConnectAsync(null).ConfigureAwait(false);
+            }
+
+            return _home;
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    /// <summary>The sidecar that owns <paramref name="sessionId"/> (its socket), else the home sidecar (which resumes it).</summary>
+    private async Task<SidecarLink> LinkForAsync(string sessionId)
+    {
+        await _connecting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var link = await ConnectAsync(sessionId).ConfigureAwait(false);
+            _home ??= link;
+            return link;
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    private async Task<SidecarLink> ConnectAsync(string? sessionId)
+    {
+        try
+        {
+            var link = new SidecarLink(await context.ConnectAsync(sessionId).ConfigureAwait(false));
+            _links.Add(link);
+            await log.WriteLineAsync($"agent-sidecar acp: connected to {link.Connection.Description}").ConfigureAwait(false);
+            return link;
+        }
+        catch (CliUnavailableException ex)
+        {
+            throw AcpErrors.Internal(ex.Message, sessionId);
+        }
+    }
+
+    /// <summary>Runs a protocol v1 call, its errors as ACP errors.</summary>
+    private static async Task<T> CallAsync<T>(string? sessionId, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (CliRpcException ex)
+        {
+            throw AcpErrors.From(ex, sessionId);
+        }
+        catch (IOException ex)
+        {
+            throw AcpErrors.Lost(ex, sessionId);
+        }
+    }
+}
