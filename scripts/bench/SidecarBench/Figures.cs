@@ -61,6 +61,14 @@ internal static class Figures
                 report["replay"] = results;
                 report["sidecarCpuMs"] = CpuMs(rs.Pid);
             }
+            else if (args[0] == "bomb")
+            {
+                report["repeatBomb"] = await RepeatBomb.RunAsync(dir, int.Parse(args[1], CultureInfo.InvariantCulture), args[2..]);
+            }
+            else if (args[0] == "many")
+            {
+                report["manySessions"] = await ManySessions.RunAsync(dir, int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), args[3..]);
+            }
             else if (args[0] == "cold")
             {
                 report["coldStart"] = await ColdAsync(dir, int.Parse(args[1], CultureInfo.InvariantCulture), args[2..]);

@@ -18,7 +18,7 @@ if (args[0] == "seed-events")
     return;
 }
 
-if (args[0] is "replay" or "resume" or "echo" or "throughput" or "cold")
+if (args[0] is "replay" or "resume" or "echo" or "throughput" or "cold" or "many" or "bomb")
 {
     // One figure alone, for before/after comparisons of a change ($AGENT_SIDECAR_BIN picks the build):
     //   SidecarBench replay DIR COUNT [RUNS]  (DIR is seeded with COUNT events once, then reused)
@@ -26,6 +26,8 @@ if (args[0] is "replay" or "resume" or "echo" or "throughput" or "cold")
     //   SidecarBench echo N
     //   SidecarBench throughput MB
     //   SidecarBench cold N SIDECAR [SIDECAR...]  (builds alternated start by start, existing data dirs)
+    //   SidecarBench many N M [SIDECAR...]  (N live shell sessions: threads, RSS; then reset M of them)
+    //   SidecarBench bomb N [SIDECAR...]  (echo in one session while another's worker prints a ESC[65535b in a loop)
     await Figures.RunAsync(args);
     return;
 }

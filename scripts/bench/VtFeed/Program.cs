@@ -1,5 +1,6 @@
 // Feeds VtScreen(80, 24) with generated output in 64 KiB chunks and prints the best MB/s per case.
-//   VtFeed [megabytes=200] [rounds=3] [case...]   cases: flood lines sgr unicode (default: all)
+//   VtFeed [megabytes=200] [rounds=3] [case...]   cases: flood lines sgr unicode repbomb (default: all
+//   but repbomb, which is slow on builds before the bounded REP: run it alone with a few megabytes)
 // Each case also prints a fingerprint of the final screen and scrollback, so that two builds can be
 // checked to produce the same screen (compare.sh runs a base commit's build against the working tree).
 using System.Diagnostics;
@@ -93,8 +94,12 @@ static byte[] Generate(string name)
                 AppendWords(text, random, 30);
                 text.Append("\r\n");
                 break;
+            case "repbomb":
+                // Issue 16's repeat bomb: a character and REP 65535 (9 bytes asking for 65,535 cells).
+                text.Append("a\e[65535b");
+                break;
             default:
-                throw new ArgumentException($"unknown case '{name}' (flood, lines, sgr, unicode)");
+                throw new ArgumentException($"unknown case '{name}' (flood, lines, sgr, unicode, repbomb)");
         }
     }
 

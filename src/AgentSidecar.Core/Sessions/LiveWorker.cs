@@ -5,7 +5,7 @@ namespace AgentSidecar.Core.Sessions;
 
 /// <summary>
 /// A running worker: its PTY process and the path of its output into the event log. Runs on the
-/// PTY's reader thread, so it only copies bytes into the writer's queue.
+/// PTY read loop's thread (shared with other PTYs), so it only copies bytes into the writer's queue.
 /// </summary>
 internal sealed class LiveWorker : IPtyListener, IOutputSource
 {

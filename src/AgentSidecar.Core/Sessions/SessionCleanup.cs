@@ -12,6 +12,9 @@ internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper,
     /// <summary>Sessions purged per cleanup call at most (the next run takes the rest).</summary>
     private const int PurgeBatch = 500;
 
+    /// <summary>Idle sessions a cleanup stops at once: enough to overlap their waits, few enough not to signal thousands of processes in one burst.</summary>
+    private const int MaxConcurrentStops = 64;
+
     /// <summary>
     /// <c>session/reset</c>: ends every live session of <paramref name="workspace"/> (of one provider, or
     /// all) at once. If any is running a turn, nothing is ended and 1003 names the busy ones.
@@ -65,7 +68,7 @@ internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper,
     {
         var now = ctx.Now();
         var idleCutoff = now - (long)idle.TotalMilliseconds;
-        var suspended = new List<string>();
+        var idleSessions = new List<LiveSession>();
         foreach (var live in ctx.Registry.Sessions.ToList())
         {
             if (live.Stopping || live.Row.Status != SessionStatuses.Active || Math.Max(live.Row.LastActivityAt, LastOutputAt(live)) > idleCutoff
@@ -74,9 +77,15 @@ internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper,
                 continue;
             }
 
-            await stopper.StopAsync(live, SessionStatuses.Suspended, "idle", MetricsRecords.Cleanup, graceful: true).ConfigureAwait(false);
-            suspended.Add(live.Id);
+            idleSessions.Add(live);
         }
+
+        // Problem: one stop after another, each waiting for its processes to exit (an agent's quit
+        // up to its timeout), made a cleanup of many sessions last minutes. Solution: the stops
+        // overlap, a bounded number at a time (as reset's, which stops all at once).
+        await Parallel.ForEachAsync(idleSessions, new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentStops }, async (live, _) =>
+            await stopper.StopAsync(live, SessionStatuses.Suspended, "idle", MetricsRecords.Cleanup, graceful: true).ConfigureAwait(false)).ConfigureAwait(false);
+        var suspended = idleSessions.Select(s => s.Id).ToList();
 
         var purged = new List<string>();
         if (purgeOlderThan is { } age)

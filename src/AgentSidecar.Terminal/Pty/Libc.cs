@@ -41,6 +41,20 @@ internal static unsafe partial class Libc
 
     public const int WNOHANG = 1;
 
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+    public const int ENOSYS = 38;
+
+    /// <summary>
+    /// struct epoll_event is packed on x86_64 (12 bytes, data at offset 4) and naturally aligned
+    /// elsewhere (16 bytes, data at offset 8); it is read and written through these offsets.
+    /// </summary>
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
     /// <summary>IUTF8 in c_iflag: the line discipline erases whole UTF-8 characters.</summary>
     public const uint IUTF8 = 0x4000;
 
@@ -102,6 +116,19 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint nfds, int timeout);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollCtl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
+
+    /// <summary>An fd that becomes readable when the process exits (Linux 5.3, glibc 2.36).</summary>
+    [LibraryImport(Lib, EntryPoint = "pidfd_open", SetLastError = true)]
+    public static partial int PidfdOpen(int pid, uint flags);
 
     [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)]
     public static partial int Waitpid(int pid, int* status, int options);

@@ -1,28 +1,23 @@
-using System.Runtime.InteropServices;
-
 namespace AgentSidecar.Terminal.Pty;
 
 /// <summary>
 /// A child process in its own pseudo-terminal (posix_openpt + posix_spawnp with SETSID, see
-/// docs/architecture.md). One dedicated reader thread per PTY delivers every output byte before the
-/// exit; the master is non-blocking, so input is written at once and what a child that does not
+/// docs/architecture.md). A loop shared with other PTYs (<see cref="PtyReadLoop"/>) delivers every
+/// output byte before the exit; the master is non-blocking, so input is written at once and what a child that does not
 /// read has no room for waits in a queue, never blocking the caller or the reader; stopping signals
 /// the whole process group and session.
 /// </summary>
 public sealed class PtyProcess : IDisposable
 {
     /// <summary>Read size: big enough that a flood costs few syscalls (pty.md measured 16–64 KB).</summary>
-    private const int ReadBufferBytes = 64 * 1024;
+    internal const int ReadBufferBytes = 64 * 1024;
 
     /// <summary>
     /// Problem: one event per read(2) makes tiny rows under load. Solution: after a read, keep
-    /// reading what is already there (poll with timeout 0) up to this many bytes, then deliver.
-    /// It never waits, so a lone keystroke echo goes out at once.
+    /// reading what is already there (until EAGAIN) up to this many bytes, then deliver. It never
+    /// waits, so a lone keystroke echo goes out at once; past it, the loop serves other PTYs first.
     /// </summary>
-    private const int CoalesceBytes = 48 * 1024;
-
-    /// <summary>Stack of the reader thread: it only loops over read(2).</summary>
-    private const int ReaderStackBytes = 256 * 1024;
+    internal const int CoalesceBytes = 48 * 1024;
 
     private readonly PtyHandle _master;
     private readonly IPtyListener _listener;
@@ -73,16 +68,16 @@ public sealed class PtyProcess : IDisposable
         var master = new PtyHandle(fd);
         try
         {
-            Check(Libc.Grantpt(fd), "grantpt");
-            Check(Libc.Unlockpt(fd), "unlockpt");
+            PtySpawn.Check(Libc.Grantpt(fd), "grantpt");
+            PtySpawn.Check(Libc.Unlockpt(fd), "unlockpt");
             var name = stackalloc byte[256];
             if (Libc.PtsnameR(fd, name, 256) != 0)
             {
                 throw new PtyStartException("ptsname_r failed", Libc.Errno);
             }
 
-            SetWindowSize(fd, info.Cols, info.Rows);
-            EnableUtf8(fd);
+            PtySpawn.SetWindowSize(fd, info.Cols, info.Rows);
+            PtySpawn.EnableUtf8(fd);
 
             // Problem: with a blocking master, input went through a writer task that sat in write(2)
             // on a pool thread for as long as the child did not read (a thread per stuck worker),
@@ -90,10 +85,21 @@ public sealed class PtyProcess : IDisposable
             // Write() writes at once on the caller's thread and queues only what the child has no
             // room for, which a drain task writes as room appears without holding a thread; the
             // reader waits in poll(2). The child's side (the slave it opens) stays blocking.
-            Check(Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK), "fcntl(O_NONBLOCK)");
-            var pid = Spawn(info, name);
+            PtySpawn.Check(Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK), "fcntl(O_NONBLOCK)");
+            var pid = PtySpawn.Spawn(info, name);
             var process = new PtyProcess(master, pid, listener, info.Cols, info.Rows);
-            process.StartThreads();
+            try
+            {
+                PtyReadLoop.Next().AddOutput(process, fd);
+            }
+            catch
+            {
+                // Nobody will read it: end the child now rather than leave it running unseen.
+                _ = Libc.Kill(pid, Libc.SIGKILL);
+                _ = process.Reap();
+                throw;
+            }
+
             return process;
         }
         catch
@@ -176,7 +182,7 @@ public sealed class PtyProcess : IDisposable
         try
         {
             _master.DangerousAddRef(ref ok);
-            SetWindowSize(_master.Fd, cols, rows);
+            PtySpawn.SetWindowSize(_master.Fd, cols, rows);
             _cols = cols;
             _rows = rows;
         }
@@ -206,19 +212,20 @@ public sealed class PtyProcess : IDisposable
     /// <summary>SIGHUP to the group, then SIGKILL after <paramref name="grace"/>; completes at exit.</summary>
     public async Task<PtyExit> StopAsync(TimeSpan grace)
     {
+        // Through the shared /proc scan: many sessions ending at once (reset, shutdown) share scans.
         if (!HasExited)
         {
-            Signal(Libc.SIGHUP);
+            await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGHUP).ConfigureAwait(false);
             if (await Task.WhenAny(Exited, Task.Delay(grace)).ConfigureAwait(false) != Exited)
             {
-                Signal(Libc.SIGKILL);
+                await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGKILL).ConfigureAwait(false);
             }
         }
 
         var exit = await Exited.ConfigureAwait(false);
 
         // The leader is gone; anything left in its session (a backgrounded job) goes too.
-        ProcessInfo.SignalSession(Pid, Libc.SIGKILL, includeGroup: false);
+        await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGKILL, includeGroup: false).ConfigureAwait(false);
         return exit;
     }
 
@@ -235,90 +242,96 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
-    private void StartThreads()
+    /// <summary>
+    /// Called by the loop when the master is readable: reads what is waiting (until EAGAIN, up to
+    /// <see cref="CoalesceBytes"/>) and delivers it. Returns true when the output has ended (EIO):
+    /// every byte has then been delivered.
+    /// </summary>
+    internal unsafe bool ReadAvailable(byte* buffer)
     {
-        var reader = new Thread(ReadLoop, ReaderStackBytes)
+        var fd = _master.Fd;
+        var filled = ReadSome(fd, buffer, ReadBufferBytes);
+        if (filled == 0)
         {
-            IsBackground = true,
-            Name = $"pty-read-{Pid}",
-        };
-        reader.Start();
+            return false;
+        }
+
+        if (filled < 0)
+        {
+            return true;
+        }
+
+        var eof = false;
+        while (filled < CoalesceBytes)
+        {
+            var n = ReadSome(fd, buffer + filled, ReadBufferBytes - filled);
+            if (n < 0)
+            {
+                eof = true;
+            }
+
+            if (n <= 0)
+            {
+                break;
+            }
+
+            filled += n;
+        }
+
+        Deliver(new ReadOnlySpan<byte>(buffer, filled));
+        return eof;
     }
 
-    private unsafe void ReadLoop()
+    /// <summary>
+    /// After the output ended: reaps the child if it has exited and reports the exit. Returns false
+    /// when it is still running (the loop then waits for it on a pidfd and calls again).
+    /// </summary>
+    internal unsafe bool TryFinish()
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(ReadBufferBytes, pinned: true);
-        var fd = _master.Fd;
+        int status;
+        int r;
+        do
+        {
+            r = Libc.Waitpid(Pid, &status, Libc.WNOHANG);
+        }
+        while (r < 0 && Libc.Errno == Libc.EINTR);
+
+        if (r == 0)
+        {
+            return false;
+        }
+
+        Finish(r == Pid ? PtyExit.FromWaitStatus(status) : new PtyExit(null, null));
+        return true;
+    }
+
+    /// <summary>After the output ended, without a pidfd: waits for the child (blocking), then reports its exit.</summary>
+    internal void FinishBlocking() => Finish(Reap());
+
+    private void Finish(PtyExit exit)
+    {
+        lock (_inputLock)
+        {
+            CloseInput();
+            _master.Dispose();
+        }
+
         try
         {
-            fixed (byte* p = buffer)
-            {
-                while (true)
-                {
-                    var filled = ReadSome(fd, p, ReadBufferBytes);
-                    if (filled == 0)
-                    {
-                        WaitReadable(fd);
-                        continue;
-                    }
-
-                    if (filled < 0)
-                    {
-                        break;
-                    }
-
-                    // Drain what is already waiting, without waiting for more.
-                    var eof = false;
-                    while (filled < CoalesceBytes)
-                    {
-                        var n = ReadSome(fd, p + filled, ReadBufferBytes - filled);
-                        if (n < 0)
-                        {
-                            eof = true;
-                        }
-
-                        if (n <= 0)
-                        {
-                            break;
-                        }
-
-                        filled += n;
-                    }
-
-                    Deliver(new ReadOnlySpan<byte>(p, filled));
-                    if (eof)
-                    {
-                        break;
-                    }
-                }
-            }
+            _listener.OnExit(exit);
+        }
+        catch (Exception ex)
+        {
+            // An exception here would reach the loop that reads other PTYs: report it and go on.
+            ReportListenerFailure(ex);
         }
         finally
         {
-            var exit = Reap();
-            lock (_inputLock)
-            {
-                CloseInput();
-                _master.Dispose();
-            }
-
-            try
-            {
-                _listener.OnExit(exit);
-            }
-            catch (Exception ex)
-            {
-                // An exception on this thread would end the whole sidecar: report it and go on.
-                ReportListenerFailure(ex);
-            }
-            finally
-            {
-                _exited.TrySetResult(exit);
-            }
+            _exited.TrySetResult(exit);
         }
     }
 
-    private void ReportListenerFailure(Exception ex)
+    internal void ReportListenerFailure(Exception ex)
     {
         try
         {
@@ -326,7 +339,7 @@ public sealed class PtyProcess : IDisposable
         }
         catch (Exception)
         {
-            // Reporting failed too: nothing else can be told without risking the reader thread.
+            // Reporting failed too: nothing else can be told without risking the loop.
         }
     }
 
@@ -371,15 +384,7 @@ public sealed class PtyProcess : IDisposable
         }
     }
 
-    /// <summary>Waits until the master has output, or has hung up (the next read then reports the end).</summary>
-    private static unsafe void WaitReadable(int fd)
-    {
-        var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
-        while (Libc.Poll(&pfd, 1, -1) < 0 && Libc.Errno == Libc.EINTR)
-        {
-        }
-    }
-
+    /// <summary>Waits for the child to exit and reaps it (waitpid on its own pid, never -1: see pty.md).</summary>
     private unsafe PtyExit Reap()
     {
         int status;
@@ -523,110 +528,5 @@ public sealed class PtyProcess : IDisposable
         _pendingInput.Clear();
         _pendingBytes = 0;
         _headOffset = 0;
-    }
-
-    private static unsafe void SetWindowSize(int fd, int cols, int rows)
-    {
-        var ws = new Libc.WinSize { Cols = (ushort)cols, Rows = (ushort)rows };
-        Check(Libc.Ioctl(fd, Libc.TIOCSWINSZ, &ws), "ioctl(TIOCSWINSZ)");
-    }
-
-    private static unsafe void EnableUtf8(int fd)
-    {
-        var termios = stackalloc byte[Libc.TermiosSize];
-        if (Libc.Tcgetattr(fd, termios) == 0)
-        {
-            *(uint*)termios |= Libc.IUTF8; // c_iflag is the first field
-            _ = Libc.Tcsetattr(fd, 0, termios);
-        }
-    }
-
-    private static unsafe int Spawn(PtyStartInfo info, byte* slavePath)
-    {
-        var actions = stackalloc byte[Libc.SpawnFileActionsSize];
-        var attr = stackalloc byte[Libc.SpawnAttrSize];
-        var allSignals = stackalloc byte[Libc.SigsetSize];
-        var noSignals = stackalloc byte[Libc.SigsetSize];
-        var strings = new List<IntPtr>();
-        try
-        {
-            _ = Libc.FileActionsInit(actions);
-            _ = Libc.SpawnAttrInit(attr);
-
-            // No O_NOCTTY: glibc runs setsid() before the file actions, so this open makes the
-            // PTY the child's controlling terminal (Ctrl-C and SIGWINCH then work).
-            Check(-Libc.FileActionsAddOpen(actions, 0, slavePath, Libc.O_RDWR, 0), "addopen");
-            Check(-Libc.FileActionsAddDup2(actions, 0, 1), "adddup2");
-            Check(-Libc.FileActionsAddDup2(actions, 0, 2), "adddup2");
-            Check(-Libc.FileActionsAddClosefrom(actions, 3), "addclosefrom");
-            var cwd = Utf8(info.WorkingDirectory, strings);
-            Check(-Libc.FileActionsAddChdir(actions, (byte*)cwd), "addchdir");
-
-            // .NET ignores SIGPIPE (and more): give the child default handlers and an empty mask.
-            _ = Libc.Sigfillset(allSignals);
-            _ = Libc.Sigemptyset(noSignals);
-            _ = Libc.SpawnAttrSetSigDefault(attr, allSignals);
-            _ = Libc.SpawnAttrSetSigMask(attr, noSignals);
-            _ = Libc.SpawnAttrSetFlags(attr, (short)(Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK));
-
-            var argv = stackalloc byte*[info.Args.Count + 2];
-            argv[0] = (byte*)Utf8(info.Command, strings);
-            for (var i = 0; i < info.Args.Count; i++)
-            {
-                argv[i + 1] = (byte*)Utf8(info.Args[i], strings);
-            }
-
-            argv[info.Args.Count + 1] = null;
-
-            var env = info.Environment;
-            var envp = (byte**)NativeMemory.Alloc((nuint)(env.Count + 1), (nuint)sizeof(byte*));
-            try
-            {
-                var k = 0;
-                foreach (var (key, value) in env)
-                {
-                    envp[k++] = (byte*)Utf8($"{key}={value}", strings);
-                }
-
-                envp[k] = null;
-                int pid;
-                var rc = Libc.PosixSpawnp(&pid, argv[0], actions, attr, argv, envp);
-                if (rc != 0)
-                {
-                    throw new PtyStartException($"cannot start '{info.Command}': {Libc.Describe(rc)}", rc);
-                }
-
-                return pid;
-            }
-            finally
-            {
-                NativeMemory.Free(envp);
-            }
-        }
-        finally
-        {
-            _ = Libc.FileActionsDestroy(actions);
-            _ = Libc.SpawnAttrDestroy(attr);
-            foreach (var s in strings)
-            {
-                Marshal.FreeCoTaskMem(s);
-            }
-        }
-    }
-
-    private static IntPtr Utf8(string s, List<IntPtr> owned)
-    {
-        var p = Marshal.StringToCoTaskMemUTF8(s);
-        owned.Add(p);
-        return p;
-    }
-
-    private static void Check(int rc, string what)
-    {
-        if (rc != 0)
-        {
-            var errno = rc < 0 && rc != -1 ? -rc : Libc.Errno;
-            throw new PtyStartException($"{what} failed: {Libc.Describe(errno)}", errno);
-        }
     }
 }

@@ -28,16 +28,19 @@ public readonly record struct PtyExit(int? ExitCode, int? Signal)
     }
 }
 
-/// <summary>Receives a PTY's output on its reader thread, then exactly one exit after the last byte.</summary>
+/// <summary>
+/// Receives a PTY's output, then exactly one exit after the last byte, on a read loop thread shared
+/// with other PTYs: every call must return quickly (copy the bytes and go), or the others wait.
+/// </summary>
 public interface IPtyListener
 {
-    /// <summary>Called on the reader thread; the span is only valid during the call.</summary>
+    /// <summary>Called on the read loop's thread; the span is only valid during the call.</summary>
     void OnOutput(ReadOnlySpan<byte> data);
 
     void OnExit(PtyExit exit);
 
     /// <summary>
-    /// <see cref="OnOutput"/> or <see cref="OnExit"/> threw. An exception on the reader thread would
+    /// <see cref="OnOutput"/> or <see cref="OnExit"/> threw. An exception on the read loop's thread would
     /// end the whole process, so the PTY reports it here (for the log) and goes on.
     /// </summary>
     void OnListenerFailed(Exception exception);

@@ -42,6 +42,19 @@ internal sealed class VtLine
         _cachedText = null;
     }
 
+    /// <summary>Makes this line a copy of <paramref name="source"/>: its cells and its wrap flag.</summary>
+    public void CopyFrom(VtLine source)
+    {
+        if (Cells.Length != source.Cells.Length)
+        {
+            Cells = new VtCell[source.Cells.Length];
+        }
+
+        source.Cells.CopyTo(Cells, 0);
+        Wrapped = source.Wrapped;
+        _cachedText = null;
+    }
+
     /// <summary>Blanks cells [from, to), repairing wide characters cut in half by the range ends.</summary>
     public void Fill(int from, int to, VtStyle eraseStyle)
     {

@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
+
 namespace AgentSidecar.Terminal.Vt;
 
-/// <summary>Writing characters into cells: autowrap, wide characters, combining marks, insert mode, REP.</summary>
+/// <summary>Writing characters into cells: autowrap, wide characters, combining marks, insert mode.</summary>
 public sealed partial class VtScreen
 {
     private const int FirstC1 = 0x80;
@@ -36,22 +38,32 @@ public sealed partial class VtScreen
             int count = Math.Min(cols - col, text.Length);
             ReadOnlySpan<byte> chars = text[..count];
             line.WriteAscii(col, chars, style);
-
-            // Wide characters cut in half at either end of the run are removed.
-            int end = col + count;
-            line.RepairWideBoundary(col, style);
-            line.RepairWideBoundary(end, style);
+            EndRun(line, col, count, style);
             _lastPrintedCodePoint = chars[^1];
             text = text[count..];
-            if (end >= cols)
-            {
-                _col = cols - 1;
-                _pendingWrap = true;
-            }
-            else
-            {
-                _col = end;
-            }
+        }
+    }
+
+    /// <summary>
+    /// After a run of narrow characters was written into cells [col, col + count) of the cursor's
+    /// line: removes wide characters cut in half at either end and moves the cursor past the run
+    /// (onto the last column with a wrap pending when it reached the right edge).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndRun(VtLine line, int col, int count, VtStyle style)
+    {
+        CellWrites += count;
+        int end = col + count;
+        line.RepairWideBoundary(col, style);
+        line.RepairWideBoundary(end, style);
+        if (end >= Cols)
+        {
+            _col = Cols - 1;
+            _pendingWrap = true;
+        }
+        else
+        {
+            _col = end;
         }
     }
 
@@ -104,6 +116,7 @@ public sealed partial class VtScreen
         }
 
         line.Cells[_col] = new VtCell(codePoint, _style);
+        CellWrites += width;
         if (width == CharWidth.Wide)
         {
             line.Cells[_col + 1] = VtCell.WideTail(_style);
@@ -167,24 +180,6 @@ public sealed partial class VtScreen
         _pendingWrap = false;
         _col = 0;
         Index();
-    }
-
-    /// <summary>REP: prints <paramref name="codePoint"/> (the character printed just before) again, bounded by the screen size.</summary>
-    private void RepeatCharacter(int codePoint, int count)
-    {
-        if (codePoint == NoLastPrinted)
-        {
-            return;
-        }
-
-        int bounded = Math.Min(count, Cols * Rows);
-        for (int i = 0; i < bounded; i++)
-        {
-            Print(codePoint);
-        }
-
-        // REP is itself a sequence, so a second REP right after it repeats nothing (as in xterm.js).
-        _lastPrintedCodePoint = NoLastPrinted;
     }
 
     /// <summary>DECALN: fills the screen with 'E' (the VT100 alignment pattern).</summary>

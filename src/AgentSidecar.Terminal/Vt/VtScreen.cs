@@ -50,6 +50,12 @@ public sealed partial class VtScreen
     // Set whenever the visible state may have changed; folded into Version at the end of Feed.
     private bool _changed;
 
+    /// <summary>
+    /// Cells written or moved so far (printing, erasing, inserting, deleting, scrolling): the work
+    /// the fed bytes caused, so tests can bound what one escape sequence costs without a clock.
+    /// </summary>
+    internal long CellWrites { get; private set; }
+
     /// <summary>Creates a blank screen.</summary>
     /// <param name="cols">Width in columns (clamped to 1..<see cref="MaxDimension"/>).</param>
     /// <param name="rows">Height in rows (clamped to 1..<see cref="MaxDimension"/>).</param>

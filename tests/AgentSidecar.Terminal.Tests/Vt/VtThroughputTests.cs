@@ -45,6 +45,29 @@ public sealed class VtThroughputTests
         Assert.NotEmpty(screen.GetLines());
     }
 
+    [Fact]
+    public void Feed_RepeatBomb_ReportsThroughput()
+    {
+        // The repeat bomb of issue 16 (a ESC[65535b in a loop): its cost per byte against plain text's.
+        byte[] bomb = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("a\u001b[65535b", ChunkBytes / 9)));
+        var screen = new VtScreen(120, 40);
+        FeedAll(screen, bomb);
+
+        int rounds = 0;
+        var stopwatch = Stopwatch.StartNew();
+        while (rounds < Repetitions * 8)
+        {
+            FeedAll(screen, bomb);
+            rounds++;
+        }
+
+        stopwatch.Stop();
+        double sequencesPerSecond = bomb.Length / 9.0 * rounds / stopwatch.Elapsed.TotalSeconds;
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            string.Create(CultureInfo.InvariantCulture, $"repeat bomb: {sequencesPerSecond:F0} sequences/s ({bomb.Length * (double)rounds / stopwatch.Elapsed.TotalSeconds / 1_000_000:F1} MB/s)"));
+        Assert.Equal(new string('a', 120), screen.GetLine(0));
+    }
+
     private static void FeedAll(VtScreen screen, byte[] data)
     {
         for (int offset = 0; offset < data.Length; offset += ChunkBytes)
