@@ -14,10 +14,11 @@ namespace AgentSidecar.Rpc;
 /// </summary>
 internal sealed class OutputQueue
 {
-    /// <summary>The pipe's segment size: each segment reaches the client as one write.</summary>
-    private const int SegmentBytes = 64 * 1024;
+    /// <summary>The most one write to the client carries.</summary>
+    private const int WriteBytes = 64 * 1024;
 
-    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: SegmentBytes, useSynchronizationContext: false));
+    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly byte[] _scratch = new byte[WriteBytes];
     private readonly Lock _drainLock = new();
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _flushedBytes;
@@ -68,11 +69,30 @@ internal sealed class OutputQueue
             {
                 var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                foreach (var segment in buffer)
+
+                // Problem: the pipe's segments are small (4 KiB), and writing each on its own sent a
+                // replay's 336 MB as ~80,000 socket writes, each waking the client; segments of
+                // 64 KiB instead made every small answer rent (and drop) a 64 KiB array. Solution:
+                // small segments, gathered into writes of up to 64 KiB here.
+                var rest = buffer;
+                while (!rest.IsEmpty)
                 {
-                    await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
-                    Interlocked.Add(ref _writtenBytes, segment.Length);
+                    var chunk = rest.Slice(0, Math.Min(rest.Length, WriteBytes));
+                    ReadOnlyMemory<byte> bytes;
+                    if (chunk.IsSingleSegment)
+                    {
+                        bytes = chunk.First;
+                    }
+                    else
+                    {
+                        chunk.CopyTo(_scratch);
+                        bytes = _scratch.AsMemory(0, (int)chunk.Length);
+                    }
+
+                    await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref _writtenBytes, chunk.Length);
                     Interlocked.Exchange(ref _lastProgressAt, Environment.TickCount64);
+                    rest = rest.Slice(chunk.End);
                 }
 
                 if (!buffer.IsEmpty)

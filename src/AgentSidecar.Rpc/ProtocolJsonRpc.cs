@@ -38,10 +38,17 @@ internal sealed partial class ProtocolJsonRpc : JsonRpc
     protected override ValueTask<JsonRpcMessage> DispatchRequestAsync(JsonRpcRequest request, TargetMethod targetMethod, CancellationToken cancellationToken)
     {
         var scope = _connection.BeginRequest(request);
-        Task<JsonRpcMessage> Run()
+        async Task<JsonRpcMessage> Run()
         {
             RpcRequestContext.CurrentScope = scope;
-            return base.DispatchRequestAsync(request, targetMethod, cancellationToken).AsTask();
+            try
+            {
+                return await base.DispatchRequestAsync(request, targetMethod, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _connection.ReleaseSlot();
+            }
         }
 
         // Off the dispatcher's context at once: a handler's synchronous part never holds up the

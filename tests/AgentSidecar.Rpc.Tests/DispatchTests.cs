@@ -144,4 +144,45 @@ public sealed class DispatchTests
             Assert.Equal(payload + id, r.GetProperty("result").GetProperty("sessionId").GetString());
         }
     }
+
+    [Fact(Timeout = 20000)]
+    public async Task EveryAnsweredRequest_LeavesNothingBehind()
+    {
+        await using var h = new RpcHarness(new TestTarget());
+        await h.InitializeAsync();
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 300; i++)
+        {
+            var (id, body) = (i % 6) switch
+            {
+                0 => ($"{i}", $$$"""{"jsonrpc":"2.0","id":{{{i}}},"method":"test/echo","params":{"sessionId":"s{{{i}}}"}}"""),
+                1 => ($"{i}", $$$"""{"jsonrpc":"2.0","id":{{{i}}},"method":"test/fail","params":{}}"""),
+                2 => ($"{i}", $$$"""{"jsonrpc":"2.0","id":{{{i}}},"method":"test/resize","params":{"workerId":"w","cols":-1,"rows":1}}"""),
+                3 => ($"\"x{i}\"", $$$"""{"jsonrpc":"2.0","id":"x{{{i}}}","method":"test/ordered","params":{"workerId":"w{{{i % 3}}}","data":"{{{i % 20}}}"}}"""),
+                4 => ($"{i}", $$$"""{"jsonrpc":"2.0","id":{{{i}}},"method":"no/such","params":{}}"""),
+                _ => (null, $$$"""{"jsonrpc":"2.0","method":"test/echo","params":{"sessionId":"n{{{i}}}"}}"""),
+            };
+            if (id is not null)
+            {
+                expected.Add(id);
+            }
+
+            await h.SendAsync(body);
+        }
+
+        await h.SendAsync("""{"jsonrpc":"2.0","id":"slow","method":"test/slow","params":{}}""");
+        await h.SendAsync("""{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"slow"}}""");
+        expected.Add("\"slow\"");
+        while (expected.Count > 0)
+        {
+            var m = await h.ReadAsync();
+            if (m.TryGetProperty("id", out var id))
+            {
+                expected.Remove(id.GetRawText());
+            }
+        }
+
+        // Each request's bookkeeping goes with its answer.
+        Assert.Equal(0, h.Connection.InFlightCount);
+    }
 }
