@@ -36,7 +36,6 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly ConcurrentDictionary<RequestId, RpcRequestContext> _inFlight = new();
     private readonly SystemTextJsonFormatter _formatter;
-    private readonly SemaphoreSlim _inFlightSlots;
     private TaskCompletionSource? _lifecycleAnswered;
     private RequestId _lifecycleId;
     private Task? _pump;
@@ -51,7 +50,6 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
         _handler = new ProtocolMessageHandler(_input, _output, _formatter, methods, this, options.MaxMessageBytes);
         _rpc = new ProtocolJsonRpc(_handler, this, scheduler, mapException, logger);
         Options = options;
-        _inFlightSlots = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
         Name = name;
         Methods = methods;
         Id = Interlocked.Increment(ref s_nextId);
@@ -142,7 +140,6 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     {
         await CloseAsync().ConfigureAwait(false);
         _closed.Dispose();
-        _inFlightSlots.Dispose();
     }
 
     /// <summary>Sends a notification. False when the connection is closed (it is dropped).</summary>
@@ -268,12 +265,6 @@ public sealed partial class JsonRpcConnection : IAsyncDisposable
     }
 
     internal Task LifecycleAnsweredAsync() => _lifecycleAnswered?.Task ?? Task.CompletedTask;
-
-    /// <summary>Waits for room to hand one more message to the dispatcher (<see cref="RpcOptions.MaxInFlight"/>).</summary>
-    internal Task TakeSlotAsync(CancellationToken cancellationToken) => _inFlightSlots.WaitAsync(cancellationToken);
-
-    /// <summary>A message handed to the dispatcher is done (answered, or a notification handled).</summary>
-    internal void ReleaseSlot() => _inFlightSlots.Release();
 
     internal void FramingLost(string? reason)
     {

@@ -38,17 +38,10 @@ internal sealed partial class ProtocolJsonRpc : JsonRpc
     protected override ValueTask<JsonRpcMessage> DispatchRequestAsync(JsonRpcRequest request, TargetMethod targetMethod, CancellationToken cancellationToken)
     {
         var scope = _connection.BeginRequest(request);
-        async Task<JsonRpcMessage> Run()
+        Task<JsonRpcMessage> Run()
         {
             RpcRequestContext.CurrentScope = scope;
-            try
-            {
-                return await base.DispatchRequestAsync(request, targetMethod, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _connection.ReleaseSlot();
-            }
+            return base.DispatchRequestAsync(request, targetMethod, cancellationToken).AsTask();
         }
 
         // Off the dispatcher's context at once: a handler's synchronous part never holds up the

@@ -92,8 +92,6 @@ internal sealed class ProtocolMessageHandler : HeaderDelimitedMessageHandler
                     _connection.HoldReadsUntilAnswered(request.RequestId);
                 }
 
-                // Released when its dispatch ends (ProtocolJsonRpc.DispatchRequestAsync).
-                await _connection.TakeSlotAsync(cancellationToken).ConfigureAwait(false);
                 return request;
             }
         }

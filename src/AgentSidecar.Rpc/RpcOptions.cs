@@ -16,13 +16,6 @@ public sealed record RpcOptions
     /// <summary>A client that reads nothing for this long while a stream waits on it is detached ("overflow").</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// Messages of one connection being handled at once; past it the connection's reading waits.
-    /// A client that sends faster than the sidecar handles (a flood of notifications, which have
-    /// no answer to wait for) fills the socket, not the sidecar's memory.
-    /// </summary>
-    public int MaxInFlight { get; init; } = 256;
-
     /// <summary>Past this many queued bytes of any kind the client is considered dead and dropped.</summary>
     public long HardLimitBytes { get; init; } = 64L * 1024 * 1024;
 }
