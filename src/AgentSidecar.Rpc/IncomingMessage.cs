@@ -151,6 +151,12 @@ internal readonly record struct IncomingMessage(JsonRpcRequest? Request, string?
         {
             return Fail(errorId, ex);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A params record whose own check failed in a way it did not mean to: answered, never
+            // a reason to end the connection.
+            return Fail(errorId, ErrorCodes.InternalError, $"internal error: {Shorten(ex.Message)}");
+        }
 
         return new IncomingMessage(new JsonRpcRequest { RequestId = id, Method = method, ArgumentsList = [parsed] }, null, null) { RawId = errorId };
     }
