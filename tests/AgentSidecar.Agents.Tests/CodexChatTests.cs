@@ -49,12 +49,12 @@ public sealed class CodexChatTests
     }
 
     /// <summary>
-    /// The Codex profile submits a chat message right after its bracketed paste
-    /// (<c>pasteSubmitDelayMs</c> 0) but waits <c>submitDelayMs</c> before the Enter of the clear and
-    /// quit commands, typed as keys. With Codex's paste-burst detection on, as users have it, an Enter
-    /// in the same burst as typed keys is a newline: the message must be taken at once (no resubmit
-    /// 2 s later), whole; the clear must start a new conversation; the quit must end Codex before the
-    /// sidecar's SIGHUP (5 s).
+    /// Codex with its paste-burst detection on, as users have it (the other tests turn it off): an
+    /// Enter in the same burst as typed keys is a newline there. The Codex profile's submit delay
+    /// (30 ms) must still let a chat message (a bracketed paste) be taken at once (no resubmit 2 s
+    /// later) and whole, the clear command (typed as keys) start a new conversation, and the quit
+    /// command end Codex before the sidecar's SIGHUP (5 s). With 0 ms the clear was lost and /quit
+    /// not taken (docs/benchmarks.md, "ACP and protocol v1 beside codex-acp").
     /// </summary>
     [Fact(Timeout = 180000)]
     public async Task Codex_WithPasteBurstDetectionOn_TakesMessagesAtOnce_AndItsClearAndQuit()

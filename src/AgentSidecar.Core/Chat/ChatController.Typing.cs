@@ -54,8 +54,7 @@ internal sealed partial class ChatController
         if (input.SubmitSeparately)
         {
             process.Write(System.Text.Encoding.UTF8.GetBytes(body));
-            var delayMs = input.BracketedPaste ? input.PasteSubmitDelayMs ?? input.SubmitDelayMs : input.SubmitDelayMs;
-            await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _clock).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(input.SubmitDelayMs), _clock).ConfigureAwait(false);
             process.Write(System.Text.Encoding.UTF8.GetBytes(input.Submit));
         }
         else

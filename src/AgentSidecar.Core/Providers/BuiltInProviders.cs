@@ -25,15 +25,7 @@ public static class BuiltInProviders
             Busy = new ProviderSignal { Osc = @"^7501;state=working", Screen = @"esc to interrupt" },
             Done = new ProviderSignal { Osc = @"^7501;state=done" },
             Failed = new ProviderSignal { Osc = @"^7501;state=error" },
-
-            // Problem: a chat message waited 30 ms between its paste and Enter, a third of a trivial
-            // turn (docs/benchmarks.md, "ACP and protocol v1 beside codex-acp"). Codex needs no pause
-            // after a bracketed paste: it takes the paste as one event and clears its Enter-as-newline
-            // window with it, and handles the Enter that follows in order. Keys typed without a paste
-            // are another matter: with its paste-burst detection on (users' default) "/clear" or
-            // "/quit" and an Enter in one burst become text and a newline (measured with 0 ms: the
-            // clear was lost, "/quit" was not taken and the agent got SIGHUP 5 s later), so they keep the 30 ms.
-            Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 30, PasteSubmitDelayMs = 0 },
+            Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 30 },
             Interrupt = "\u001b",
             Clear = new ProviderClear { Command = "/clear", Enters = 1 },
             Quit = "/quit",

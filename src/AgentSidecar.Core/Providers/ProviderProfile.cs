@@ -110,13 +110,6 @@ public sealed record ProviderInput
 
     /// <summary>Pause between the text and a separate submit key.</summary>
     public int SubmitDelayMs { get; set; } = 50;
-
-    /// <summary>
-    /// Pause between a message typed as a bracketed paste (chat) and its separate submit key; null:
-    /// <see cref="SubmitDelayMs"/>. Keys typed without a paste (the clear and quit commands) always
-    /// wait <see cref="SubmitDelayMs"/>.
-    /// </summary>
-    public int? PasteSubmitDelayMs { get; set; }
 }
 
 public sealed record ProviderClear

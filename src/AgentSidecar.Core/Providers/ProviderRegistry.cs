@@ -357,11 +357,6 @@ public sealed partial class ProviderRegistry
             return "field 'input.submitDelayMs' must be between 0 and 5000";
         }
 
-        if (p.Input.PasteSubmitDelayMs is < 0 or > 5000)
-        {
-            return "field 'input.pasteSubmitDelayMs' must be between 0 and 5000";
-        }
-
         if (p.Clear is { } clear && (string.IsNullOrWhiteSpace(clear.Command) || clear.Enters is < 1 or > 5))
         {
             return "field 'clear' needs a 'command' and 'enters' between 1 and 5";

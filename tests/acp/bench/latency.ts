@@ -8,9 +8,9 @@
 // Our participants run the real Codex TUI (scripts/install-agents.sh) in a sidecar session.
 //
 // Environment:
-//   BENCH_BEFORE='{"pasteSubmitDelayMs":30}' adds a second sidecar whose Codex profile has this
-//     `input` override (providers.json; this one is the profile before 2026-12-05), driven the same
-//     way ("… (before)"): a before/after in one run.
+//   BENCH_VARIANT='{"submitDelayMs":0}' adds a second sidecar whose Codex profile has this `input`
+//     override (providers.json), driven the same way ("… (variant)"): a profile change measured
+//     beside the built-in one in the same run.
 //   AGENT_SIDECAR_STAMPS=FILE, with a sidecar built with wall-clock stamps (the breakdown in
 //     docs/benchmarks.md; not in the product): stamps within a turn are reported as offsets from send.
 // Prints a JSON report.
@@ -27,7 +27,7 @@ import { agentBins, agentText, loopbackOnly, repoRoot, World } from '../test/har
 
 const turns = Number(process.argv[2] ?? 30);
 const warmUp = 3;
-const before = process.env.BENCH_BEFORE ? JSON.parse(process.env.BENCH_BEFORE) : undefined;
+const variant = process.env.BENCH_VARIANT ? JSON.parse(process.env.BENCH_VARIANT) : undefined;
 const stampsFile = process.env.AGENT_SIDECAR_STAMPS;
 const fake = await startFakeCodex((r) => `PONG:${r.lastUser}`);
 /** performance.now() as Unix epoch milliseconds (the sidecar's stamps are wall-clock). */
@@ -154,8 +154,8 @@ try {
   const main = await ours('');
   worlds.push(main.world);
   participants.push(await codexAcp(main.world), ...main.participants);
-  if (before) {
-    const old = await ours(' (before)', before);
+  if (variant) {
+    const old = await ours(' (variant)', variant);
     worlds.push(old.world);
     participants.push(...old.participants);
   }
@@ -184,7 +184,7 @@ try {
   }
   const p50 = (name: string) => (report[name] as any)?.sendToResult.p50;
   const ratios = Object.fromEntries(participants.filter((p) => p.name !== 'codex-acp').map((p) => [`${p.name} ÷ codex-acp (send → result p50)`, +(p50(p.name) / p50('codex-acp')).toFixed(2)]));
-  console.log(JSON.stringify({ started, turns, warmUp, loadavg: load, before, ...report, ratios }, null, 2));
+  console.log(JSON.stringify({ started, turns, warmUp, loadavg: load, variant, ...report, ratios }, null, 2));
 } finally {
   for (const p of participants) await p.close?.();
   for (const w of worlds) await w.dispose();
