@@ -11,8 +11,9 @@
 //   BENCH_VARIANT='{"submitDelayMs":0}' adds a second sidecar whose Codex profile has this `input`
 //     override (providers.json), driven the same way ("… (variant)"): a profile change measured
 //     beside the built-in one in the same run.
-//   AGENT_SIDECAR_STAMPS=FILE, with a sidecar built with wall-clock stamps (the breakdown in
-//     docs/benchmarks.md; not in the product): stamps within a turn are reported as offsets from send.
+//   AGENT_SIDECAR_STAMPS=FILE, with a sidecar built with wall-clock stamps (`git apply
+//     tests/acp/bench/stamps.patch`, build, and never commit it; the breakdown in docs/benchmarks.md):
+//     stamps within a turn are reported as p50/p99 offsets from send.
 // Prints a JSON report.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
