@@ -48,6 +48,44 @@ public sealed class CodexChatTests
         Assert.Contains(screen.GetProperty("lines").EnumerateArray(), l => l.GetString()!.Contains("PONG:second msg", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Codex with its paste-burst detection on, as users have it (the other tests turn it off): an
+    /// Enter in the same burst as typed keys is a newline there. The Codex profile's submit delay
+    /// (30 ms) must still let a chat message (a bracketed paste) be taken at once (no resubmit 2 s
+    /// later) and whole, the clear command (typed as keys) start a new conversation, and the quit
+    /// command end Codex before the sidecar's SIGHUP (5 s). With 0 ms the clear was lost and /quit
+    /// not taken (docs/benchmarks.md, "ACP and protocol v1 beside codex-acp").
+    /// </summary>
+    [Fact(Timeout = 180000)]
+    public async Task Codex_WithPasteBurstDetectionOn_TakesMessagesAtOnce_AndItsClearAndQuit()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "burst");
+        CodexHome.Create(run.Home.Root, server.BaseUrl, run.Workspace, new CodexHomeOptions { PasteBurst = true });
+        var s = await run.StartSessionAsync("codex");
+
+        string[] messages = ["one", "line one\nline two\n  indented three", "long " + string.Concat(Enumerable.Repeat("abcdefghij", 300)), "ünïcödé ✓ 漢字"];
+        foreach (var text in messages)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var result = await run.SendAsync(s.Id, text);
+            Assert.Equal("PONG:" + text, result.GetProperty("text").GetString());
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(1.8), $"{text[..3]}…: {started.Elapsed.TotalMilliseconds:0} ms (a resubmit comes after 2 s)");
+        }
+
+        Assert.Equal(messages, server.Turns.Select(t => t.Conversation[^1].Text));
+
+        var cleared = await run.Client.RequestAsync("session/clear", new JsonObject { ["sessionId"] = s.Id }, Wait);
+        var current = cleared.GetProperty("current").GetProperty("id").GetString()!;
+        Assert.Equal("PONG:after the clear", (await run.SendAsync(current, "after the clear")).GetProperty("text").GetString());
+        var afterClear = await server.WaitForTurnAsync(messages.Length + 1, Wait, Ct);
+        Assert.Equal(["user:after the clear"], afterClear.Conversation.Select(m => $"{m.Role}:{m.Text}").ToList());
+
+        var quit = System.Diagnostics.Stopwatch.StartNew();
+        await run.Client.RequestAsync("session/suspend", new JsonObject { ["sessionId"] = current }, Wait);
+        Assert.True(quit.Elapsed < TimeSpan.FromSeconds(4), $"suspend took {quit.Elapsed.TotalMilliseconds:0} ms: Codex did not take /quit");
+    }
+
     [Fact(Timeout = 180000)]
     public async Task Codex_CancelDuringASlowAnswer_InterruptsTheTurn_AndTheNextMessageWorks()
     {

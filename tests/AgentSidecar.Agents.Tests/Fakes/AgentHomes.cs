@@ -39,6 +39,12 @@ public sealed record CodexHomeOptions
     /// <summary>Offer the model <c>apply_patch</c> (catalog <c>apply_patch_tool_type = "freeform"</c>) and <c>update_plan</c> (<c>[tools] update_plan = { enabled = true }</c>).</summary>
     public bool EditAndPlanTools { get; init; }
 
+    /// <summary>
+    /// Codex's paste-burst detection (on unless <c>[tui] disable_paste_burst</c>): users have it on;
+    /// the tests turn it off unless they ask for it (keys typed in one burst are taken as a paste).
+    /// </summary>
+    public bool PasteBurst { get; init; }
+
     /// <summary>Users' defaults with the edit and plan tools on.</summary>
     public static CodexHomeOptions UserDefaults { get; } = new() { ApprovalPolicy = "on-request", SandboxMode = "workspace-write", EditAndPlanTools = true };
 }
@@ -104,7 +110,7 @@ public static class CodexHome
             .AppendLine("unbounded_connection_retries = false")
             .AppendLine()
             .AppendLine("[tui]")
-            .AppendLine("disable_paste_burst = true")
+            .AppendLine($"disable_paste_burst = {(options.PasteBurst ? "false" : "true")}")
             .AppendLine("show_tooltips = false")
             .AppendLine("animations = false")
             .AppendLine()

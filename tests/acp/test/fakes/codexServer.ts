@@ -17,7 +17,9 @@ export interface FakeCodex {
   baseUrl: string;
   /** Every model request (not title requests), in order. */
   requests: CodexRequest[];
-  /** performance.now() when the last byte of the latest answer (not a title) was written. */
+  /** performance.now() when the latest model request (not a title) had been read, its answer's first byte written, its last byte written. */
+  requestAt: number;
+  firstByteAt: number;
   lastByteAt: number;
   close(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
   const server = await listen(async (req, request, res) => {
     if (req.method === 'GET' && req.url?.endsWith('/models')) return json(res, 200, { object: 'list', data: [], models: [] });
     if (req.method !== 'POST' || !req.url?.endsWith('/responses')) return json(res, 404, { error: { message: 'not found in fake', type: 'invalid_request_error' } });
+    const readAt = performance.now();
     const isTitle = request?.text?.format?.type === 'json_schema';
     const input: any[] = Array.isArray(request.input) ? request.input : [];
     const users = input
@@ -38,7 +41,7 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
     const step = input.slice(lastUserAt + 1).filter((i) => /_output$/.test(i?.type ?? '')).length;
     const seen: CodexRequest = { users, lastUser: users.at(-1) ?? '', step };
     const reply: CodexReply = isTitle ? JSON.stringify({ title: 'ACP test' }) : responder(seen);
-    if (!isTitle) requests.push(seen);
+    if (!isTitle) (requests.push(seen), (fake.requestAt = readAt));
     const n = ++counter;
     const id = `resp_fake_${n}`;
     const model = request.model ?? 'fake-model';
@@ -46,6 +49,7 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const sse = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
     sse('response.created', { response: { id, object: 'response', model, status: 'in_progress', output: [] } });
+    if (!isTitle) fake.firstByteAt = performance.now();
     if (typeof reply === 'object' && ('functionCall' in reply || 'customToolCall' in reply)) {
       const call = 'functionCall' in reply
         ? { type: 'function_call', id: `fc_fake_${n}`, call_id: `call_fake_${n}`, name: reply.functionCall.name, arguments: JSON.stringify(reply.functionCall.arguments) }
@@ -66,6 +70,6 @@ export async function startFakeCodex(responder: (request: CodexRequest) => Codex
     sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage } });
     res.end(() => { if (!isTitle) fake.lastByteAt = performance.now(); });
   });
-  const fake: FakeCodex = { baseUrl: `http://127.0.0.1:${server.port}/v1`, requests, lastByteAt: 0, close: server.close };
+  const fake: FakeCodex = { baseUrl: `http://127.0.0.1:${server.port}/v1`, requests, requestAt: 0, firstByteAt: 0, lastByteAt: 0, close: server.close };
   return fake;
 }
