@@ -7,12 +7,9 @@ using StreamJsonRpc.Protocol;
 namespace AgentSidecar.Rpc;
 
 /// <summary>What one received frame asks for: a request for StreamJsonRpc to dispatch, an error to answer at once, or nothing.</summary>
-/// <param name="ErrorId">The id to answer an error with, as the client wrote it (raw JSON; null for "null").</param>
-internal readonly record struct IncomingMessage(JsonRpcRequest? Request, string? ErrorId, RpcException? Error)
+/// <param name="RawId">The message's id as the client wrote it (raw JSON; null when it has none or it is unusable): errors are answered with it.</param>
+internal readonly record struct IncomingMessage(JsonRpcRequest? Request, string? RawId, RpcException? Error)
 {
-    /// <summary>The request's id as the client wrote it.</summary>
-    public string? RawId { get; init; }
-
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     private static IncomingMessage Ignored => default;
@@ -158,7 +155,7 @@ internal readonly record struct IncomingMessage(JsonRpcRequest? Request, string?
             return Fail(errorId, ErrorCodes.InternalError, $"internal error: {Shorten(ex.Message)}");
         }
 
-        return new IncomingMessage(new JsonRpcRequest { RequestId = id, Method = method, ArgumentsList = [parsed] }, null, null) { RawId = errorId };
+        return new IncomingMessage(new JsonRpcRequest { RequestId = id, Method = method, ArgumentsList = [parsed] }, errorId, null);
     }
 
     private static RequestId? ToRequestId(JsonElement e) => e.ValueKind switch

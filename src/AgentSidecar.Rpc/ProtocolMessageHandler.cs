@@ -75,7 +75,7 @@ internal sealed class ProtocolMessageHandler : HeaderDelimitedMessageHandler
 
             if (incoming.Error is { } error)
             {
-                await AnswerAsync(incoming.ErrorId, error, cancellationToken).ConfigureAwait(false);
+                await AnswerAsync(incoming.RawId, error, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 

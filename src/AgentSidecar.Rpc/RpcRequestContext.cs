@@ -6,6 +6,7 @@ namespace AgentSidecar.Rpc;
 public sealed class RpcRequestContext
 {
     private static readonly AsyncLocal<RpcRequestContext?> s_current = new();
+    private readonly Lock _lock = new();
     private List<Action>? _afterResponse;
 
     internal RpcRequestContext(JsonRpcConnection connection, RequestId id, string method)
@@ -32,7 +33,7 @@ public sealed class RpcRequestContext
     /// <summary>Runs <paramref name="action"/> once the response is sent (e.g. start streaming after an attach result).</summary>
     public void OnResponseSent(Action action)
     {
-        lock (this)
+        lock (_lock)
         {
             (_afterResponse ??= []).Add(action);
         }
@@ -41,7 +42,7 @@ public sealed class RpcRequestContext
     internal void ResponseSent()
     {
         List<Action>? actions;
-        lock (this)
+        lock (_lock)
         {
             (actions, _afterResponse) = (_afterResponse, null);
         }

@@ -21,6 +21,9 @@ internal sealed class LifecycleHandlers(
     SidecarExit exit,
     IServiceProvider services)
 {
+    // The Core services (MetricsSync, StoreWriter, SessionManager) exist only once the store is
+    // open, after this object is made for the connection: initialize asks for them after Ready.
+
     [JsonRpcMethod(Methods.Initialize)]
     public async Task<InitializeResult> InitializeAsync(InitializeParams p, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using AgentSidecar.Core.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +18,7 @@ internal sealed partial class Housekeeping(SidecarStartup startup, ProcessSettin
             return;
         }
 
-        var sessions = (SessionManager)services.GetService(typeof(SessionManager))!;
+        var sessions = services.GetRequiredService<SessionManager>();
         while (!stoppingToken.IsCancellationRequested)
         {
             var interval = settings.Cleanup.IntervalSeconds;
