@@ -11,6 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const config = process.env.AGENT_SIDECAR_TEST_CONFIG ?? 'Release';
 const results = join(root, '.test-results');
 const totals = { passed: 0, failed: 0, skipped: 0 };
+// The names of failed tests, repeated just above the last line: CI often keeps only the tail.
+const failures = [];
 const started = Date.now();
 
 function log(message) {
@@ -58,8 +60,19 @@ async function dotnetSuites() {
     const text = readFileSync(xml, 'utf8');
     const attr = (name) => Number((text.match(new RegExp(`<assembly [^>]*\\b${name}="(\\d+)"`)) ?? [])[1] ?? 0);
     const failed = attr('failed') + attr('errors');
+    for (const m of text.matchAll(/<test [^>]*\bname="([^"]*)"[^>]*\bresult="Fail"/g)) failures.push(`${project}: ${decodeXml(m[1])}`);
+    if (code !== 0 && failed === 0) failures.push(`${project}: exited ${code}`);
     count(project, attr('passed'), failed || (code !== 0 ? 1 : 0), attr('skipped'));
   }
+}
+
+function decodeXml(text) {
+  return text.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** TAP `not ok` lines of a node:test or e2e run (subtests are indented; suites repeat their children's failure). */
+function tapFailures(suite, out) {
+  for (const m of out.matchAll(/^\s*not ok \d+ - (.*)$/gm)) failures.push(`${suite}: ${m[1]}`);
 }
 
 /** node_modules is missing, or older than package-lock.json (a pull changed the dependencies). */
@@ -83,6 +96,7 @@ async function npmSuite(suite, dir, what) {
   const { code, out } = await run('npm', ['--prefix', dir, 'test', '--silent'], { capture: true });
   const pass = Number((out.match(/^# pass (\d+)/m) ?? [])[1] ?? 0);
   const fail = Number((out.match(/^# fail (\d+)/m) ?? [])[1] ?? 0);
+  tapFailures(suite, out);
   count(suite, pass, fail || (code !== 0 ? 1 : 0));
 }
 
@@ -97,6 +111,7 @@ async function e2eSuite() {
   const { code, out } = await run('node', [join(root, 'extension', 'e2e', 'run.mjs')], { capture: true });
   const pass = Number((out.match(/^# pass (\d+)/m) ?? [])[1] ?? 0);
   const fail = Number((out.match(/^# fail (\d+)/m) ?? [])[1] ?? 0);
+  tapFailures('extension e2e', out);
   count('extension e2e', pass, fail || (code !== 0 ? 1 : 0));
 }
 
@@ -108,5 +123,6 @@ if (only.includes('extension')) await npmSuite('extension', join(root, 'extensio
 if (only.includes('acp')) await acpSuite();
 if (only.includes('e2e')) await e2eSuite();
 log('done');
+if (failures.length > 0) process.stderr.write(`failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(totals.failed === 0 ? 0 : 1);
