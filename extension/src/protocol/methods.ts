@@ -30,6 +30,14 @@ export namespace Initialize {
 }
 
 /** Sent without params, as LSP does. */
+/** Sent by a sidecar that hands its editor over to the one running its workspace's sessions (never by the extension). */
+export namespace HandOver {
+  export const method = '$/handOver';
+  export interface Params { pid: number; version: string; workspace?: string }
+  export interface Result { pid: number; version: string; primary: boolean }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 export namespace Shutdown {
   export const method = 'shutdown';
   export type Result = null;
@@ -246,7 +254,7 @@ export namespace FlushMetrics {
 
 /** Every request of protocol v1 (the test holds it to methods.json). */
 export const requests = [
-  Initialize, Shutdown, ListProviders,
+  Initialize, HandOver, Shutdown, ListProviders,
   StartSession, ListSessions, GetSession, SuspendSession, ResumeSession, EndSession, DeleteSession,
   ResetSessions, CleanupSessions, ClearSession, ImportSessions, AttachSession, DetachSession, GetSessionEvents,
   StartWorker, ListWorkers, StopWorker, WorkerInput, ResizeWorker, GetWorkerScreen,
