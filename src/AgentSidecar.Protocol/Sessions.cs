@@ -112,6 +112,18 @@ public sealed record Worker
     public string? Cwd { get; init; }
 }
 
+/// <summary>An MCP server the agent starts over stdio: <c>{name, command, args?, env?}</c>.</summary>
+public sealed record McpServerParams
+{
+    public string? Name { get; init; }
+
+    public string? Command { get; init; }
+
+    public IReadOnlyList<string>? Args { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
+}
+
 public sealed record SessionStartParams : IValidatable
 {
     public const int MinCols = 2;
@@ -137,10 +149,19 @@ public sealed record SessionStartParams : IValidatable
 
     public int? Rows { get; init; }
 
+    /// <summary>Extra MCP servers (stdio) for the agent, for providers with the <c>mcp</c> feature.</summary>
+    public IReadOnlyList<McpServerParams>? McpServers { get; init; }
+
     public void Validate()
     {
         Require.NonEmpty(Workspace, "workspace");
         Require.OneOf(Kind, "kind", "quick", "worktree");
+        for (var i = 0; i < (McpServers?.Count ?? 0); i++)
+        {
+            Require.NonEmpty(McpServers![i]?.Name, $"mcpServers[{i}].name");
+            Require.NonEmpty(McpServers[i].Command, $"mcpServers[{i}].command");
+        }
+
         Require.Range(Cols, "cols", MinCols, MaxCols);
         Require.Range(Rows, "rows", MinRows, MaxRows);
     }

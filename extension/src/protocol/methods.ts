@@ -63,6 +63,8 @@ export namespace StartSession {
     title?: string;
     /** Default true: a live quick session with the same provider, workspace and model is returned. */
     reuse?: boolean;
+    /** Extra MCP servers (stdio) for providers with the `mcp` feature; never reuses a session. */
+    mcpServers?: { name: string; command: string; args?: string[]; env?: Record<string, string> }[];
     cols?: number;
     rows?: number;
   }

@@ -32,7 +32,8 @@ public static class BuiltInProviders
             Transcript = new ProviderTranscript { Reader = "codex-rollout", Dir = "${CODEX_HOME:-~/.codex}/sessions" },
             AnswerPattern = @"^• ",
             ChromePatterns = [@"^\s*›", @"Worked for", @"esc to interrupt", @"^\s*─+\s*$", @"Would you like to", @"Press enter to confirm", @"^• (?:Ran|Running|Exited|Edited|Added|Deleted|Updated Plan)\b", @"^\s*[└✔✗■]"],
-            Features = ["chat", "transcript", "resume", "clear", "model", "approvals"],
+            Features = ["chat", "transcript", "resume", "clear", "model", "approvals", "mcp"],
+            Mcp = new ProviderMcp { Style = ProviderMcp.CodexConfig },
 
             // Codex 0.169 with approval_policy "on-request" (recorded: tests/testdata/agents/codex/tools).
             // The keys answer at once; Enter confirms the option the › marks.
@@ -85,7 +86,8 @@ public static class BuiltInProviders
             AnswerPattern = @"^● ",
             ChromePatterns = [@"^\s*›", @"esc to interrupt", @"^\s*─+\s*$"],
             ReadyTimeoutSeconds = 45,
-            Features = ["chat", "transcript", "resume", "clear", "model"],
+            Features = ["chat", "transcript", "resume", "clear", "model", "mcp"],
+            Mcp = new ProviderMcp { Style = ProviderMcp.JsonFile, Flag = "--mcp-config" },
         },
         new ProviderProfile
         {
@@ -106,7 +108,8 @@ public static class BuiltInProviders
             AnswerPattern = @"^● ",
             // "◐ medium · /effort": the effort footer 2.1.332 draws under a streaming answer before its input box.
             ChromePatterns = [@"^\s*❯", @"esc to interrupt", @"^\s*─+\s*$", @"^\s*⏵", @"^\s*✻ ", @"^\s*╌+\s*$", @"Do you want to", @"Esc to cancel", @"·\s*/effort\s*$"],
-            Features = ["chat", "transcript", "resume", "clear", "model", "approvals"],
+            Features = ["chat", "transcript", "resume", "clear", "model", "approvals", "mcp"],
+            Mcp = new ProviderMcp { Style = ProviderMcp.JsonFile, Flag = "--mcp-config" },
 
             // Claude Code 2.1.332's permission prompts in manual mode (recorded:
             // tests/testdata/agents/claude/tools). Its default, auto mode, asks the server instead and

@@ -82,6 +82,9 @@ public sealed record ProviderProfile
 
     public List<string> Features { get; set; } = [];
 
+    /// <summary>How the agent takes extra MCP servers (<c>session/start</c>'s <c>mcpServers</c>); null: it does not.</summary>
+    public ProviderMcp? Mcp { get; set; }
+
     /// <summary>The prompts the agent shows when it asks before it acts (commands, edits), and how each answer is typed.</summary>
     public List<ProviderApproval> Approvals { get; set; } = [];
 

@@ -23,12 +23,14 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
             throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is unknown; use 'quick' or 'worktree'", new Dictionary<string, object?> { ["field"] = "kind" });
         }
 
+        var mcpServers = request.McpServers is { Count: > 0 } m ? SessionMcpServers.Checked(provider.Profile, m) : null;
         var key = $"{provider.Profile.Id}:{workspace}:{request.Model ?? string.Empty}";
         await StartGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // A worktree session is a new worktree each time; a quick one is shared per key.
-            if (request.Reuse && request.Kind == SessionKinds.Quick
+            // An agent started without these MCP servers cannot take them: a new one is started.
+            if (request.Reuse && request.Kind == SessionKinds.Quick && mcpServers is null
                 && ctx.Registry.Sessions.FirstOrDefault(s => s.Row.Key == key && s.Row.Kind == SessionKinds.Quick && !s.Stopping) is { } existing)
             {
                 return ctx.View(existing);
@@ -75,6 +77,11 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 MetricsRecords.Start(w, row);
                 return 0;
             }).ConfigureAwait(false);
+
+            if (mcpServers is not null)
+            {
+                McpServers.Save(ctx.Options.DataDir, row.Id, mcpServers);
+            }
 
             var live = new LiveSession(row) { Tracking = true };
             ctx.Hub.Stream(row.Id, 1);
@@ -290,11 +297,18 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
             args.AddRange(profile.ModelArgs.Select(a => a.Replace("{model}", model, StringComparison.Ordinal)));
         }
 
+        var env = profile.Env;
+        if (SessionMcpServers.ForLaunch(ctx.Options.DataDir, ctx.Store, row, profile) is { } mcp)
+        {
+            args.AddRange(mcp.Args); // last: Claude Code's --mcp-config takes every argument after it
+            env = mcp.Env;
+        }
+
         live.Profile = profile;
         LiveWorker agent;
         try
         {
-            agent = await spawner.SpawnAsync(live, new WorkerSpec(WorkerKinds.Agent, previousAgent?.Name ?? profile.Id, provider.Executable, args, Workspace.AgentCwd(row), row.Cols, row.Rows, profile.Env, previousAgent?.Id)).ConfigureAwait(false);
+            agent = await spawner.SpawnAsync(live, new WorkerSpec(WorkerKinds.Agent, previousAgent?.Name ?? profile.Id, provider.Executable, args, Workspace.AgentCwd(row), row.Cols, row.Rows, env, previousAgent?.Id)).ConfigureAwait(false);
         }
         catch (PtyStartException ex)
         {

@@ -383,6 +383,9 @@ public sealed record StartSessionRequest
     public int? Cols { get; init; }
 
     public int? Rows { get; init; }
+
+    /// <summary>Extra MCP servers for the agent (providers with a <c>mcp</c> profile); a session with them is never reused.</summary>
+    public IReadOnlyList<Providers.McpServerSpec>? McpServers { get; init; }
 }
 
 public sealed record StartWorkerRequest

@@ -46,11 +46,11 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
     public async Task<NewSessionResponse> NewSessionAsync(NewSessionRequest request, CancellationToken cancellationToken)
     {
         var cwd = AbsoluteCwd(request.Cwd);
-        await LogMcpServersAsync(request.McpServers).ConfigureAwait(false);
         var link = await HomeAsync().ConfigureAwait(false);
+        var mcpServers = await McpServersForAsync(link, request.McpServers).ConfigureAwait(false);
         var session = await CallAsync(null, () => link.Connection.RequestAsync(
             CliProtocol.SessionStart,
-            new SessionStartParams { Workspace = cwd, Provider = options.Provider, Model = options.Model },
+            new SessionStartParams { Workspace = cwd, Provider = options.Provider, Model = options.Model, McpServers = mcpServers },
             cancellationToken)).ConfigureAwait(false);
         if (session.Status is not (SessionStatuses.Active or SessionStatuses.Created))
         {
@@ -74,7 +74,11 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
     {
         var id = request.SessionId is { Length: > 0 } s ? s : throw AcpErrors.InvalidParams("sessionId", "'sessionId' is required");
         AbsoluteCwd(request.Cwd);
-        await LogMcpServersAsync(request.McpServers).ConfigureAwait(false);
+        if (request.McpServers is { Count: > 0 } given)
+        {
+            await log.WriteLineAsync($"agent-sidecar acp: session/load keeps the MCP servers session {id} was started with; the {given.Count} sent now are not added (its agent runs already)").ConfigureAwait(false);
+        }
+
         var link = await LinkForAsync(id).ConfigureAwait(false);
         var first = await CallAsync(id, () => link.Connection.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = id }, cancellationToken)).ConfigureAwait(false);
 
@@ -166,13 +170,43 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
         : Path.IsPathFullyQualified(cwd) ? cwd
         : throw AcpErrors.InvalidParams("cwd", $"'cwd' must be an absolute path, got '{cwd}'");
 
-    /// <summary>No agent here takes MCP servers through protocol v1 yet (docs/acp.md): they are logged and left out.</summary>
-    private async Task LogMcpServersAsync(IReadOnlyList<McpServer>? servers)
+    /// <summary>
+    /// The client's stdio MCP servers, for an agent that takes them (the provider's <c>mcp</c>
+    /// feature: Codex, Claude Code, Auggie); the rest (http and sse servers, or a provider without
+    /// the feature) are left out with a line on stderr.
+    /// </summary>
+    private async Task<List<McpServerParams>?> McpServersForAsync(SidecarLink link, IReadOnlyList<McpServer>? servers)
     {
-        if (servers is { Count: > 0 })
+        if (servers is not { Count: > 0 })
         {
-            await log.WriteLineAsync($"agent-sidecar acp: ignoring {servers.Count} MCP server(s) from the client ({string.Join(", ", servers.Select(s => s.Name))}): the {options.Provider} agent uses the MCP servers of its own configuration").ConfigureAwait(false);
+            return null;
         }
+
+        var takesMcp = link.Connection.Server?.Providers.FirstOrDefault(p => p.Id == options.Provider)?.Features.Contains("mcp") == true;
+        var stdio = servers.Where(s => takesMcp && s.Command is { Length: > 0 } && s.Type is null or "stdio").ToList();
+        var left = servers.Except(stdio).ToList();
+        if (left.Count > 0)
+        {
+            var why = takesMcp ? "only stdio servers are passed on" : $"the {options.Provider} agent takes no MCP servers from a client";
+            await log.WriteLineAsync($"agent-sidecar acp: leaving out {left.Count} MCP server(s) ({string.Join(", ", left.Select(s => s.Name))}): {why}").ConfigureAwait(false);
+        }
+
+        // Editors name servers freely ("My Tools"); the agents' configurations take [A-Za-z0-9_-].
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        string NameOf(string? name, int i)
+        {
+            var safe = new string((name ?? string.Empty).Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '-').ToArray());
+            safe = safe.Length is 0 or > 56 ? $"mcp{i}" : safe;
+            return names.Add(safe) ? safe : names.Add($"{safe}-{i}") ? $"{safe}-{i}" : $"mcp{i}";
+        }
+
+        return stdio.Count == 0 ? null : stdio.Select((s, i) => new McpServerParams
+        {
+            Name = NameOf(s.Name, i),
+            Command = s.Command,
+            Args = s.Args ?? [],
+            Env = (s.Env ?? []).Where(e => e.Name is { Length: > 0 }).GroupBy(e => e.Name!).ToDictionary(g => g.Key, g => g.Last().Value ?? string.Empty),
+        }).ToList();
     }
 
     /// <summary>

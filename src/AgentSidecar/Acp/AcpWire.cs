@@ -51,8 +51,10 @@ internal sealed record AgentCapabilities(bool LoadSession, PromptCapabilities Pr
 
 internal sealed record InitializeResponse(int ProtocolVersion, AgentCapabilities AgentCapabilities, IReadOnlyList<JsonElement> AuthMethods, Implementation AgentInfo);
 
-/// <summary>An MCP server the client offers (stdio, http or sse; kept as sent: only logged).</summary>
-internal sealed record McpServer(string? Name, string? Type, string? Command, string? Url);
+/// <summary>An MCP server the client offers: stdio (<c>command</c>, <c>args</c>, <c>env</c>), or http/sse (<c>type</c>, <c>url</c>).</summary>
+internal sealed record McpServer(string? Name, string? Type, string? Command, string? Url, IReadOnlyList<string>? Args, IReadOnlyList<EnvVariable>? Env);
+
+internal sealed record EnvVariable(string? Name, string? Value);
 
 internal sealed record NewSessionRequest(string? Cwd, IReadOnlyList<McpServer>? McpServers);
 

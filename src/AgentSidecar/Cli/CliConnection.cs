@@ -216,9 +216,12 @@ internal sealed class CliConnection : IAsyncDisposable
             ProcessId = Environment.ProcessId,
             ClientInfo = new ClientInfo { Name = "agent-sidecar-cli", Version = Hosting.SidecarVersion.Value },
         });
-        await init.WaitAsync(cts.Token).ConfigureAwait(false);
+        Server = await init.WaitAsync(cts.Token).ConfigureAwait(false);
         await NotifyAsync(CliProtocol.Initialized, new EmptyParams()).ConfigureAwait(false);
     }
+
+    /// <summary>What the sidecar said of itself at initialize (its providers and their features).</summary>
+    public InitializeResult? Server { get; private set; }
 
     /// <summary>
     /// Completes once every notification that arrived before now has been handled. Problem: the

@@ -31,6 +31,7 @@ internal sealed class SessionHandlers(JsonRpcConnection connection, SessionManag
             Reuse = p.Reuse ?? true,
             Cols = p.Cols,
             Rows = p.Rows,
+            McpServers = p.McpServers?.Select(m => new Core.Providers.McpServerSpec(m.Name!, m.Command!, m.Args ?? [], m.Env ?? new Dictionary<string, string>())).ToList(),
         }, ct).ConfigureAwait(false);
         return WireMapper.ToWire(view);
     }

@@ -2,11 +2,12 @@
 // answer, a command's tool call, approvals (where the agent asks), cancel, /clear, and a second ACP
 // process that loads the session and goes on with its conversation.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type * as acp from '@agentclientprotocol/sdk';
 import type { Reply } from './fakes/modelServer.ts';
-import { agentText, allowOnce, contentText, rejectAll, toolCalls, waitFor, World, type AcpProcess } from './harness.ts';
+import { agentText, allowOnce, contentText, rejectAll, repoRoot, toolCalls, waitFor, World, type AcpProcess } from './harness.ts';
 
 export type SeenRequest = { users: string[]; lastUser: string; toolResult?: string };
 
@@ -104,6 +105,20 @@ export function coreCases(spec: AgentSpec) {
       await waitFor(() => first.updates.slice(from).some((u) => u.update.sessionUpdate === 'agent_message_chunk'), 60_000, 'the first chunk of the slow answer');
       await first.cancel(sessionId);
       assert.equal((await slow).stopReason, 'cancelled');
+    });
+
+    it('session/new hands the client\'s stdio MCP servers to the agent, which starts them with their env', async () => {
+      const marker = join(world.outside, `mcp-${spec.provider}-${nonce}.json`);
+      const token = `tok-${nonce}`;
+      const script = join(repoRoot, 'tests', 'testdata', 'agents', 'mcp-marker.mjs');
+      const id = await first.newSession(world.workspace, [
+        { name: 'Marker Tools', command: process.execPath, args: [script, marker, '--from-acp'], env: [{ name: 'MCP_TOKEN', value: token }] },
+        { type: 'http', name: 'remote', url: 'http://127.0.0.1:9/mcp', headers: [] } as acp.McpServer,
+      ]);
+      assert.notEqual(id, sessionId, 'a session with MCP servers is a new agent, not the reused one');
+      const started = await waitFor(() => existsSync(marker) && readFileSync(marker, 'utf8'), 60_000, `${spec.provider} to start the MCP server`);
+      assert.deepEqual(JSON.parse(started), { args: ['--from-acp'], token });
+      assert.match(first.stderr, /leaving out 1 MCP server\(s\) \(remote\): only stdio servers are passed on/);
     });
 
     it('/clear clears the conversation; the ACP session goes on', async () => {

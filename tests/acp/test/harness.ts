@@ -139,8 +139,8 @@ export class AcpProcess {
     return this.agent.request(acp.methods.agent.initialize, { protocolVersion: acp.PROTOCOL_VERSION, clientCapabilities: {}, clientInfo: { name: 'agent-sidecar-acp-tests', version: '1.0.0' } });
   }
 
-  async newSession(cwd: string) {
-    return (await this.agent.request(acp.methods.agent.session.new, { cwd, mcpServers: [] })).sessionId;
+  async newSession(cwd: string, mcpServers: acp.McpServer[] = []) {
+    return (await this.agent.request(acp.methods.agent.session.new, { cwd, mcpServers })).sessionId;
   }
 
   /** Sends a prompt; returns its stop reason and the updates of the session that came meanwhile. */
