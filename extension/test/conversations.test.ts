@@ -82,9 +82,10 @@ test('kind, branch and state in the row: an agent with its provider, a shell, a 
 });
 
 test('workers as children: name, role and how each runs or ended', () => {
-  assert.deepEqual(workerLabel(worker()), { label: 'codex', description: 'agent · running · pid 42' });
-  assert.deepEqual(workerLabel(worker({ kind: 'terminal', name: 'tests', status: 'exited', exitCode: 2, pid: undefined })), { label: 'tests', description: 'terminal · exited (code 2)' });
-  assert.deepEqual(workerLabel(worker({ kind: 'terminal', name: '', status: 'exited', signal: 1 })), { label: 'terminal', description: 'terminal · exited (signal 1)' });
+  assert.deepEqual(workerLabel(worker(), 'codex'), { label: 'codex', description: 'agent · running · pid 42' });
+  assert.deepEqual(workerLabel(worker({ name: 'shell' }), 'shell'), { label: 'shell', description: 'shell · running · pid 42' });
+  assert.deepEqual(workerLabel(worker({ kind: 'terminal', name: 'tests', status: 'exited', exitCode: 2, pid: undefined }), 'codex'), { label: 'tests', description: 'terminal · exited (code 2)' });
+  assert.deepEqual(workerLabel(worker({ kind: 'terminal', name: '', status: 'exited', signal: 1 }), 'shell'), { label: 'terminal', description: 'terminal · exited (signal 1)' });
   assert.equal(earlierLabel(session('c', { statusReason: 'clear' })), 'cleared');
   assert.equal(earlierLabel(session('f', { status: 'failed', statusReason: 'agent exited (exit code 2)' })), 'failed (agent exited (exit code 2))');
 });

@@ -86,9 +86,12 @@ export function sessionDescription(s: Session, state: string): string {
   return [kind, s.model, worktreeLabel(s), state, shortId(s.id)].filter(Boolean).join(' · ');
 }
 
-/** A worker row: its name and kind, and how it runs (`running, pid 123` or `exited (code 2)`). */
-export function workerLabel(w: Worker): { label: string; description: string } {
-  const role = w.kind === 'agent' ? 'agent' : 'terminal';
+/**
+ * A worker row: its name, and what it is and how it runs (`agent · running · pid 123`,
+ * `terminal · exited (code 2)`). A shell session's main process is its shell, not an agent.
+ */
+export function workerLabel(w: Worker, provider: string): { label: string; description: string } {
+  const role = w.kind === 'terminal' ? 'terminal' : provider === 'shell' ? 'shell' : 'agent';
   let how: string;
   if (w.status === 'running') how = w.pid ? `running · pid ${w.pid}` : 'running';
   else if (w.signal !== undefined && w.signal !== null) how = `exited (signal ${w.signal})`;

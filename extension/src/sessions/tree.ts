@@ -121,7 +121,7 @@ function sessionItem(s: Session, collapsible: vscode.TreeItemCollapsibleState): 
 
 /** A process of the session: a click shows its terminal. */
 function workerItem(s: Session, w: Worker): vscode.TreeItem {
-  const { label, description } = workerLabel(w);
+  const { label, description } = workerLabel(w, s.provider);
   const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = `${s.id}/${w.id}`;
   item.description = description;
