@@ -133,8 +133,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       const s = await pickSession(arg, (x) => live(x) || x.status === 'suspended', 'Session to end');
       if (!s) return;
       // A worktree with uncommitted changes asks first (keep it, discard the changes, cancel).
-      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: ending the ${s.provider} session…` }, () =>
-        endWithWorktree(client, runGit, s, askAboutWorktree).catch((err: unknown) => { throw new Error(describeError(err)); }));
+      const progress = <T>(work: () => Promise<T>) => Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: ending the ${s.provider} session…` }, work));
+      const r = await endWithWorktree(client, runGit, s, askAboutWorktree, progress).catch((err: unknown) => { throw new Error(describeError(err)); });
       if (r.kind === 'cancelled') return;
       current.update(r.session);
       if (r.worktree?.state === 'kept') void vscode.window.showWarningMessage(r.message ?? '', 'Open Folder in New Window').then((choice) => {

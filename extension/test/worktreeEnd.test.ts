@@ -143,3 +143,19 @@ test('runGit against a real repository: the changes it finds, and Discard leaves
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the progress wraps the end, not the question: nothing shows "ending…" while the user decides', async () => {
+  const w = world(['?? notes.md']);
+  const order: string[] = [];
+  const r = await endWithWorktree(w.client, w.git, session(), async () => (order.push('asked'), 'keep'), async (work) => {
+    order.push('progress');
+    const result = await work();
+    order.push('done');
+    return result;
+  });
+  assert.equal(r.kind, 'ended');
+  assert.deepEqual(order, ['asked', 'progress', 'done']);
+  const cancelled: string[] = [];
+  await endWithWorktree(w.client, w.git, session(), async () => 'cancel', async (work) => (cancelled.push('progress'), work()));
+  assert.deepEqual(cancelled, []);
+});

@@ -45,18 +45,26 @@ export async function uncommittedChanges(git: Git, path: string): Promise<string
   return r.stdout.split('\n').filter((l) => l.trim().length > 0);
 }
 
+/** Runs the work after the question (git, session/end) with progress shown; the tests pass none. */
+export type During = <T>(work: () => Promise<T>) => Promise<T>;
+
 /**
  * Ends `session` (live or suspended). A worktree session with uncommitted changes asks `ask` first;
- * a clean one, or any other session, ends at once.
+ * a clean one, or any other session, ends at once. `during` wraps the work after the question.
  */
-export async function endWithWorktree(client: Requester, git: Git, session: Session, ask: (q: EndQuestion) => Promise<EndChoice>): Promise<EndOutcome> {
+export async function endWithWorktree(client: Requester, git: Git, session: Session, ask: (q: EndQuestion) => Promise<EndChoice>, during: During = (work) => work()): Promise<EndOutcome> {
   const wt = session.worktree;
   const end = () => client.request(EndSession.type, { sessionId: session.id });
-  if (!wt || wt.state !== 'active') return { kind: 'ended', session: await end() };
+  if (!wt || wt.state !== 'active') return during(async () => ({ kind: 'ended', session: await end() }));
   const changes = await uncommittedChanges(git, wt.path);
-  if (!changes?.length) return ended(await end(), wt, 'keep');
+  if (!changes?.length) return during(async () => ended(await end(), wt, 'keep'));
   const choice = await ask({ session, worktree: wt, changes });
   if (choice === 'cancel') return { kind: 'cancelled' };
+  return during(() => finish(client, git, session, wt, choice));
+}
+
+async function finish(client: Requester, git: Git, session: Session, wt: WorktreeInfo, choice: 'keep' | 'discard'): Promise<EndOutcome> {
+  const end = () => client.request(EndSession.type, { sessionId: session.id });
   if (choice === 'discard') {
     // Back to the branch's last commit, and the untracked files gone (not the ignored ones, which
     // the sidecar does not count either). Commits on the branch stay: the sidecar keeps the branch then.
