@@ -3,7 +3,8 @@
 // an SSE stream (response.created, output_text.delta…, output_item.done, response.completed with
 // usage); title requests (text.format.type = json_schema) get {"title": …}.
 //
-// `responder(lastUser, step)` answers the text of the reply, or a tool call for Codex to run:
+// `responder(lastUser, step)` answers the text of the reply, `{ slow: text, ms }` for a reply streamed
+// over that time, or a tool call for Codex to run:
 // `{ functionCall: { name, arguments } }` or `{ customToolCall: { name, input } }`. `step` counts the
 // tool outputs Codex has sent back since the user's message (0 for the first request of a turn).
 import http from 'node:http';
@@ -36,7 +37,9 @@ export async function startFakeCodexServer(responder) {
     const input = Array.isArray(request.input) ? request.input : [];
     const lastUserAt = input.findLastIndex((i) => i?.type === 'message' && i.role === 'user');
     const step = input.slice(lastUserAt + 1).filter((i) => /_output$/.test(i?.type ?? '')).length;
-    const reply = isTitle ? JSON.stringify({ title: 'E2E title' }) : responder(lastUser, step);
+    let reply = isTitle ? JSON.stringify({ title: 'E2E title' }) : responder(lastUser, step);
+    let slowMs = 0;
+    if (reply && typeof reply === 'object' && 'slow' in reply) ({ slow: reply, ms: slowMs } = reply);
     if (!isTitle && step === 0) (turns.push(lastUser), requests.push(users));
     const n = ++counter;
     const id = `resp_fake_${n}`;
@@ -59,10 +62,21 @@ export async function startFakeCodexServer(responder) {
     sse('response.output_item.added', { output_index: 0, item: { type: 'message', id: itemId, role: 'assistant', status: 'in_progress', content: [] } });
     const pieces = 4;
     const chunk = Math.ceil(reply.length / pieces) || 1;
-    for (let i = 0; i < reply.length; i += chunk) sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: reply.slice(i, i + chunk) });
-    sse('response.output_item.done', { output_index: 0, item: message });
-    sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 } } });
-    res.end();
+    const deltas = [];
+    for (let i = 0; i < reply.length; i += chunk) deltas.push(reply.slice(i, i + chunk));
+    // A slow answer (the responder's `slowMs`): its pieces spread over that time.
+    const gap = slowMs / Math.max(deltas.length, 1);
+    const send = (i) => {
+      if (res.destroyed) return;
+      if (i < deltas.length) {
+        sse('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: deltas[i] });
+        return gap > 0 ? setTimeout(() => send(i + 1), gap) : send(i + 1);
+      }
+      sse('response.output_item.done', { output_index: 0, item: message });
+      sse('response.completed', { response: { id, object: 'response', model, status: 'completed', output: [message], usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 } } });
+      res.end();
+    };
+    send(0);
   }
 
   function json(res, status, value) {

@@ -9,7 +9,7 @@
 //
 // --only runs the setup and the numbered checks given (8, 9 and 10 need no earlier check, but go together).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -88,6 +88,8 @@ async function main() {
       if (step === 0) return { functionCall: { name: 'exec_command', arguments: { cmd: escalatedCmd, sandbox_permissions: 'require_escalated', justification: 'Write a file outside the workspace?', login: false } } };
       return `Escalation done: ${nonce}`;
     }
+    // `slow …`: an answer that takes seconds, still streaming when the window reloads (check 13).
+    if (user.startsWith('slow ')) return { slow: `Slow answer ${nonce}: the turn went on`, ms: 6000 };
     return `PONG for *${user}*: **${nonce}-bold**\n\n\`\`\`sh\necho ${nonce}-code\n\`\`\``;
   });
   cleanups.push(() => fake.close());
@@ -119,8 +121,10 @@ async function main() {
   log('starting code-server');
   const server = spawn(codeServer, [...csArgs, '--bind-addr', '127.0.0.1:0', '--auth', 'none', '--disable-telemetry', '--disable-update-check',
     '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', ws], { env: csEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Its own process group: the extension host and the sidecar it spawned go with it.
+  // Its own process group: the extension host goes with it. The sidecar has a group of its own
+  // (it outlives a window), so it is stopped first, by name.
   cleanups.push(() => { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* gone */ } });
+  cleanups.unshift(() => { for (const pid of sidecarPids(dataDir)) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } });
   let csLog = '';
   server.stderr.on('data', (d) => (csLog += d));
   const port = await new Promise((resolve, reject) => {
@@ -511,7 +515,44 @@ async function main() {
     await shoot(page, chat, 'codex-approval-resolved');
   });
 
-  await check('13 worktree session from the palette: "Start Session in New Worktree" runs a shell in a new git worktree under the data dir; the sessions view shows its kind and branch; End with uncommitted changes asks, and Keep Worktree keeps it', 'worktree', page, async () => {
+  await check('13 window reload: the Codex terminal, the shell terminal and the chat come back by themselves, the agent was not restarted, and the answer to a message sent just before the reload is in the chat', 'reload', page, async () => {
+    const agentsBefore = codexPids(codexBin);
+    const sidecarsBefore = sidecarPids(dataDir);
+    if (agentsBefore.length === 0 || sidecarsBefore.length !== 1) throw new Error(`expected Codex running and one sidecar (codex ${agentsBefore}, sidecars ${sidecarsBefore})`);
+    for (const name of ['codex', 'shell']) await page.locator('.tabs-container .tab', { hasText: name }).first().waitFor({ timeout: 10_000 });
+    const chat = await ui.chatFrame();
+    await sendFromChat(chat, `slow ${nonce}`);
+    await waitFor(async () => fake.turns.includes(`slow ${nonce}`), 30_000, 'the model to get the slow message');
+
+    await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), ui.command('Developer: Reload Window')]);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+
+    // Both terminals come back without anything done, each showing its worker's screen.
+    for (const name of ['codex', 'shell']) await page.locator('.tabs-container .tab', { hasText: name }).first().waitFor({ timeout: 30_000 });
+    // The chat's session is the last Codex session started (check 12): one of the Codex tabs.
+    await waitFor(async () => {
+      for (const tab of await page.locator('.tabs-container .tab', { hasText: 'codex' }).all()) {
+        await tab.click();
+        for (const rows of await page.locator('.editor-instance .xterm-rows').all()) if ((await rows.innerText()).includes(`slow ${nonce}`)) return true;
+      }
+      return false;
+    }, 30_000, 'the Codex terminal to show its screen (the slow message) again');
+
+    // The same agent processes and the same sidecar (plus the relay the reloaded window started).
+    const gone = agentsBefore.filter((pid) => !isAlive(pid));
+    if (gone.length) throw new Error(`Codex was restarted: ${gone} gone`);
+    if (!sidecarPids(dataDir).includes(sidecarsBefore[0])) throw new Error(`the sidecar (pid ${sidecarsBefore[0]}) did not outlive the window`);
+
+    // The chat is back, and the answer of the turn that ran across the reload is in it.
+    const after = await ui.chatFrame();
+    await after.locator('.message.user', { hasText: `slow ${nonce}` }).waitFor({ timeout: 30_000 });
+    await after.locator('.message.assistant', { hasText: `Slow answer ${nonce}` }).waitFor({ timeout: 60_000 });
+    const reopened = reopenedAfterActivation(join(cs, 'user', 'logs'));
+    log(`window reload: the terminals were reopened ${reopened ?? '?'} ms after the extension activated`);
+    await shoot(page, after, 'reload');
+  });
+
+  await check('14 worktree session from the palette: "Start Session in New Worktree" runs a shell in a new git worktree under the data dir; the sessions view shows its kind and branch; End with uncommitted changes asks, and Keep Worktree keeps it', 'worktree', page, async () => {
     // Worktree sessions need a git repository with a commit: the workspace becomes one.
     const git = (...args) => sh('git', ['-C', ws, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args]);
     if (!existsSync(join(ws, '.git'))) git('init', '-q', '-b', 'main');
@@ -557,7 +598,7 @@ async function main() {
     if (!existsSync(join(path, 'agent-notes.txt'))) throw new Error('the kept worktree lost the uncommitted file');
   });
 
-  await check('14 two conversations side by side: "Start Session" with a live session offers to continue it or start a new conversation; "New conversation" twice gives two live sessions, each with its own agent process', 'side-by-side', page, async () => {
+  await check('15 two conversations side by side: "Start Session" with a live session offers to continue it or start a new conversation; "New conversation" twice gives two live sessions, each with its own agent process', 'side-by-side', page, async () => {
     // Fake agents run by this run's sidecar (other runs may have their own on this machine).
     const agents = () => {
       const procs = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter(Boolean);
@@ -595,7 +636,7 @@ async function main() {
     await page.screenshot({ path: join(results, 'side-by-side.png') });
   });
 
-  await check('15 reading an old session: after a /clear the conversation is one row whose child is the cleared session; clicking it opens a read-only chat of it, and the chat view and the status bar stay on the live session', 'read-old', page, async () => {
+  await check('16 reading an old session: after a /clear the conversation is one row whose child is the cleared session; clicking it opens a read-only chat of it, and the chat view and the status bar stay on the live session', 'read-old', page, async () => {
     await ui.command('Agent Sidecar: Start Session');
     await ui.pick('Fake agent');
     await ui.pickIfAsked('already running here', 'New conversation', 'e.g. JIRA-123');
@@ -643,6 +684,35 @@ async function main() {
     if (!bar.includes('E2E-READ: active')) throw new Error(`the status bar left the live session: ${bar}`);
     await shoot(page, reader, 'read-old');
   });
+}
+
+/** Pids of the running Codex binary. */
+function codexPids(codexBin) {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim().match(/^(\d+)\s+(.*)$/)).filter((m) => m && m[2].startsWith(codexBin)).map((m) => Number(m[1]));
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The extension's own measure (its log): terminals reopened this many ms after it activated, last reload. */
+function reopenedAfterActivation(logsDir) {
+  const found = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'Agent Sidecar.log') found.push(...[...readFileSync(p, 'utf8').matchAll(/reopened \d+ terminal\(s\) (\d+) ms after activation/g)].map((m) => Number(m[1])));
+    }
+  };
+  try { walk(logsDir); } catch { /* no logs */ }
+  return found.at(-1);
 }
 
 /** A screenshot of the whole window, and one of the chat alone (`<name>.png`, `<name>-chat.png`). */

@@ -17,12 +17,13 @@ import { TerminalManager } from './terminals/terminals';
 let sidecar: SidecarClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
+  const activated = Date.now();
   const log = vscode.window.createOutputChannel('Agent Sidecar', { log: true });
   const client = (sidecar = createSidecar(context, log));
   const current = new CurrentSession(context.workspaceState, client);
   const actions = new SessionActions(client, current, log);
   const resumeFromTerminal = (id: string) => actions.resume(id).catch((err: Error) => void vscode.window.showErrorMessage(`Agent Sidecar: ${err.message}`));
-  const terminals = new TerminalManager(client, log, resumeFromTerminal);
+  const terminals = new TerminalManager(client, context.workspaceState, log, resumeFromTerminal);
   const diffs = new DiffDocuments();
   const chat = new ChatViewProvider({ extensionUri: context.extensionUri, client, current, log, resume: (id) => actions.resume(id), diffs });
   const tree = new SessionsTreeProvider(client);
@@ -44,8 +45,21 @@ export function activate(context: vscode.ExtensionContext): void {
     client.onDidChangeState((state) => {
       if (state === 'running' && current.sessionId) void refreshCurrent(client, current);
     }),
+    // A reloaded window: the terminals it had open come back for the workers still running.
+    onceRunning(client, () => {
+      void terminals.restore().then((n) => {
+        if (n > 0) log.info(`reopened ${n} terminal(s) ${Date.now() - activated} ms after activation`);
+      });
+    }),
   );
   client.start().catch((err: Error) => log.error(`the sidecar did not start: ${err.message}`));
+}
+
+function onceRunning(client: SidecarClient, run: () => void): vscode.Disposable {
+  const d = client.onDidChangeState((state) => {
+    if (state === 'running') (d.dispose(), run());
+  });
+  return d;
 }
 
 async function refreshCurrent(client: SidecarClient, current: CurrentSession): Promise<void> {
@@ -56,6 +70,7 @@ async function refreshCurrent(client: SidecarClient, current: CurrentSession): P
   }
 }
 
-export async function deactivate(): Promise<void> {
-  await sidecar?.stop();
+export function deactivate(): void {
+  // Not a stop: the sidecar outlives the window while its sessions are live (see SidecarClient.leave).
+  sidecar?.leave();
 }

@@ -63,6 +63,33 @@ public sealed record InitializeResult
     public IReadOnlyList<string>? IgnoredOptions { get; init; }
 }
 
+/// <summary>
+/// <c>$/handOver</c>: sent first, before <c>initialize</c>, by a sidecar started over stdio that
+/// found this one already running the sessions of its workspace; from then on it relays its
+/// editor's bytes unchanged (docs/protocol.md, "Sessions outlive the editor").
+/// </summary>
+public sealed record HandOverParams
+{
+    /// <summary>The relaying process.</summary>
+    public int Pid { get; init; }
+
+    /// <summary>Its version: a sidecar of another version is not handed a client (1004).</summary>
+    public required string Version { get; init; }
+
+    /// <summary>The folder it was started in (the editor's workspace).</summary>
+    public string? Workspace { get; init; }
+}
+
+public sealed record HandOverResult
+{
+    public int Pid { get; init; }
+
+    public required string Version { get; init; }
+
+    /// <summary>True when this connection became the primary client (its settings apply, its leaving starts the linger).</summary>
+    public bool Primary { get; init; }
+}
+
 public sealed record CancelParams
 {
     public JsonElement Id { get; init; }

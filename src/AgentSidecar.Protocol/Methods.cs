@@ -8,6 +8,7 @@ public static class Methods
     public const string Shutdown = "shutdown";
     public const string Exit = "exit";
     public const string CancelRequest = "$/cancelRequest";
+    public const string HandOver = "$/handOver";
 
     public const string ProviderList = "provider/list";
 

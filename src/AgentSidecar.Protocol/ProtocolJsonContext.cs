@@ -17,6 +17,8 @@ namespace AgentSidecar.Protocol;
 [JsonSerializable(typeof(EmptyResult))]
 [JsonSerializable(typeof(InitializeParams))]
 [JsonSerializable(typeof(InitializeResult))]
+[JsonSerializable(typeof(HandOverParams))]
+[JsonSerializable(typeof(HandOverResult))]
 [JsonSerializable(typeof(CancelParams))]
 [JsonSerializable(typeof(LogMessageParams))]
 [JsonSerializable(typeof(ProviderListResult))]

@@ -32,7 +32,7 @@ public sealed class MethodBinding
 /// </summary>
 public sealed class MethodTable
 {
-    private static readonly HashSet<string> Lifecycle = new(StringComparer.Ordinal) { Methods.Initialize, Methods.Initialized, Methods.Shutdown, Methods.Exit };
+    private static readonly HashSet<string> Lifecycle = new(StringComparer.Ordinal) { Methods.Initialize, Methods.Initialized, Methods.Shutdown, Methods.Exit, Methods.HandOver };
 
     private readonly Dictionary<string, MethodBinding> _methods = new(StringComparer.Ordinal);
 

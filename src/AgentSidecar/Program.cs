@@ -19,11 +19,12 @@ internal static class Program
         var stall = new Option<double?>("--client-stall-seconds") { Description = "Detach a client's streams after it reads nothing for this long (default 5)." };
         var configDir = new Option<string?>("--config-dir") { Description = "Where config.json and providers.json are read (default: $XDG_CONFIG_HOME/agent-sidecar, ~/.config/agent-sidecar)." };
         var printProviders = new Option<bool>("--print-providers") { Description = "Print the effective provider profiles (built-ins plus the config directory's) as JSON, and exit." };
+        var standalone = new Option<bool>("--standalone") { Description = "Serve this editor in this process even when another sidecar on the data directory runs its workspace's sessions (by default it is handed over to that one)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
 
         var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio), and drives them from a terminal (sessions, chat, attach).")
         {
-            stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, printProviders, logLevel,
+            stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, printProviders, standalone, logLevel,
         };
         Cli.CliCommands.AddTo(root, dataDir, configDir);
         root.SetAction(async (parse, ct) =>
@@ -48,6 +49,12 @@ internal static class Program
                 }
 
                 return errors.Count == 0 ? 0 : 2;
+            }
+
+            if (settings.Stdio && settings.ListenPath is null && !parse.GetValue(standalone)
+                && await StdioHandOver.TryRelayAsync(settings, ct).ConfigureAwait(false) is { } relayed)
+            {
+                return relayed;
             }
 
             // RunAsync stops and disposes the host; the exit code is read from what it leaves behind.

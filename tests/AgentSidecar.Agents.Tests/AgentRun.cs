@@ -13,6 +13,7 @@ internal sealed class AgentRun : IAsyncDisposable
     private readonly string _sidecarDir;
     private readonly Dictionary<string, string> _env;
     private readonly JsonObject _options;
+    private readonly List<SidecarProcess> _left = [];
 
     private AgentRun(string dir, string workspace, SidecarProcess sidecar, AgentHome home, string sidecarDir, Dictionary<string, string> env, JsonObject options)
     {
@@ -110,9 +111,25 @@ internal sealed class AgentRun : IAsyncDisposable
         Sidecar = await SidecarProcess.StartAsync(_sidecarDir, home: _env["HOME"], initializationOptions: (JsonObject)_options.DeepClone(), environment: _env);
     }
 
+    /// <summary>
+    /// The editor window reloads: the sidecar's stdin closes without a word, and the reloaded
+    /// editor starts a sidecar over stdio in the workspace (which hands it over to the first).
+    /// </summary>
+    public async Task ReloadAsync()
+    {
+        Sidecar.Leave();
+        _left.Add(Sidecar);
+        Sidecar = await SidecarProcess.StartAsync(_sidecarDir, home: _env["HOME"], initializationOptions: (JsonObject)_options.DeepClone(), environment: _env, workingDirectory: Workspace);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Sidecar.DisposeAsync();
+        foreach (var left in _left)
+        {
+            await left.DisposeAsync();
+        }
+
         if (Environment.GetEnvironmentVariable("AGENT_SIDECAR_KEEP_RUNS") is null)
         {
             TryDelete(Dir);

@@ -110,7 +110,9 @@ public sealed class ProtocolTests : IDisposable
             Assert.Equal(1, await b.WaitForExitAsync(Wait));
         }
 
-        await using var eof = await SidecarProcess.StartAsync(Path.Combine(_dir, "c"));
+        // With lingerSeconds 0 the end of stdin ends the sidecar and its sessions (the default
+        // lingers while sessions are live: LingerTests).
+        await using var eof = await SidecarProcess.StartAsync(Path.Combine(_dir, "c"), initializationOptions: new JsonObject { ["lingerSeconds"] = 0 });
         var ws = Directory.CreateTempSubdirectory("ws-").FullName;
         var s = await eof.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "shell" });
         var pid = s.GetProperty("workers")[0].GetProperty("pid").GetInt32();

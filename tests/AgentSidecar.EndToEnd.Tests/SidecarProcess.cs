@@ -8,6 +8,7 @@ public sealed class SidecarProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _stderr = new();
+    private bool _left;
 
     private SidecarProcess(Process process, string dataDir, RpcClient client)
     {
@@ -63,7 +64,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SidecarProcess> StartAsync(string dataDir, string? home = null, IEnumerable<string>? extraArgs = null, bool initialize = true, System.Text.Json.Nodes.JsonObject? initializationOptions = null, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<SidecarProcess> StartAsync(string dataDir, string? home = null, IEnumerable<string>? extraArgs = null, bool initialize = true, System.Text.Json.Nodes.JsonObject? initializationOptions = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         home ??= Path.Combine(dataDir, "home");
         Directory.CreateDirectory(home);
@@ -73,6 +74,7 @@ public sealed class SidecarProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
         psi.ArgumentList.Add("--data-dir");
         psi.ArgumentList.Add(dataDir);
@@ -133,6 +135,15 @@ public sealed class SidecarProcess : IAsyncDisposable
 
     public void Kill() => _process.Kill(entireProcessTree: false);
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The editor goes away without a word (a window reload): its end of stdin closes.</summary>
+    public void Leave()
+    {
+        _left = true;
+        _process.StandardInput.Close();
+    }
+
     public async Task ShutdownAsync()
     {
         if (_process.HasExited)
@@ -156,7 +167,15 @@ public sealed class SidecarProcess : IAsyncDisposable
     {
         try
         {
-            await ShutdownAsync();
+            if (_left)
+            {
+                // Its editor is gone: whoever took over stops it (else it is killed below).
+                await WaitForExitAsync(TimeSpan.FromSeconds(20));
+            }
+            else
+            {
+                await ShutdownAsync();
+            }
         }
         catch (OperationCanceledException)
         {

@@ -29,6 +29,8 @@ export interface ServerProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
   kill(signal?: NodeJS.Signals | number): boolean;
+  /** Lets this process (the extension host) exit without waiting for the sidecar. */
+  unref?(): void;
   on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
 }
@@ -223,8 +225,25 @@ export class SidecarClient implements Disposable {
     this.setState('stopped');
   }
 
+  /**
+   * The window goes away (a reload, an extension update, a closed window): the sidecar's stdin is
+   * closed without a shutdown, and nothing is killed. A sidecar with live sessions outlives the
+   * window (its `lingerSeconds`), and the next window's sidecar hands its editor over to it, so
+   * agents, shells and a running turn go on; one with nothing live ends by itself.
+   */
+  leave(): void {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const proc = this.process;
+    this.connection?.dispose();
+    this.connection = undefined;
+    proc?.stdin.end();
+    proc?.unref?.();
+    this.setState('stopped');
+  }
+
   dispose(): void {
-    void this.stop();
+    this.leave();
     for (const a of [...this.attachments]) a.disposed = true;
     this.attachments.clear();
     this.stateEmitter.dispose();

@@ -36,6 +36,8 @@ export function initializationOptions(get: <T>(key: string) => T | undefined): R
   const endpoint = get<string>('metricsEndpoint');
   if (endpoint) metrics.endpoint = endpoint;
   if (Object.keys(metrics).length) options.metrics = metrics;
+  const linger = get<number>('lingerSeconds');
+  if (typeof linger === 'number' && linger >= 0) options.lingerSeconds = linger;
   const dataDir = get<string>('dataDir');
   if (dataDir) options.dataDir = dataDir;
   return options;

@@ -31,7 +31,10 @@ export function createSidecar(context: vscode.ExtensionContext, log: vscode.LogO
       const args = [...server.args, ...serverArgs(config().get<string>('dataDir') ?? '')];
       log.info(`spawning ${server.command} ${args.join(' ')} (${server.origin})`);
       const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-      return spawn(server.command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd, env: process.env });
+      // Its own process group: when the window reloads, the extension host goes and the sidecar
+      // may stay (its sessions outlive the window); cwd is the workspace, whose sessions a
+      // sidecar still running from before the reload takes this window back to.
+      return spawn(server.command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd, env: process.env, detached: true });
     },
   });
   context.subscriptions.push(

@@ -5,6 +5,7 @@ using AgentSidecar.Protocol;
 using AgentSidecar.Rpc;
 using AgentSidecar.Store;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using StreamJsonRpc;
 
 namespace AgentSidecar.Handlers;
@@ -19,6 +20,7 @@ internal sealed class LifecycleHandlers(
     ClientConnections clients,
     HostSettings host,
     SidecarExit exit,
+    IHostApplicationLifetime lifetime,
     IServiceProvider services)
 {
     // The Core services (MetricsSync, StoreWriter, SessionManager) exist only once the store is
@@ -72,6 +74,33 @@ internal sealed class LifecycleHandlers(
         };
         connection.MarkInitialized();
         return result;
+    }
+
+    /// <summary>
+    /// A sidecar started over stdio hands its editor to this one (<see cref="StdioHandOver"/>):
+    /// the connection becomes the primary client if this sidecar was started by an editor and has
+    /// none now (the editor that left and came back), else an ordinary client.
+    /// </summary>
+    [JsonRpcMethod(Methods.HandOver)]
+    public Task<HandOverResult> HandOverAsync(HandOverParams p, CancellationToken ct)
+    {
+        if (connection.State != ConnectionState.New)
+        {
+            throw new RpcException(ErrorCodes.InvalidRequest, "'$/handOver' comes before 'initialize'");
+        }
+
+        if (!string.Equals(p.Version, SidecarVersion.Build, StringComparison.Ordinal))
+        {
+            throw new RpcException(ErrorCodes.InvalidState, $"this sidecar is build {SidecarVersion.Build} and the one handing over is {p.Version}: a sidecar only takes clients of its own build");
+        }
+
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            throw new RpcException(ErrorCodes.InvalidState, "this sidecar is stopping");
+        }
+
+        var primary = host.Stdio && server.TryAdoptPrimary(connection);
+        return Task.FromResult(new HandOverResult { Pid = Environment.ProcessId, Version = SidecarVersion.Build, Primary = primary });
     }
 
     [JsonRpcMethod(Methods.Initialized)]

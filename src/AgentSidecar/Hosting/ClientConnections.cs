@@ -18,6 +18,9 @@ internal sealed class ClientConnections
 
     public ClientState? Get(JsonRpcConnection connection) => _clients.GetValueOrDefault(connection.Id);
 
+    /// <summary>Clients connected now (one that is closing no longer counts).</summary>
+    public int Connected => _clients.Values.Count(c => c.Connection.State != ConnectionState.Closed);
+
     /// <summary>Attachments all clients hold now.</summary>
     public int TotalAttachments => _clients.Values.Sum(c => c.Attachments.Count);
 

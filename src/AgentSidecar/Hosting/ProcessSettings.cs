@@ -20,7 +20,7 @@ namespace AgentSidecar.Hosting;
 internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegistry providers, ILogger<ProcessSettings> logger) : IDisposable
 {
     /// <summary>The keys only the primary client may set.</summary>
-    public static readonly string[] ProcessKeys = ["providers", "metrics", "cleanup", "limits"];
+    public static readonly string[] ProcessKeys = ["providers", "metrics", "cleanup", "limits", "lingerSeconds"];
 
     private OtlpMetrics? _otlp;
 
@@ -28,6 +28,9 @@ internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegi
 
     /// <summary>The background cleanup's settings and <c>session/cleanup</c>'s defaults.</summary>
     public CleanupOptions Cleanup { get; private set; } = config.Cleanup;
+
+    /// <summary>How long the sidecar outlives its editor while sessions are live (<see cref="Lingering"/>); zero: not at all.</summary>
+    public TimeSpan Linger { get; private set; } = config.Linger;
 
     /// <summary>
     /// Applies the primary client's options: all are checked before any is applied, so a bad value
@@ -49,6 +52,7 @@ internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegi
 
         var cleanup = o.TryGetProperty("cleanup", out var c) ? Checked("cleanup", () => CleanupOptions.Parse(c, Cleanup)) : Cleanup;
         var limits = o.TryGetProperty("limits", out var l) ? Checked("limits", () => SidecarLimits.Parse(l, sessions.Limits)) : sessions.Limits;
+        var linger = o.TryGetProperty("lingerSeconds", out var ls) ? Checked("lingerSeconds", () => SidecarConfig.ParseLinger(ls)) : Linger;
 
         if (o.TryGetProperty("defaultProvider", out var dp) && dp.ValueKind == JsonValueKind.String)
         {
@@ -58,6 +62,7 @@ internal sealed partial class ProcessSettings(SidecarConfig config, ProviderRegi
         metrics.Options = metricsOptions;
         Cleanup = cleanup;
         sessions.Limits = limits;
+        Linger = linger;
         if (otlp is { } e && _otlp is null)
         {
             _otlp = new OtlpMetrics(e.Endpoint, e.Interval);

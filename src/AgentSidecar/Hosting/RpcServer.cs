@@ -19,21 +19,53 @@ internal sealed class RpcServer(IServiceProvider services, MethodTable methods, 
     private readonly ILogger _logger = loggers.CreateLogger("rpc");
     private JsonRpcConnection? _primary;
 
-    public bool IsPrimary(JsonRpcConnection connection) => ReferenceEquals(connection, _primary);
+    /// <summary>
+    /// The primary client left (its input ended or it was closed), and no other took its place yet:
+    /// <see cref="Lingering"/> decides whether the sidecar ends now or outlives it.
+    /// </summary>
+    public event Action<JsonRpcConnection>? PrimaryLeft;
+
+    public bool IsPrimary(JsonRpcConnection connection) => ReferenceEquals(connection, Volatile.Read(ref _primary));
+
+    public bool HasPrimary => Volatile.Read(ref _primary) is not null;
+
+    /// <summary>
+    /// Makes a relayed editor (<c>$/handOver</c>) the primary client if there is none now; false
+    /// if another editor is the primary (this one is then an ordinary client).
+    /// </summary>
+    public bool TryAdoptPrimary(JsonRpcConnection connection)
+    {
+        if (Interlocked.CompareExchange(ref _primary, connection, null) is not null)
+        {
+            return false;
+        }
+
+        connection.Closed.Register(() => LeavePrimary(connection));
+        return true;
+    }
 
     /// <summary>A new connection over <paramref name="input"/>/<paramref name="output"/>; the caller runs it.</summary>
     public JsonRpcConnection Connect(Stream input, Stream output, string name, bool primary)
     {
         var connection = new JsonRpcConnection(input, output, methods, scheduler, options, _logger, name, ErrorMapper.Map);
+        clients.Add(connection);
+        connection.Closed.Register(() => clients.Remove(connection));
         if (primary)
         {
             _primary = connection;
+            connection.Closed.Register(() => LeavePrimary(connection));
         }
 
-        clients.Add(connection);
-        connection.Closed.Register(() => clients.Remove(connection));
         connection.AddTarget(ActivatorUtilities.CreateInstance<LifecycleHandlers>(services, connection));
         return connection;
+    }
+
+    private void LeavePrimary(JsonRpcConnection connection)
+    {
+        if (Interlocked.CompareExchange(ref _primary, null, connection) == connection)
+        {
+            PrimaryLeft?.Invoke(connection);
+        }
     }
 
     /// <summary>Adds the handlers of everything but the lifecycle (called by initialize, once ready).</summary>

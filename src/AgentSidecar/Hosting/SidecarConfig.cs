@@ -19,6 +19,17 @@ internal sealed partial class SidecarConfig
 
     public SidecarLimits Limits { get; init; } = new();
 
+    /// <summary>How long the sidecar outlives its editor while sessions are live (<c>lingerSeconds</c>, default 600; 0: not at all).</summary>
+    public TimeSpan Linger { get; init; } = DefaultLinger;
+
+    public static readonly TimeSpan DefaultLinger = TimeSpan.FromMinutes(10);
+
+    /// <summary><c>lingerSeconds</c>: a number of seconds from 0 to 7 days.</summary>
+    public static TimeSpan ParseLinger(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var s) && s is >= 0 and <= 7 * 24 * 3600
+            ? TimeSpan.FromSeconds(s)
+            : throw new ArgumentException("'lingerSeconds' must be a number of seconds from 0 (the sidecar ends with its editor) to 604800 (7 days)");
+
     public static SidecarConfig Load(string configDir, ILogger logger)
     {
         var path = Path.Combine(configDir, "config.json");
@@ -46,6 +57,7 @@ internal sealed partial class SidecarConfig
                 Metrics = Section(root, "metrics", e => MetricsOptions.Parse(e), new MetricsOptions()),
                 Cleanup = Section(root, "cleanup", e => CleanupOptions.Parse(e), new CleanupOptions()),
                 Limits = Section(root, "limits", e => SidecarLimits.Parse(e), new SidecarLimits()),
+                Linger = Section(root, "lingerSeconds", ParseLinger, DefaultLinger),
             };
         }
 

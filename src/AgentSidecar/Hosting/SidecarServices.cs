@@ -83,6 +83,8 @@ internal static class SidecarServices
         services.AddHostedService(sp => sp.GetRequiredService<SidecarStartup>());
         services.AddHostedService<Housekeeping>();
         services.AddHostedService(sp => sp.GetRequiredService<SocketServer>());
+        services.AddSingleton<Lingering>();
+        services.AddHostedService(sp => sp.GetRequiredService<Lingering>());
         services.AddHostedService<StdioServer>();
         return builder.Build();
     }

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Hosting;
 namespace AgentSidecar.Hosting;
 
 /// <summary>
-/// The primary client on stdin/stdout (the editor that started this sidecar): its end, or its
-/// <c>exit</c>, ends the sidecar. With <c>--no-stdio</c> the sidecar serves the socket until
+/// The primary client on stdin/stdout (the editor that started this sidecar): its <c>exit</c> ends
+/// the sidecar; the end of its input ends it too unless live sessions make it linger
+/// (<see cref="Lingering"/>). With <c>--no-stdio</c> the sidecar serves the socket until
 /// SIGTERM. A start that fails (the database cannot be opened, the socket cannot listen) ends the
 /// sidecar with exit code 2 and says why.
 /// </summary>
@@ -39,12 +40,17 @@ internal sealed class StdioServer(HostSettings settings, RpcServer server, Sidec
             first = await Task.WhenAny(served, stopped).ConfigureAwait(false);
         }
 
-        if (first == served && _primary is { CloseReason: not null })
+        if (first != served)
+        {
+            lifetime.StopApplication(); // SIGTERM, or --no-stdio's end
+        }
+        else if (_primary is { CloseReason: not null })
         {
             exit.Set(1); // framing lost: the client broke the protocol
+            lifetime.StopApplication();
         }
 
-        lifetime.StopApplication();
+        // Else the editor left (its stdin ended): Lingering decides whether the sidecar outlives it.
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
