@@ -2,7 +2,7 @@
 // session or start a new conversation, task id), the session/start call with progress, and opening
 // the agent's terminal and the chat. The decisions without UI are in startChoice.ts.
 import * as vscode from 'vscode';
-import { ListProviders, ListSessions, StartSession } from '../protocol/methods';
+import { GetSession, ListProviders, ListSessions, StartSession } from '../protocol/methods';
 import { ProviderInfo, Session, shortId } from '../protocol/types';
 import type { SidecarClient } from '../sidecar/client';
 import type { ChatViewProvider } from '../chat/chatView';
@@ -121,7 +121,15 @@ async function start(services: StartServices, provider: ProviderInfo, params: St
 }
 
 /** Continues a live session: the chat and its terminal show it; a task id typed for it is applied, or the user is told why not. */
-async function continueSession(services: StartServices, provider: ProviderInfo, session: Session, taskId: string, params: StartSession.Params): Promise<void> {
+async function continueSession(services: StartServices, provider: ProviderInfo, chosen: Session, taskId: string, params: StartSession.Params): Promise<void> {
+  // It may have ended while the user typed the task id.
+  const session = await services.client.request(GetSession.type, { sessionId: chosen.id }).catch(() => undefined);
+  if (!session || !(session.status === 'active' || session.status === 'created')) {
+    const startNew = 'Start New Conversation';
+    const choice = await vscode.window.showWarningMessage(`The ${provider.id} session ${shortId(chosen.id)} is no longer running${session ? ` (${session.status})` : ''}.`, startNew);
+    if (choice === startNew) await start(services, provider, { ...params, reuse: false, ...(taskId.trim() ? { taskId: taskId.trim() } : {}) });
+    return;
+  }
   const outcome = await applyTaskId(services.client, session, taskId);
   await show(services, provider, outcome.session);
   if (outcome.kind === 'applied') {
