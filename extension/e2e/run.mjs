@@ -432,11 +432,18 @@ async function main() {
   });
 
   await check('11 real tool calls: Codex runs a command and applies a patch (the fake model asks for both); the sidecar reads them from its transcript and the chat shows a command card with its output and an edit card for README.md, before the answer', 'codex-tools', page, async () => {
-    // The live Codex session of the earlier checks (session/start reuses it), else a new one.
+    // The live Codex session of the earlier checks (Start Session offers to continue it), else a new one.
     await ui.command('Agent Sidecar: Start Session');
     await ui.pick('OpenAI Codex');
     await ui.enterInput('', 'Model for'); // the default
+    const continued = await ui.pickIfAsked('already running here', 'Continue', 'e.g. JIRA-123'); // a live Codex session: continue it
     await ui.enterInput('E2E-TOOLS', 'Task id');
+    if (continued) {
+      // Another task id for the continued session: a notification says it was applied, or why not
+      // (session/setTaskId); then it goes, so that it covers no chat input.
+      await page.locator('.notifications-toasts .notification-toast', { hasText: 'E2E-TOOLS' }).first().waitFor({ timeout: 30_000 });
+      await ui.command('Notifications: Clear All Notifications');
+    }
     let chat;
     await waitFor(async () => {
       for (const f of await ui.chatFrames()) {
@@ -544,6 +551,139 @@ async function main() {
     log(`window reload: the terminals were reopened ${reopened ?? '?'} ms after the extension activated`);
     await shoot(page, after, 'reload');
   });
+
+  await check('14 worktree session from the palette: "Start Session in New Worktree" runs a shell in a new git worktree under the data dir; the sessions view shows its kind and branch; End with uncommitted changes asks, and Keep Worktree keeps it', 'worktree', page, async () => {
+    // Worktree sessions need a git repository with a commit: the workspace becomes one.
+    const git = (...args) => sh('git', ['-C', ws, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args]);
+    if (!existsSync(join(ws, '.git'))) git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '--allow-empty', '-m', 'e2e');
+    await ui.command('Agent Sidecar: Start Session in New Worktree');
+    await ui.pick('Shell');
+    await ui.enterInput('E2E-WT', 'Task id');
+    await ui.command('Agent Sidecar: Focus on Sessions View');
+    const row = page.locator('.monaco-list-row[aria-label*="shell session"][aria-label*="worktree agent-sidecar/"]').first();
+    await row.waitFor({ timeout: 60_000 });
+    const label = await row.getAttribute('aria-label');
+    const id8 = (label.match(/shell session (\w{8}) active/) ?? [])[1];
+    if (!id8 || !label.includes(`worktree agent-sidecar/${id8}`) || !label.includes('task E2E-WT')) throw new Error(`sessions view row: ${label}`);
+    const text = await row.innerText();
+    if (!text.includes(`⎇ agent-sidecar/${id8}`)) throw new Error(`the row does not show the branch: ${text}`);
+    // The worktree exists on disk under the data dir, registered with the repository.
+    const path = join(dataDir, 'worktrees', `ws-${id8}`);
+    if (!existsSync(join(path, 'README.md'))) throw new Error(`no worktree at ${path}`);
+    if (!git('worktree', 'list').includes(path)) throw new Error(`git does not list the worktree ${path}`);
+    // Its shell runs in the worktree, and it is a child row of the session.
+    await page.locator('.monaco-list-row', { hasText: 'shell · running · pid' }).first().waitFor({ timeout: 10_000 });
+    let term;
+    await waitFor(async () => {
+      for (const rows of await page.locator('.editor-instance .xterm-rows').all()) if (await rows.isVisible() && /[$#>]\s*$/m.test((await rows.innerText()).trim())) return (term = rows), true;
+      return false;
+    }, 30_000, 'the worktree shell prompt');
+    await term.click({ force: true });
+    await page.keyboard.type('echo "in=$(pwd)"');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await term.innerText()).includes(`in=${path}`), 20_000, `the shell to say it runs in ${path}`);
+    await page.screenshot({ path: join(results, 'worktree-session.png') });
+    // Uncommitted work in the worktree: End asks what to do with it.
+    writeFileSync(join(path, 'agent-notes.txt'), 'work in progress\n');
+    await ui.command('Agent Sidecar: End Session');
+    await ui.pick(id8);
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'uncommitted changes in 1 file(s): agent-notes.txt' });
+    await dialog.waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(results, 'worktree-end-question.png') });
+    await dialog.getByRole('button', { name: 'Keep Worktree' }).click();
+    await page.locator(`.monaco-list-row[aria-label*="shell session ${id8} completed"]`).first().waitFor({ timeout: 30_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: `worktree is kept at ${path}` }).first().waitFor({ timeout: 10_000 });
+    if (!existsSync(join(path, 'agent-notes.txt'))) throw new Error('the kept worktree lost the uncommitted file');
+  });
+
+  await check('15 two conversations side by side: "Start Session" with a live session offers to continue it or start a new conversation; "New conversation" twice gives two live sessions, each with its own agent process', 'side-by-side', page, async () => {
+    // Fake agents run by this run's sidecar (other runs may have their own on this machine).
+    const agents = () => {
+      const procs = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter(Boolean);
+      const parent = new Map(procs.map((m) => [Number(m[1]), Number(m[2])]));
+      const ours = new Set(sidecarPids(dataDir));
+      const under = (pid) => { for (let p = parent.get(pid), n = 0; p && n < 20; p = parent.get(p), n++) if (ours.has(p)) return true; return false; };
+      return procs.filter((m) => m[3].includes('fake-agent.sh') && under(Number(m[1]))).length;
+    };
+    const agentsBefore = agents();
+    const ids = [];
+    for (const task of ['E2E-SIDE-1', 'E2E-SIDE-2']) {
+      const shown = new Set();
+      for (const f of await ui.chatFrames()) shown.add(await f.locator('#session').getAttribute('data-session-id').catch(() => null));
+      await ui.command('Agent Sidecar: Start Session');
+      await ui.pick('Fake agent');
+      // The first time a fake session may be live from check 8; the second time the first one of this check is.
+      const offered = await ui.pickIfAsked('already running here', 'New conversation', 'e.g. JIRA-123');
+      if (ids.length && !offered) throw new Error('Start Session did not offer a new conversation beside the live session');
+      await ui.enterInput(task, 'Task id');
+      let id;
+      await waitFor(async () => {
+        for (const f of await ui.chatFrames()) {
+          if (!(await (await f.frameElement()).isVisible())) continue;
+          const header = f.locator('#session');
+          const sid = await header.getAttribute('data-session-id');
+          if ((await header.innerText()).includes(task) && (await header.getAttribute('data-status')) === 'active' && !shown.has(sid) && !ids.includes(sid)) return (id = sid), true;
+        }
+        return false;
+      }, 60_000, `the new fake session (${task}) in a chat on screen`);
+      ids.push(id);
+    }
+    await waitFor(async () => agents() >= agentsBefore + 2, 20_000, 'two more fake agent processes');
+    await ui.command('Agent Sidecar: Focus on Sessions View');
+    for (const id of ids) await page.locator(`.monaco-list-row[aria-label*="fake session ${id.slice(-8)} active"]`).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(results, 'side-by-side.png') });
+  });
+
+  await check('16 reading an old session: after a /clear the conversation is one row whose child is the cleared session; clicking it opens a read-only chat of it, and the chat view and the status bar stay on the live session', 'read-old', page, async () => {
+    await ui.command('Agent Sidecar: Start Session');
+    await ui.pick('Fake agent');
+    await ui.pickIfAsked('already running here', 'New conversation', 'e.g. JIRA-123');
+    await ui.enterInput('E2E-READ', 'Task id');
+    let chat;
+    await waitFor(async () => {
+      for (const f of await ui.chatFrames()) {
+        if (!(await (await f.frameElement()).isVisible())) continue;
+        const header = f.locator('#session');
+        if ((await header.innerText()).includes('E2E-READ') && (await header.getAttribute('data-status')) === 'active') return (chat = f), true;
+      }
+      return false;
+    }, 60_000, 'the E2E-READ session in a chat on screen');
+    const oldId = await chat.locator('#session').getAttribute('data-session-id');
+    await sendFromChat(chat, `read me ${nonce}`);
+    await chat.locator('.message.assistant', { hasText: `:read me ${nonce}` }).waitFor({ timeout: 30_000 });
+    await waitFor(async () => await chat.locator('#busy').isHidden(), 30_000, 'the busy indicator to go away');
+    await chat.locator('#clear').click();
+    await waitFor(async () => (await chat.locator('#session').getAttribute('data-session-id')) !== oldId, 30_000, 'the chat to follow the new session');
+    const liveId = await chat.locator('#session').getAttribute('data-session-id');
+    const statusBar = page.locator('.part.statusbar');
+    await waitFor(async () => (await statusBar.innerText()).includes('E2E-READ: active'), 10_000, 'the status bar on the live session');
+    // One conversation row (the live session) with the cleared session as its child.
+    await ui.command('Agent Sidecar: Focus on Sessions View');
+    await page.locator(`.monaco-list-row[aria-label*="fake session ${liveId.slice(-8)} active"]`).first().waitFor({ timeout: 30_000 });
+    const old = page.locator(`.monaco-list-row[aria-label*="fake session ${oldId.slice(-8)} completed"]`).first();
+    await old.waitFor({ timeout: 30_000 });
+    const level = async (id) => page.locator(`.monaco-list-row[aria-label*="fake session ${id.slice(-8)}"]`).first().getAttribute('aria-level');
+    if (Number(await level(oldId)) !== Number(await level(liveId)) + 1) throw new Error(`the cleared session is not a child of the conversation (levels ${await level(oldId)}, ${await level(liveId)})`);
+    if (!(await old.innerText()).includes('cleared')) throw new Error(`cleared row: ${await old.innerText()}`);
+    const before = await ui.chatFrames();
+    await old.click();
+    let reader;
+    await waitFor(async () => {
+      for (const f of await ui.chatFrames()) if (!before.includes(f) && (await f.locator('#session').getAttribute('data-session-id')) === oldId) return (reader = f), true;
+      return false;
+    }, 30_000, 'a read-only chat of the cleared session');
+    await reader.locator('.message.user', { hasText: `read me ${nonce}` }).waitFor({ timeout: 10_000 });
+    if ((await reader.locator('#session').getAttribute('data-status')) !== 'completed') throw new Error('the reader does not show the session as completed');
+    if (!(await reader.locator('#input').isDisabled())) throw new Error('the read-only chat takes input');
+    await page.locator('.tabs-container .tab', { hasText: `Agent Chat: fake ${oldId.slice(-8)} (cleared)` }).first().waitFor({ timeout: 10_000 });
+    // The chat view and the status bar are still on the live session.
+    if ((await chat.locator('#session').getAttribute('data-session-id')) !== liveId) throw new Error('the chat view left the live session');
+    const bar = await statusBar.innerText();
+    if (!bar.includes('E2E-READ: active')) throw new Error(`the status bar left the live session: ${bar}`);
+    await shoot(page, reader, 'read-old');
+  });
 }
 
 /** Pids of the running Codex binary. */
@@ -638,7 +778,9 @@ class Ui {
         await input.fill(`>${title}`, { timeout: 5_000 });
         const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
         await row.waitFor({ timeout: 3_000 });
-        await row.click();
+        // The command with exactly this title, not a longer one that starts with it ("Start Session in New Worktree").
+        const exact = this.page.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+        await ((await exact.count()) ? exact : row).click();
         return;
       } catch {
         // Extension commands appear a few seconds after the workbench paints; an open palette does
@@ -653,6 +795,24 @@ class Ui {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
     await row.waitFor({ timeout: 30_000 });
     await row.click();
+  }
+
+  /**
+   * Answers a question that may or may not come: picks `label` if the quick pick whose placeholder
+   * has `question` shows; returns false if the input box with the placeholder `next` comes instead.
+   * (Placeholders, not the widget's text: that keeps the previous prompt's text while hidden.)
+   */
+  async pickIfAsked(question, label, next) {
+    const input = this.page.locator('.quick-input-widget input');
+    let asked = false;
+    await waitFor(async () => {
+      if (!(await input.isVisible())) return false;
+      const placeholder = (await input.getAttribute('placeholder')) ?? '';
+      asked = placeholder.includes(question);
+      return asked || placeholder === next;
+    }, 30_000, `the question "${question}" or the input "${next}"`);
+    if (asked) await this.pick(label);
+    return asked;
   }
 
   /** Types into the input box; `prompt`: wait until the box is the one that says it (not the previous pick). */

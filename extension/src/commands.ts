@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { ErrorCodes } from './protocol/errors';
 import {
-  CancelChat, ClearSession, EndSession, FlushMetrics, GetSession, ListProviders, ListSessions, ResetSessions, SendChat, StartSession, StartWorker, SuspendSession,
+  CancelChat, ClearSession, FlushMetrics, GetSession, ListSessions, ResetSessions, SendChat, StartWorker, SuspendSession,
 } from './protocol/methods';
 import { Session, shortId } from './protocol/types';
 import { SidecarClient, SidecarError } from './sidecar/client';
@@ -12,6 +12,8 @@ import type { SessionsTreeProvider } from './sessions/tree';
 import type { TerminalManager } from './terminals/terminals';
 import type { SessionActions } from './sessions/actions';
 import { crashSuspended, describeError } from './sessions/resume';
+import { startSession } from './sessions/start';
+import { EndChoice, EndQuestion, endWithWorktree, runGit } from './sessions/worktreeEnd';
 
 export interface Services {
   client: SidecarClient;
@@ -30,7 +32,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
 
   /** The session a command acts on: the one passed (from the tree), else the current one if it fits, else a pick. */
   async function pickSession(arg: unknown, fits: (s: Session) => boolean, placeHolder: string): Promise<Session | undefined> {
-    if (isSession(arg)) return client.request(GetSession.type, { sessionId: arg.id });
+    const given = sessionOf(arg);
+    if (given) return client.request(GetSession.type, { sessionId: given.id });
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const lists = await Promise.all(
       (folders.length ? folders : [undefined]).map((workspace) => client.request(ListSessions.type, workspace ? { workspace, limit: 100 } : { limit: 100 })),
@@ -62,43 +65,9 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     return (await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the session' }))?.uri.fsPath;
   }
 
-  async function startSession(): Promise<void> {
-    const workspace = await pickWorkspace();
-    if (!workspace) return;
-    const providers = (await client.request(ListProviders.type, {})).providers;
-    const preferred = vscode.workspace.getConfiguration('agentSidecar').get<string>('defaultProvider');
-    const items = providers
-      .map((p) => ({ label: p.displayName, description: p.id + (p.version ? ` · ${p.version}` : ''), detail: p.available ? undefined : `unavailable: ${p.reason ?? ''}`, provider: p }))
-      .sort((a, b) => Number(b.provider.available) - Number(a.provider.available) || Number(b.provider.id === preferred) - Number(a.provider.id === preferred));
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Agent to start' });
-    if (!picked) return;
-    if (!picked.provider.available) {
-      void vscode.window.showErrorMessage(`${picked.provider.displayName} is not available: ${picked.provider.reason ?? 'unknown reason'}`);
-      return;
-    }
-    const params: StartSession.Params = { workspace, provider: picked.provider.id };
-    if (picked.provider.features.includes('model')) {
-      const model = await vscode.window.showInputBox({ prompt: `Model for ${picked.provider.displayName} (empty: its default)`, placeHolder: 'default model' });
-      if (model === undefined) return;
-      if (model.trim()) params.model = model.trim();
-    }
-    const taskId = await vscode.window.showInputBox({ prompt: 'Task id (optional)', placeHolder: 'e.g. JIRA-123' });
-    if (taskId === undefined) return;
-    if (taskId.trim()) params.taskId = taskId.trim();
-    const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${picked.provider.displayName}…` }, () =>
-      client.request(StartSession.type, params),
-    );
-    await current.set(session);
-    if (session.status === 'failed') {
-      void vscode.window.showErrorMessage(`${picked.provider.displayName} failed to start${session.statusReason ? `: ${session.statusReason}` : ''}. See its terminal.`);
-    }
-    const agent = session.workers.find((w) => w.kind === 'agent');
-    if (agent) terminals.show(session, agent);
-    if (picked.provider.features.includes('chat')) await chat.show();
-    tree.refresh();
-  }
-
   async function openTerminal(arg: unknown): Promise<void> {
+    // A process row of the Sessions view: that process's terminal.
+    if (isWorkerNode(arg)) return void terminals.show(arg.session, arg.worker);
     const s = await pickSession(arg, live, 'Session whose agent terminal to open');
     if (!s) return;
     const worker = s.workers.find((w) => w.kind === 'agent' && w.status === 'running') ?? s.workers.find((w) => w.status === 'running');
@@ -108,7 +77,14 @@ export function registerCommands(services: Services): vscode.Disposable[] {
   }
 
   const handlers: Record<string, (arg?: unknown) => Promise<unknown>> = {
-    startSession,
+    startSession: async (arg) => {
+      const workspace = isFolderNode(arg) ? arg.folder.uri.fsPath : await pickWorkspace();
+      if (workspace) await startSession(services, workspace);
+    },
+    startSessionInWorktree: async (arg) => {
+      const workspace = isFolderNode(arg) ? arg.folder.uri.fsPath : await pickWorkspace();
+      if (workspace) await startSession(services, workspace, { worktree: true });
+    },
     sendMessage: async (arg) => {
       const s = await pickSession(arg, (x) => live(x) && x.provider !== 'shell', 'Session to send a message to');
       if (!s) return;
@@ -156,9 +132,15 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     endSession: async (arg) => {
       const s = await pickSession(arg, (x) => live(x) || x.status === 'suspended', 'Session to end');
       if (!s) return;
-      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: ending the ${s.provider} session…` }, () =>
-        client.request(EndSession.type, { sessionId: s.id }).catch((err: unknown) => { throw new Error(describeError(err)); }));
-      current.update(r);
+      // A worktree with uncommitted changes asks first (keep it, discard the changes, cancel).
+      const progress = <T>(work: () => Promise<T>) => Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Agent Sidecar: ending the ${s.provider} session…` }, work));
+      const r = await endWithWorktree(client, runGit, s, askAboutWorktree, progress).catch((err: unknown) => { throw new Error(describeError(err)); });
+      if (r.kind === 'cancelled') return;
+      current.update(r.session);
+      if (r.worktree?.state === 'kept') void vscode.window.showWarningMessage(r.message ?? '', 'Open Folder in New Window').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(r.worktree!.path), { forceNewWindow: true });
+      });
+      else if (r.worktree && r.message) void vscode.window.showInformationMessage(r.message);
     },
     resetWorkspaceSessions: async (arg) => {
       const workspace = isFolderNode(arg) ? arg.folder.uri.fsPath : await pickWorkspace();
@@ -187,7 +169,11 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     },
     openAgentTerminal: openTerminal,
     showChat: async (arg) => {
-      if (isSession(arg)) await current.set(arg);
+      const s = sessionOf(arg);
+      // An ended session (one before a /clear, or completed) opens read-only in an editor: the chat
+      // view and the status bar stay on the live session.
+      if (s && !live(s) && s.status !== 'suspended') return chat.openReadOnly(s);
+      if (s) await current.set(s);
       else if (!current.sessionId) {
         const s = await pickSession(undefined, (x) => x.provider !== 'shell', 'Session to chat with');
         if (s) await current.set(s);
@@ -240,6 +226,38 @@ async function retryWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
 /** The workspace folder node of the sessions tree (its context menu passes it). */
 function isFolderNode(x: unknown): x is { kind: 'folder'; folder: vscode.WorkspaceFolder } {
   return typeof x === 'object' && x !== null && (x as { kind?: string }).kind === 'folder' && !!(x as { folder?: unknown }).folder;
+}
+
+/** A process row of the Sessions view. */
+function isWorkerNode(x: unknown): x is { kind: 'worker'; session: Session; worker: Session['workers'][number] } {
+  return typeof x === 'object' && x !== null && (x as { kind?: string }).kind === 'worker' && isSession((x as { session?: unknown }).session);
+}
+
+/** The session an argument stands for: a session, or a row of the Sessions view (a conversation is its newest session). */
+function sessionOf(x: unknown): Session | undefined {
+  if (isSession(x)) return x;
+  if (typeof x !== 'object' || x === null) return undefined;
+  const node = x as { kind?: string; session?: unknown; conversation?: { head?: unknown } };
+  if ((node.kind === 'session' || node.kind === 'worker') && isSession(node.session)) return node.session;
+  if (node.kind === 'conversation' && isSession(node.conversation?.head)) return node.conversation.head;
+  return undefined;
+}
+
+/** Ending a worktree session with uncommitted changes: keep the worktree, discard the changes, or cancel (modal). */
+async function askAboutWorktree(q: EndQuestion): Promise<EndChoice> {
+  const shown = 5;
+  const files = q.changes.slice(0, shown).map((l) => l.slice(3)).join(', ') + (q.changes.length > shown ? `, and ${q.changes.length - shown} more` : '');
+  const keep = 'Keep Worktree';
+  const discard = 'Discard Changes';
+  const choice = await vscode.window.showWarningMessage(
+    `The worktree of the ${q.session.provider} session ${shortId(q.session.id)} has uncommitted changes in ${q.changes.length} file(s): ${files}.`,
+    {
+      modal: true,
+      detail: `${q.worktree.path}${q.worktree.branch ? ` (branch ${q.worktree.branch})` : ''}\n\n${keep}: the session ends and the worktree stays for you to review, commit or remove.\n${discard}: the changes are lost and the worktree is removed (its branch stays if it has commits).`,
+    },
+    keep, discard,
+  );
+  return choice === keep ? 'keep' : choice === discard ? 'discard' : 'cancel';
 }
 
 function isSession(x: unknown): x is Session {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes } from '../protocol/errors';
 import { ApproveChat, CancelChat, ClearSession, GetSession, GetSessionEvents, SendChat } from '../protocol/methods';
-import type { Session } from '../protocol/types';
+import { Session, shortId } from '../protocol/types';
 import { Attachment, SidecarClient, SidecarError } from '../sidecar/client';
 import type { CurrentSession } from '../sessions/current';
 import type { DiffDocuments } from './diffDocuments';
@@ -29,6 +29,9 @@ interface Deps {
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
   static readonly viewId = 'agentSidecar.chat';
   static readonly panelType = 'agentSidecar.chatEditor';
+  /** A read-only chat of one ended session (openReadOnly). */
+  static readonly readerType = 'agentSidecar.chatReader';
+  private readonly readers = new Map<string, vscode.WebviewPanel>();
   private readonly controllers = new Set<ChatController>();
   private readonly visibility = new vscode.EventEmitter<void>();
   /** A chat was shown, hidden, opened or closed. */
@@ -49,6 +52,21 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
   openInEditor(): void {
     const panel = vscode.window.createWebviewPanel(ChatViewProvider.panelType, 'Agent Chat', vscode.ViewColumn.Beside, { retainContextWhenHidden: true });
     this.adopt(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState);
+  }
+
+  /**
+   * An ended session (before a /clear, completed, failed) for reading, in an editor tab of its own:
+   * it shows that session and does not follow the current one, so the chat view and the status bar
+   * stay on the live session. Not restored after a window reload (its panel type has no serializer).
+   */
+  openReadOnly(session: Session): void {
+    const open = this.readers.get(session.id);
+    if (open) return open.reveal();
+    const title = `Agent Chat: ${session.provider} ${shortId(session.id)} (${session.statusReason === 'clear' ? 'cleared' : session.status})`;
+    const panel = vscode.window.createWebviewPanel(ChatViewProvider.readerType, title, vscode.ViewColumn.Active, { retainContextWhenHidden: true });
+    this.readers.set(session.id, panel);
+    panel.onDidDispose(() => this.readers.delete(session.id));
+    this.adopt(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState, session.id);
   }
 
   /** Chat editors come back after a window reload. */
@@ -77,8 +95,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Webv
     this.visibility.dispose();
   }
 
-  private adopt(webview: vscode.Webview, onDidDispose: vscode.Event<void>, visible: () => boolean, onDidChangeVisibility: vscode.Event<unknown>): void {
-    const controller = new ChatController(webview, this.deps, visible);
+  private adopt(webview: vscode.Webview, onDidDispose: vscode.Event<void>, visible: () => boolean, onDidChangeVisibility: vscode.Event<unknown>, pinned?: string): void {
+    const controller = new ChatController(webview, this.deps, visible, pinned);
     this.controllers.add(controller);
     const watch = onDidChangeVisibility(() => this.visibility.fire());
     onDidDispose(() => {
@@ -106,7 +124,8 @@ class ChatController implements vscode.Disposable {
   private readonly resume: Deps['resume'];
   private readonly diffs: DiffDocuments;
 
-  constructor(private readonly webview: vscode.Webview, deps: Deps, readonly visible: () => boolean) {
+  /** `pinned`: the session this chat shows whatever the current session is (a read-only chat of an ended one). */
+  constructor(private readonly webview: vscode.Webview, deps: Deps, readonly visible: () => boolean, private readonly pinned?: string) {
     ({ extensionUri: this.extensionUri, client: this.client, current: this.current, log: this.log, resume: this.resume, diffs: this.diffs } = deps);
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
@@ -119,6 +138,7 @@ class ChatController implements vscode.Disposable {
       // the current session is still the old one; reloading then would start after the transition
       // and lose the divider. Solution: compare with the current session loaded, not the one shown.
       this.current.onDidChange((s) => {
+        if (this.pinned) return;
         const id = this.current.sessionId;
         if (id !== this.loadedFor && !this.follows(s)) {
           void this.load();
@@ -156,7 +176,7 @@ class ChatController implements vscode.Disposable {
     const generation = ++this.loading;
     this.attachment?.dispose();
     this.attachment = undefined;
-    const id = this.current.sessionId;
+    const id = this.pinned ?? this.current.sessionId;
     this.shownId = id;
     this.loadedFor = id;
     if (!id) {
@@ -178,6 +198,9 @@ class ChatController implements vscode.Disposable {
       }
       if (generation !== this.loading) return;
       this.post({ type: 'reset', session: summarize(session), history, busy: session.busy });
+      // An ended session read here gets no new events; an attachment to one cleared would go on
+      // into the next session's (attachments follow /clear), which this chat must not show.
+      if (this.pinned) return;
       // Live from the session's last event as of session/get: no event is missing or shown twice.
       const attachment = await this.client.attach({
         sessionId: session.id,
@@ -197,7 +220,7 @@ class ChatController implements vscode.Disposable {
   }
 
   private async onMessage(m: WebviewMessage): Promise<void> {
-    const sessionId = this.attachment?.cursor.sessionId ?? this.current.sessionId;
+    const sessionId = this.pinned ?? this.attachment?.cursor.sessionId ?? this.current.sessionId;
     try {
       switch (m.type) {
         case 'ready':

@@ -6,7 +6,11 @@ using AgentSidecar.Protocol;
 namespace AgentSidecar.Cli;
 
 /// <summary>What <c>agent-sidecar chat</c> was asked for (docs/cli.md).</summary>
-internal sealed record ChatOptions(string Provider, string? Model, string Workspace, string? Task, string? Resume, string Approve);
+internal sealed record ChatOptions(string Provider, string? Model, string Workspace, string? Task, string? Resume, string Approve)
+{
+    /// <summary><c>--worktree</c>: the session runs in a new git worktree of the workspace (<c>kind: "worktree"</c>).</summary>
+    public bool Worktree { get; init; }
+}
 
 /// <summary>
 /// <c>agent-sidecar chat</c>: a line-based chat with an agent session. Answers stream in as the
@@ -51,8 +55,15 @@ internal sealed class CliChat(CliContext context)
         }
         else
         {
-            var start = new SessionStartParams { Workspace = workspace, Provider = provider, Model = model, TaskId = task };
-            session = await CliCommands.WithProgressAsync(context, $"Starting {provider} in {workspace}…", () => conn.RequestAsync(CliProtocol.SessionStart, start, cancellationToken)).ConfigureAwait(false);
+            var start = new SessionStartParams { Workspace = workspace, Provider = provider, Model = model, TaskId = task, Kind = options.Worktree ? "worktree" : null };
+            var what = options.Worktree ? $"Creating a git worktree of {workspace} and starting {provider} in it…" : $"Starting {provider} in {workspace}…";
+            session = await CliCommands.WithProgressAsync(context, what, () => conn.RequestAsync(CliProtocol.SessionStart, start, cancellationToken)).ConfigureAwait(false);
+        }
+
+        if (session.Worktree is { } worktree)
+        {
+            // Where the agent's edits land: the user reviews, commits or merges them from there.
+            await Console.Error.WriteLineAsync($"Worktree: {worktree.Path} (branch {worktree.Branch}). When the session ends it is removed if it has no uncommitted changes, else kept.").ConfigureAwait(false);
         }
 
         _sessionId = session.Id;

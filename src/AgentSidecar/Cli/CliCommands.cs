@@ -289,7 +289,15 @@ internal static class CliCommands
         var resume = new Option<string?>("--resume") { Description = "Continue this session (live in an editor, or suspended)." };
         var approve = new Option<string?>("--approve") { Description = "When the agent asks before it acts: ask (show the options, read the choice; the default on a terminal), always (allow), never (reject; the default when input is not a terminal)." };
         approve.AcceptOnlyFromAmong(ApprovalModes.All);
-        var command = new Command("chat", "Chat with an agent: type a message, see the answer stream in with the agent's tool calls. The agent's clear command (/clear, /new for Auggie) starts over, /exit leaves.") { provider, model, workspace, task, resume, approve };
+        var worktree = new Option<bool>("--worktree") { Description = "Start the session in a new git worktree of the folder (branch agent-sidecar/<id>), so the agent's edits stay apart from yours; removed at the end if it has no uncommitted changes." };
+        var command = new Command("chat", "Chat with an agent: type a message, see the answer stream in with the agent's tool calls. The agent's clear command (/clear, /new for Auggie) starts over, /exit leaves.") { provider, model, workspace, task, resume, approve, worktree };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(worktree) && r.GetValue(resume) is not null)
+            {
+                r.AddError("--worktree starts a new session; it cannot be used with --resume (a resumed session keeps its own folder).");
+            }
+        });
         command.SetAction((p, ct) => RunAsync(() => new CliChat(context(p)).RunAsync(
             new ChatOptions(
                 p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex",
@@ -297,7 +305,7 @@ internal static class CliCommands
                 Path.GetFullPath(p.GetValue(workspace) ?? Environment.CurrentDirectory),
                 p.GetValue(task),
                 p.GetValue(resume),
-                p.GetValue(approve) ?? ApprovalModes.Default(inputIsTerminal: !Console.IsInputRedirected)),
+                p.GetValue(approve) ?? ApprovalModes.Default(inputIsTerminal: !Console.IsInputRedirected)) { Worktree = p.GetValue(worktree) },
             ct)));
         return command;
     }
