@@ -16,6 +16,10 @@ internal sealed partial class ChatController
     /// <summary>Keys the user typed into the agent's terminal: they may answer a prompt.</summary>
     public void NoteKeys(string data) => _approvals.NoteKeys(data);
 
+    /// <summary>How long until the pending approval prompt takes keys (its <c>settleMilliseconds</c>); null with none pending.</summary>
+    public TimeSpan? ApprovalSettleRemaining =>
+        _approvals.Pending is null ? null : TimeSpan.FromMilliseconds(Math.Max(0, _approvals.PendingSince + _approvals.SettleMilliseconds - Now()));
+
     /// <summary>
     /// <c>chat/approve</c>: types the option's keys into the agent, if the prompt it answers is the
     /// one on screen, and waits until the agent has taken the prompt away; returns the approval as

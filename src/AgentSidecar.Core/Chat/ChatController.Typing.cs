@@ -54,7 +54,12 @@ internal sealed partial class ChatController
         if (input.SubmitSeparately)
         {
             process.Write(System.Text.Encoding.UTF8.GetBytes(body));
-            await Task.Delay(TimeSpan.FromMilliseconds(input.SubmitDelayMs), _clock).ConfigureAwait(false);
+            var pause = input.BracketedPaste ? input.PasteSubmitDelayMs ?? input.SubmitDelayMs : input.SubmitDelayMs;
+            if (pause > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(pause), _clock).ConfigureAwait(false);
+            }
+
             process.Write(System.Text.Encoding.UTF8.GetBytes(input.Submit));
         }
         else

@@ -25,7 +25,9 @@ public static class BuiltInProviders
             Busy = new ProviderSignal { Osc = @"^7501;state=working", Screen = @"esc to interrupt" },
             Done = new ProviderSignal { Osc = @"^7501;state=done" },
             Failed = new ProviderSignal { Osc = @"^7501;state=error" },
-            Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 30 },
+            // Enter right after the pasted message (the model's request goes out ~30 ms sooner); the
+            // clear and quit commands, typed as keys, keep the 30 ms pause.
+            Input = new ProviderInput { BracketedPaste = true, Submit = "\r", SubmitSeparately = true, SubmitDelayMs = 30, PasteSubmitDelayMs = 0 },
             Interrupt = "\u001b",
             Clear = new ProviderClear { Command = "/clear", Enters = 1 },
             Quit = "/quit",
@@ -36,7 +38,8 @@ public static class BuiltInProviders
             Mcp = new ProviderMcp { Style = ProviderMcp.CodexConfig },
 
             // Codex 0.169 with approval_policy "on-request" (recorded: tests/testdata/agents/codex/tools).
-            // The keys answer at once; Enter confirms the option the › marks.
+            // The keys answer; Enter confirms the option the › marks. A key that comes right after
+            // the prompt appears is often dropped (measured: docs/benchmarks.md), so answers wait 300 ms.
             Approvals =
             [
                 new ProviderApproval
@@ -44,6 +47,7 @@ public static class BuiltInProviders
                     Screen = @"Would you like to run the following command\?(?:\n.*){0,12}?\n\s*\$ (?<detail>.+)",
                     Title = "Run this command?",
                     SelectedMarker = "›",
+                    SettleMilliseconds = 300,
                     Options =
                     [
                         new ProviderApprovalOption { OptionId = "yes", Label = "Yes, proceed", Kind = "allow_once", Keys = "y" },
@@ -56,6 +60,7 @@ public static class BuiltInProviders
                     Screen = @"Would you like to make the following edits\?(?:\n.*){0,12}?\n\s*Destination: (?<detail>.+)",
                     Title = "Make these edits?",
                     SelectedMarker = "›",
+                    SettleMilliseconds = 300,
                     Options =
                     [
                         new ProviderApprovalOption { OptionId = "yes", Label = "Yes, proceed", Kind = "allow_once", Keys = "y" },

@@ -113,6 +113,9 @@ public sealed record ProviderInput
 
     /// <summary>Pause between the text and a separate submit key.</summary>
     public int SubmitDelayMs { get; set; } = 50;
+
+    /// <summary>The pause between a chat message's bracketed paste and its submit key; null: <see cref="SubmitDelayMs"/> (which the clear and quit commands keep).</summary>
+    public int? PasteSubmitDelayMs { get; set; }
 }
 
 public sealed record ProviderClear

@@ -352,9 +352,9 @@ public sealed partial class ProviderRegistry
             return "field 'ready' needs 'osc' or 'screen'";
         }
 
-        if (p.Input.SubmitDelayMs is < 0 or > 5000)
+        if (p.Input.SubmitDelayMs is < 0 or > 5000 || p.Input.PasteSubmitDelayMs is < 0 or > 5000)
         {
-            return "field 'input.submitDelayMs' must be between 0 and 5000";
+            return "fields 'input.submitDelayMs' and 'input.pasteSubmitDelayMs' must be between 0 and 5000";
         }
 
         if (p.Clear is { } clear && (string.IsNullOrWhiteSpace(clear.Command) || clear.Enters is < 1 or > 5))

@@ -12,6 +12,22 @@ namespace AgentSidecar.Core.Sessions;
 internal sealed class AgentInput(SessionContext ctx, SessionTransitions transitions)
 {
     /// <summary>Keys typed into a worker's terminal, as they are; a submitted clear command starts a transition.</summary>
+    /// <summary>
+    /// Keys for a worker. Keys for an agent whose approval prompt appeared less than its
+    /// <c>settleMilliseconds</c> ago are held until then: agents drop keys that come right after
+    /// their prompt (Claude Code within ~0.5 s; Codex when Enter came with the message at once).
+    /// </summary>
+    public async Task KeysAsync(string workerId, string data)
+    {
+        if (ctx.Registry.TryGetWorker(workerId, out var live) && live.Row.Kind == Store.WorkerKinds.Agent
+            && live.Session?.Chat?.ApprovalSettleRemaining is { } wait && wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, ctx.Clock).ConfigureAwait(false);
+        }
+
+        Keys(workerId, data);
+    }
+
     public void Keys(string workerId, string data)
     {
         var bytes = Encoding.UTF8.GetBytes(data);

@@ -325,7 +325,7 @@ public sealed class SessionManager : IAsyncDisposable
     }
 
     /// <summary><c>worker/input</c>: keys for a worker's terminal.</summary>
-    public void Input(string workerId, string data) => _input.Keys(workerId, data);
+    public Task InputAsync(string workerId, string data) => _input.KeysAsync(workerId, data);
 
     public async Task ResizeAsync(string workerId, int cols, int rows)
     {

@@ -30,10 +30,10 @@ internal sealed class WorkerHandlers(SessionManager sessions)
         WireMapper.ToWire(await Sessions.StopWorkerAsync(p.WorkerId!).ConfigureAwait(false));
 
     [JsonRpcMethod(Methods.WorkerInput)]
-    public Task<EmptyResult> InputAsync(WorkerInputParams p, CancellationToken ct)
+    public async Task<EmptyResult> InputAsync(WorkerInputParams p, CancellationToken ct)
     {
-        Sessions.Input(p.WorkerId!, p.Data!);
-        return Task.FromResult(EmptyResult.Instance);
+        await Sessions.InputAsync(p.WorkerId!, p.Data!).ConfigureAwait(false);
+        return EmptyResult.Instance;
     }
 
     [JsonRpcMethod(Methods.WorkerScreen)]
