@@ -226,6 +226,7 @@ public sealed record SessionSetTaskIdParams : IValidatable, IOrderedRequest
     }
 
     /// <summary>The task id to set, or null to clear it (after <see cref="Validate"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string? Value => TaskId.ValueKind == System.Text.Json.JsonValueKind.String ? TaskId.GetString() : null;
 
     public void Validate()
