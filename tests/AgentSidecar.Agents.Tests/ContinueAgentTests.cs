@@ -105,6 +105,12 @@ public sealed class ContinueAgentTests
         Assert.Equal(
             [$"user:{earlier}", $"assistant:PONG:{earlier}", $"user:{next}"],
             turn.Conversation.Select(m => $"{m.Role}:{m.Text}").ToList());
+
+        // The resumed transcript is read from where it stood: the earlier exchange is not recorded twice.
+        var history = await run.Client.RequestAsync("chat/history", Id(s.Id));
+        Assert.Equal(
+            [$"user:{earlier}", $"assistant:PONG:{earlier}", $"user:{next}", $"assistant:PONG:{next}"],
+            history.GetProperty("messages").EnumerateArray().Select(m => $"{m.GetProperty("role").GetString()}:{m.GetProperty("text").GetString()}").ToList());
     }
 
     /// <summary>Every START has its END: start, end (how it ended), start (the continue), end (ended now).</summary>
