@@ -76,6 +76,44 @@ public sealed class ContinueAgentTests
         Assert.Equal(1001, ex.Code);
     }
 
+    [Fact(Timeout = 240000)]
+    public async Task Codex_CliChatResume_ContinuesASessionWhoseAgentWasKilled()
+    {
+        await using var server = await FakeCodexServer.StartAsync();
+        await using var run = await AgentRun.CodexAsync(server, "cont-cli");
+        var s = await run.StartSessionAsync("codex");
+        Assert.Equal("PONG:remember the word lime", (await run.SendAsync(s.Id, "remember the word lime")).GetProperty("text").GetString());
+        Process.GetProcessById(s.AgentPid).Kill();
+        await Waits.StatusAsync(run.Client, s.Id, "failed");
+
+        // The CLI reaches the sidecar that ran the session (its socket) and continues it there.
+        var psi = new ProcessStartInfo(SidecarProcess.Executable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "chat", "--resume", s.Id, "--data-dir", run.SidecarDir, "--config-dir", Path.Combine(run.Dir, "cli-config") })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["HOME"] = Path.Combine(run.Dir, "home");
+        using var cli = Process.Start(psi)!;
+        var stdout = cli.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = cli.StandardError.ReadToEndAsync(Ct);
+        await cli.StandardInput.WriteLineAsync("which word was it");
+        cli.StandardInput.Close();
+        await cli.WaitForExitAsync(Ct);
+        Assert.True(cli.ExitCode == 0, $"exit {cli.ExitCode}; stderr: {await stderr}");
+        Assert.Contains("PONG:which word was it", await stdout, StringComparison.Ordinal);
+
+        var turn = await server.WaitForTurnAsync(2, Wait, Ct);
+        Assert.Equal(["user:remember the word lime", "assistant:PONG:remember the word lime", "user:which word was it"], turn.Conversation.Select(m => $"{m.Role}:{m.Text}").ToList());
+        Assert.Equal("active", (await run.Client.RequestAsync("session/get", Id(s.Id))).GetProperty("status").GetString());
+    }
+
     private static async Task<string> AgentSessionIdAsync(AgentRun run, string sessionId)
     {
         var id = (await run.Client.RequestAsync("session/get", Id(sessionId))).GetProperty("agentSessionId").GetString();
