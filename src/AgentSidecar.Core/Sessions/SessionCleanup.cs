@@ -107,11 +107,23 @@ internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper,
     public async Task<WorktreeOutcome?> DeleteStoredAsync(string sessionId)
     {
         var outcome = await worktrees.FinishAsync(sessionId).ConfigureAwait(false);
-        await ctx.Writer.WriteAsync(w =>
+
+        // Not if it was resumed or continued meanwhile (here or by another sidecar): it runs again.
+        var deleted = await ctx.Writer.WriteAsync(w =>
         {
+            if (ctx.Registry.Contains(sessionId) || (w.GetSession(sessionId) is { } current && SessionStatuses.IsRunning(current.Status)))
+            {
+                return false;
+            }
+
             w.DeleteSession(sessionId);
-            return 0;
+            return true;
         }).ConfigureAwait(false);
+        if (!deleted)
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} was resumed while it was being deleted; end it first (session/end)");
+        }
+
         events.DetachAll(sessionId, Events.DetachReasons.Deleted);
         ctx.Hub.Remove(sessionId);
         return outcome;
