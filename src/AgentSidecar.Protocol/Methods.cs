@@ -23,6 +23,7 @@ public static class Methods
     public const string SessionCleanup = "session/cleanup";
     public const string SessionClear = "session/clear";
     public const string SessionImport = "session/import";
+    public const string SessionSetTaskId = "session/setTaskId";
     public const string SessionAttach = "session/attach";
     public const string SessionDetach = "session/detach";
     public const string SessionEvents = "session/events";

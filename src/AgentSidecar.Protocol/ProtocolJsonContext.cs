@@ -33,6 +33,7 @@ namespace AgentSidecar.Protocol;
 [JsonSerializable(typeof(SessionCleanupResult))]
 [JsonSerializable(typeof(SessionImportParams))]
 [JsonSerializable(typeof(SessionImportResult))]
+[JsonSerializable(typeof(SessionSetTaskIdParams))]
 [JsonSerializable(typeof(SessionDeleteResult))]
 [JsonSerializable(typeof(SessionAttachParams))]
 [JsonSerializable(typeof(SessionAttachResult))]

@@ -213,6 +213,61 @@ public sealed record SessionIdParams : IValidatable, IOrderedRequest
     public void Validate() => Require.NonEmpty(SessionId, "sessionId");
 }
 
+/// <summary>
+/// <c>session/setTaskId</c>: <c>taskId</c> must be present, a non-empty string or null (null clears
+/// it). Why a <see cref="JsonElement"/>: a forgotten field must not clear a task id by accident, and
+/// only the element tells "absent" (<c>Undefined</c>) from <c>null</c>.
+/// </summary>
+public sealed record SessionSetTaskIdParams : IValidatable, IOrderedRequest
+{
+    public string? SessionId { get; init; }
+
+    public System.Text.Json.JsonElement TaskId { get; init; }
+
+    public string? OrderingKey => SessionId;
+
+    /// <summary>The params that set <paramref name="taskId"/> (null: clear it), for clients written in C# (the CLI).</summary>
+    public static SessionSetTaskIdParams For(string sessionId, string? taskId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            if (taskId is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteStringValue(taskId);
+            }
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory);
+        return new SessionSetTaskIdParams { SessionId = sessionId, TaskId = doc.RootElement.Clone() };
+    }
+
+    /// <summary>The task id to set, or null to clear it (after <see cref="Validate"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Value => TaskId.ValueKind == System.Text.Json.JsonValueKind.String ? TaskId.GetString() : null;
+
+    public void Validate()
+    {
+        Require.NonEmpty(SessionId, "sessionId");
+        switch (TaskId.ValueKind)
+        {
+            case System.Text.Json.JsonValueKind.Null:
+                return;
+            case System.Text.Json.JsonValueKind.String:
+                Require.NonEmpty(TaskId.GetString(), "taskId");
+                return;
+            case System.Text.Json.JsonValueKind.Undefined:
+                throw RpcException.InvalidParams("taskId", "'taskId' is required: a string, or null to clear the task id");
+            default:
+                throw RpcException.InvalidParams("taskId", $"'taskId' must be a string or null, got {TaskId.ValueKind.ToString().ToLowerInvariant()}");
+        }
+    }
+}
+
 public sealed record SessionAttachParams : IValidatable, IOrderedRequest
 {
     public string? SessionId { get; init; }

@@ -18,6 +18,9 @@ public sealed record WorkerStartParams : IValidatable, IOrderedRequest
 
     public int? Rows { get; init; }
 
+    /// <summary>Variables added to the worker's environment (over the sidecar's own).</summary>
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
+
     public string? OrderingKey => SessionId;
 
     public void Validate()
@@ -27,6 +30,26 @@ public sealed record WorkerStartParams : IValidatable, IOrderedRequest
         if (Command is not null)
         {
             Require.NonEmpty(Command, "command");
+        }
+
+        if (Name is not null)
+        {
+            Require.NonEmpty(Name, "name");
+        }
+
+        foreach (var (key, value) in Env ?? new Dictionary<string, string>())
+        {
+            // execve takes NAME=value strings ending in NUL: a name with '=' or NUL, or a value with
+            // NUL, would set another variable than the one asked for (or cut it short).
+            if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal))
+            {
+                throw RpcException.InvalidParams("env", $"'env' names must be non-empty and hold no '=' or NUL, got '{key.Replace("\0", "\\0", StringComparison.Ordinal)}'");
+            }
+
+            if (value is null || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw RpcException.InvalidParams("env", $"'env.{key}' must be a string without NUL characters");
+            }
         }
 
         Require.Range(Cols, "cols", SessionStartParams.MinCols, SessionStartParams.MaxCols);

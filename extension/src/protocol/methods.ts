@@ -144,6 +144,14 @@ export namespace ImportSessions {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
+/** Sets the session's task id, or clears it with `null` (the field is required). */
+export namespace SetSessionTaskId {
+  export const method = 'session/setTaskId';
+  export interface Params { sessionId: string; taskId: string | null }
+  export type Result = Session;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 export namespace AttachSession {
   export const method = 'session/attach';
   export interface Params { sessionId: string; afterSeq?: number; channels?: EventChannel[] }
@@ -168,7 +176,7 @@ export namespace GetSessionEvents {
 
 export namespace StartWorker {
   export const method = 'worker/start';
-  export interface Params { sessionId: string; kind?: 'terminal'; name?: string; command?: string; args?: string[]; cwd?: string; cols?: number; rows?: number }
+  export interface Params { sessionId: string; kind?: 'terminal'; name?: string; command?: string; args?: string[]; cwd?: string; cols?: number; rows?: number; env?: Record<string, string> }
   export type Result = Worker;
   export const type = new RequestType<Params, Result, void>(method);
 }
@@ -258,7 +266,7 @@ export namespace FlushMetrics {
 export const requests = [
   Initialize, HandOver, Shutdown, ListProviders,
   StartSession, ListSessions, GetSession, SuspendSession, ResumeSession, EndSession, DeleteSession,
-  ResetSessions, CleanupSessions, ClearSession, ImportSessions, AttachSession, DetachSession, GetSessionEvents,
+  ResetSessions, CleanupSessions, ClearSession, ImportSessions, SetSessionTaskId, AttachSession, DetachSession, GetSessionEvents,
   StartWorker, ListWorkers, StopWorker, WorkerInput, ResizeWorker, GetWorkerScreen,
   SendChat, CancelChat, GetChatHistory, ApproveChat, GetMetricsStatus, FlushMetrics,
 ] as const;

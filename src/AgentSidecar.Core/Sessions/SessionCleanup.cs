@@ -90,15 +90,13 @@ internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper,
         var purged = new List<string>();
         if (purgeOlderThan is { } age)
         {
-            foreach (var id in ctx.Store.EndedBefore(now - (long)age.TotalMilliseconds, PurgeBatch))
+            var cutoff = now - (long)age.TotalMilliseconds;
+            foreach (var id in ctx.Store.EndedBefore(cutoff, PurgeBatch))
             {
-                if (ctx.Registry.Contains(id))
+                if (!ctx.Registry.Contains(id) && await PurgeAsync(id, cutoff).ConfigureAwait(false))
                 {
-                    continue;
+                    purged.Add(id);
                 }
-
-                await DeleteStoredAsync(id).ConfigureAwait(false);
-                purged.Add(id);
             }
         }
 
@@ -109,14 +107,61 @@ internal sealed class SessionCleanup(SessionContext ctx, SessionStopper stopper,
     public async Task<WorktreeOutcome?> DeleteStoredAsync(string sessionId)
     {
         var outcome = await worktrees.FinishAsync(sessionId).ConfigureAwait(false);
-        await ctx.Writer.WriteAsync(w =>
+
+        // Not if it was resumed or continued meanwhile (here or by another sidecar): it runs again.
+        var deleted = await ctx.Writer.WriteAsync(w =>
         {
+            if (ctx.Registry.Contains(sessionId) || (w.GetSession(sessionId) is { } current && SessionStatuses.IsRunning(current.Status)))
+            {
+                return false;
+            }
+
             w.DeleteSession(sessionId);
-            return 0;
+            return true;
         }).ConfigureAwait(false);
+        if (!deleted)
+        {
+            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} was resumed while it was being deleted; end it first (session/end)");
+        }
+
         events.DetachAll(sessionId, Events.DetachReasons.Deleted);
         ctx.Hub.Remove(sessionId);
         return outcome;
+    }
+
+    /// <summary>
+    /// Deletes an ended session unless it was continued since the list was read. Problem: an ended
+    /// session can be continued (SessionContinuation), here or by another sidecar on the same data,
+    /// between the read of the old ended sessions and the delete. Solution: the delete re-checks, in
+    /// its own transaction, that the row is still ended before the cutoff and not live here.
+    /// </summary>
+    private async Task<bool> PurgeAsync(string sessionId, long cutoff)
+    {
+        // A worktree still recorded in use (its sidecar died while ending it) is finished first, as
+        // a delete does; only while the session is still ended, since a continued one uses it again.
+        if (ctx.Store.GetSession(sessionId) is { } row && SessionStatuses.IsEnded(row.Status))
+        {
+            await worktrees.FinishAsync(sessionId).ConfigureAwait(false);
+        }
+
+        var deleted = await ctx.Writer.WriteAsync(w =>
+        {
+            if (ctx.Registry.Contains(sessionId) || w.GetSession(sessionId) is not { } current
+                || !SessionStatuses.IsEnded(current.Status) || current.EndedAt is not { } endedAt || endedAt >= cutoff)
+            {
+                return false;
+            }
+
+            w.DeleteSession(sessionId);
+            return true;
+        }).ConfigureAwait(false);
+        if (deleted)
+        {
+            events.DetachAll(sessionId, Events.DetachReasons.Deleted);
+            ctx.Hub.Remove(sessionId);
+        }
+
+        return deleted;
     }
 
     private static long LastOutputAt(LiveSession live) =>

@@ -103,7 +103,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
     /// <summary>
     /// Starts the agent again on the same conversation (the provider's resume arguments and the
     /// recorded agent session id) and the shells that ran when it was suspended. A session whose
-    /// sidecar died is recovered first.
+    /// sidecar died is recovered first; an ended one is continued (<see cref="SessionContinuation"/>).
     /// </summary>
     public async Task<SessionView> ResumeAsync(string sessionId, CancellationToken cancellationToken)
     {
@@ -123,12 +123,14 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
             SessionRegistry.EnsureNotForeign(row);
         }
 
-        if (row.Status != SessionStatuses.Suspended)
+        if (!SessionContinuation.Takes(row.Status))
         {
-            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {row.Status}; only suspended sessions resume (start a new one with session/start)");
+            throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {row.Status}; only suspended or ended sessions resume (start a new one with session/start)");
         }
 
         var provider = ProviderResolver.Resolve(ctx.Providers, row.Provider, sessionId);
+        SessionContinuation.EnsureResumable(row, provider.Profile);
+        var readStatus = row.Status;
         if (!Directory.Exists(row.Workspace))
         {
             throw new SidecarException(SidecarError.InvalidWorkspace, $"workspace '{row.Workspace}' of session {sessionId} does not exist any more");
@@ -138,11 +140,14 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
         try
         {
             row = ctx.GetRow(sessionId);
-            if (ctx.Registry.Contains(sessionId) || row.Status != SessionStatuses.Suspended)
+            if (ctx.Registry.Contains(sessionId) || row.Status != readStatus)
             {
                 SessionRegistry.EnsureNotForeign(row);
-                throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {(ctx.Registry.Contains(sessionId) ? "already active" : row.Status)}; only suspended sessions resume");
+                throw new SidecarException(SidecarError.InvalidState, $"session {sessionId} is {(ctx.Registry.Contains(sessionId) ? "already active" : row.Status)}; only suspended or ended sessions resume");
             }
+
+            // An ended session continues as itself (SessionContinuation): "continued", not "resumed".
+            var reason = SessionStatuses.IsEnded(readStatus) ? SessionContinuation.ContinuedReason : "resumed";
 
             EnsureRoomForASession();
             var workers = ctx.Store.ListWorkers(sessionId);
@@ -167,7 +172,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
             }
 
             // Active again: a new tracking period (START), then the shells that ran at suspend time.
-            if (agent is null || !await ActivateAsync(live, "resumed", writeStart: true).ConfigureAwait(false))
+            if (agent is null || !await ActivateAsync(live, reason, writeStart: true).ConfigureAwait(false))
             {
                 return ctx.ViewStored(ctx.GetRow(sessionId));
             }
@@ -195,8 +200,8 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
     }
 
     /// <summary>
-    /// Makes this sidecar the owner of a suspended session: a compare-and-set on the row as it was
-    /// read (suspended, the same owner), in one transaction, so of two sidecars resuming it at once
+    /// Makes this sidecar the owner of a suspended (or ended) session: a compare-and-set on the row as it was
+    /// read (the same status, the same owner), in one transaction, so of two sidecars resuming it at once
     /// exactly one wins; the other gets 1004 naming the owner (and starts nothing).
     /// </summary>
     private async Task<SessionRow> ClaimAsync(SessionRow read)
@@ -205,14 +210,14 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
         var (claimed, current) = await ctx.Writer.WriteAsync(w =>
         {
             var current = w.GetSession(read.Id);
-            if (current is null || current.Status != SessionStatuses.Suspended || current.OwnerPid != read.OwnerPid || current.OwnerStart != read.OwnerStart)
+            if (current is null || current.Status != read.Status || !SessionContinuation.Takes(current.Status) || current.OwnerPid != read.OwnerPid || current.OwnerStart != read.OwnerStart)
             {
                 return (false, current);
             }
 
             // "created" until the agent runs: a running status with this sidecar as the owner, so
             // a second claim sees it taken (and a crash before the agent runs is recovered).
-            var mine = current with
+            var mine = SessionContinuation.Reopen(current) with
             {
                 Status = SessionStatuses.Created,
                 StatusReason = "resuming",

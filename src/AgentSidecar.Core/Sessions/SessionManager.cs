@@ -33,6 +33,8 @@ public sealed class SessionManager : IAsyncDisposable
     private readonly OrphanRecovery _recovery;
     private readonly SessionCleanup _cleanup;
     private readonly TranscriptImport _import;
+    private readonly TerminalLauncher _terminals;
+    private readonly SessionTaskIds _taskIds;
 
     public SessionManager(SidecarOptions options, SidecarStore store, StoreWriter writer, EventHub hub, ProviderRegistry providers, TimeProvider clock, ILogger<SessionManager> logger, IReadOnlyDictionary<string, string> environment)
     {
@@ -47,6 +49,8 @@ public sealed class SessionManager : IAsyncDisposable
         _launcher = new SessionLauncher(_ctx, _spawner, _stopper, _recovery, new ChatWiring(_ctx, _transitions));
         _cleanup = new SessionCleanup(_ctx, _stopper, _events, worktrees);
         _import = new TranscriptImport(_ctx);
+        _terminals = new TerminalLauncher(_ctx, _spawner);
+        _taskIds = new SessionTaskIds(_ctx);
     }
 
     /// <summary>Raised after every committed change of a session's state or workers.</summary>
@@ -263,47 +267,11 @@ public sealed class SessionManager : IAsyncDisposable
 
     // Workers.
 
-    public async Task<WorkerRow> StartWorkerAsync(StartWorkerRequest request)
-    {
-        var live = _ctx.Registry.GetLive(request.SessionId, _ctx.Store);
-        var command = request.Command ?? _ctx.Providers.Expand("${SHELL:-/bin/bash}");
-        var resolved = _ctx.Providers.Resolve(command)
-            ?? throw new SidecarException(SidecarError.InvalidArgument, $"command '{command}' was not found in PATH", new Dictionary<string, object?> { ["field"] = "command" });
-        var cwd = request.Cwd ?? Workspace.AgentCwd(live.Row);
-        if (!Path.IsPathFullyQualified(cwd) || !Directory.Exists(cwd))
-        {
-            throw new SidecarException(SidecarError.InvalidArgument, $"cwd '{cwd}' is not an absolute path to an existing directory", new Dictionary<string, object?> { ["field"] = "cwd" });
-        }
+    /// <summary><c>worker/start</c>: a terminal beside the agent (<see cref="TerminalLauncher"/>).</summary>
+    public Task<WorkerRow> StartWorkerAsync(StartWorkerRequest request) => _terminals.StartAsync(request);
 
-        if (live.Workers.Count(w => w.Process is { HasExited: false }) >= _ctx.Limits.WorkersPerSession)
-        {
-            throw SidecarLimits.Reached("workersPerSession", _ctx.Limits.WorkersPerSession, $"session {live.Id} runs {_ctx.Limits.WorkersPerSession} workers already; stop one first");
-        }
-
-        await live.Gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (live.Stopping)
-            {
-                throw new SidecarException(SidecarError.InvalidState, $"session {live.Id} is stopping");
-            }
-
-            var name = request.Name ?? $"{Path.GetFileName(command)} {live.Workers.Count(w => w.Row.Kind == WorkerKinds.Terminal) + 1}";
-            try
-            {
-                var spec = new WorkerSpec(WorkerKinds.Terminal, name, resolved, request.Args ?? [], cwd, request.Cols ?? live.Row.Cols, request.Rows ?? live.Row.Rows);
-                return (await _spawner.SpawnAsync(live, spec).ConfigureAwait(false)).Row;
-            }
-            catch (PtyStartException ex)
-            {
-                throw new SidecarException(SidecarError.InvalidArgument, $"cannot start '{command}': {ex.Message}", new Dictionary<string, object?> { ["field"] = "command" });
-            }
-        }
-        finally
-        {
-            live.Gate.Release();
-        }
-    }
+    /// <summary><c>session/setTaskId</c>: sets or clears (null) the task id of a session, live or not (<see cref="SessionTaskIds"/>).</summary>
+    public Task<SessionView> SetTaskIdAsync(string sessionId, string? taskId) => _taskIds.SetAsync(sessionId, taskId);
 
     public IReadOnlyList<WorkerRow> ListWorkers(string sessionId) =>
         _ctx.Registry.TryGet(sessionId, out var live) ? live.Workers.Select(w => w.Row).ToList() : _ctx.Store.ListWorkers(_ctx.GetRow(sessionId).Id);
@@ -403,4 +371,7 @@ public sealed record StartWorkerRequest
     public int? Cols { get; init; }
 
     public int? Rows { get; init; }
+
+    /// <summary>Added to the worker's environment as given (no expansion).</summary>
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
 }

@@ -7,7 +7,23 @@ using Microsoft.Extensions.Logging;
 namespace AgentSidecar.Core.Sessions;
 
 /// <summary>What a worker is started with.</summary>
-internal sealed record WorkerSpec(string Kind, string Name, string Command, IReadOnlyList<string> Args, string Cwd, int Cols, int Rows, IReadOnlyDictionary<string, string>? ExtraEnv = null, string? Id = null);
+internal sealed record WorkerSpec(string Kind, string Name, string Command, IReadOnlyList<string> Args, string Cwd, int Cols, int Rows, IReadOnlyDictionary<string, string>? ExtraEnv = null, string? Id = null)
+{
+    /// <summary><c>worker/start</c>'s <c>env</c>: added as given, after the profile's (expanded) <see cref="ExtraEnv"/>.</summary>
+    public IReadOnlyDictionary<string, string>? ClientEnv { get; init; }
+}
+
+/// <summary>
+/// The session context every worker gets in its environment (docs/protocol.md, "Worker environment").
+/// A process's environment is fixed at its start: after a /clear or a <c>session/setTaskId</c>, the
+/// workers already running keep the values they started with; workers started later get the new ones.
+/// </summary>
+internal static class WorkerEnvironment
+{
+    public const string SessionId = "AGENT_SIDECAR_SESSION_ID";
+    public const string WorkerId = "AGENT_SIDECAR_WORKER_ID";
+    public const string TaskId = "AGENT_SIDECAR_TASK_ID";
+}
 
 /// <summary>
 /// Starts a session's workers in their PTYs (environment, screen, the path of their output into the
@@ -37,8 +53,6 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
         {
             ["TERM"] = "xterm-256color",
             ["COLORTERM"] = "truecolor",
-            ["AGENT_SIDECAR_SESSION_ID"] = live.Id,
-            ["AGENT_SIDECAR_WORKER_ID"] = row.Id,
         };
         if (spec.ExtraEnv is not null)
         {
@@ -46,6 +60,25 @@ internal sealed partial class WorkerSpawner(SessionContext ctx, SessionEvents ev
             {
                 env[k] = ctx.Providers.Expand(v);
             }
+        }
+
+        foreach (var (k, v) in spec.ClientEnv ?? new Dictionary<string, string>())
+        {
+            env[k] = v;
+        }
+
+        // The session context last, so no profile or client variable can make it wrong. live.Id is
+        // the session's id now (a /clear renames the live session), so a worker started after a
+        // clear names the new session; the task id travels with the session across clears.
+        env[WorkerEnvironment.SessionId] = live.Id;
+        env[WorkerEnvironment.WorkerId] = row.Id;
+        if (live.Row.TaskId is { Length: > 0 } taskId)
+        {
+            env[WorkerEnvironment.TaskId] = taskId;
+        }
+        else
+        {
+            env.Remove(WorkerEnvironment.TaskId); // never the sidecar's own, which would name another task
         }
 
         // What is recorded and shown never holds the values of the profile's secret variables.

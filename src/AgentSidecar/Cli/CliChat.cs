@@ -44,13 +44,12 @@ internal sealed class CliChat(CliContext context)
         if (resume is not null)
         {
             session = await conn.RequestAsync(CliProtocol.SessionGet, new SessionIdParams { SessionId = resume }, cancellationToken).ConfigureAwait(false);
-            if (session.Status == SessionStatuses.Suspended)
+            // Suspended: resumed. Ended (its agent exited, crashed, was quit or ended): continued on
+            // its conversation; the sidecar answers 1004 saying why when there is none to continue.
+            if (session.Status is not (SessionStatuses.Active or SessionStatuses.Created))
             {
-                session = await CliCommands.WithProgressAsync(context, $"Resuming session {resume}…", () => conn.RequestAsync(CliProtocol.SessionResume, new SessionIdParams { SessionId = resume }, cancellationToken)).ConfigureAwait(false);
-            }
-            else if (session.Status is not (SessionStatuses.Active or SessionStatuses.Created))
-            {
-                throw new CliRpcException(ErrorCodes.InvalidState, $"session {resume} is {session.Status}; start a new one with: agent-sidecar chat --provider {session.Provider}", null);
+                var verb = session.Status == SessionStatuses.Suspended ? "Resuming" : "Continuing";
+                session = await CliCommands.WithProgressAsync(context, $"{verb} session {resume}…", () => conn.RequestAsync(CliProtocol.SessionResume, new SessionIdParams { SessionId = resume }, cancellationToken)).ConfigureAwait(false);
             }
         }
         else

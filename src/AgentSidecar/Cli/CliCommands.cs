@@ -29,7 +29,7 @@ internal static class CliCommands
         var sessions = new Command("sessions", "List and manage sessions.");
         sessions.Subcommands.Add(ListCommand(Context));
         sessions.Subcommands.Add(ShowCommand(Context));
-        foreach (var (name, method, verb) in new[] { ("suspend", CliProtocol.SessionSuspend, "Suspend a session (its agent quits; resume it later)."), ("resume", CliProtocol.SessionResume, "Resume a suspended session (the agent continues the conversation)."), ("end", CliProtocol.SessionEnd, "End a session for good.") })
+        foreach (var (name, method, verb) in new[] { ("suspend", CliProtocol.SessionSuspend, "Suspend a session (its agent quits; resume it later)."), ("resume", CliProtocol.SessionResume, "Resume a suspended session, or continue an ended one (the agent continues the conversation)."), ("end", CliProtocol.SessionEnd, "End a session for good.") })
         {
             var id = new Argument<string>("sessionId") { Description = "The session's id (see 'sessions list')." };
             var command = new Command(name, verb) { id };
@@ -60,6 +60,7 @@ internal static class CliCommands
         sessions.Subcommands.Add(CleanupCommand(Context));
         sessions.Subcommands.Add(ResetCommand(Context));
         sessions.Subcommands.Add(ImportCommand(Context));
+        sessions.Subcommands.Add(CliTaskCommand.Create(Context));
         root.Subcommands.Add(sessions);
         root.Subcommands.Add(ChatCommand(Context));
         root.Subcommands.Add(AttachCommand(Context));

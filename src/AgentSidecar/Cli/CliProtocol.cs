@@ -45,6 +45,8 @@ internal static class CliProtocol
 
     public static readonly RequestType<SessionImportParams, SessionImportResult> SessionImport = new(Methods.SessionImport, Wire.SessionImportParams, Wire.SessionImportResult);
 
+    public static readonly RequestType<SessionSetTaskIdParams, Session> SessionSetTaskId = new(Methods.SessionSetTaskId, Wire.SessionSetTaskIdParams, Wire.Session);
+
     public static readonly RequestType<SessionAttachParams, SessionAttachResult> SessionAttach = new(Methods.SessionAttach, Wire.SessionAttachParams, Wire.SessionAttachResult);
 
     public static readonly RequestType<SessionDetachParams, EmptyResult> SessionDetach = new(Methods.SessionDetach, Wire.SessionDetachParams, Wire.EmptyResult);

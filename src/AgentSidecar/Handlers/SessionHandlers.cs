@@ -109,6 +109,10 @@ internal sealed class SessionHandlers(JsonRpcConnection connection, SessionManag
         return new SessionImportResult { Sessions = views.Select(WireMapper.ToWire).ToList() };
     }
 
+    [JsonRpcMethod(Methods.SessionSetTaskId)]
+    public async Task<Session> SetTaskIdAsync(SessionSetTaskIdParams p, CancellationToken ct) =>
+        WireMapper.ToWire(await Sessions.SetTaskIdAsync(p.SessionId!, p.Value).ConfigureAwait(false));
+
     [JsonRpcMethod(Methods.SessionAttach)]
     public Task<SessionAttachResult> AttachAsync(SessionAttachParams p, CancellationToken ct)
     {

@@ -19,6 +19,7 @@ internal sealed class WorkerHandlers(SessionManager sessions)
             Cwd = p.Cwd,
             Cols = p.Cols,
             Rows = p.Rows,
+            Env = p.Env,
         }).ConfigureAwait(false));
 
     [JsonRpcMethod(Methods.WorkerList)]
