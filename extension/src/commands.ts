@@ -129,6 +129,16 @@ export function registerCommands(services: Services): vscode.Disposable[] {
       // An open terminal of the agent continues by itself; this shows it (or opens it if it was closed).
       if (agent) terminals.show(resumed, agent, true);
     },
+    // An ended session (its agent exited, crashed, was quit, or the session was ended) goes on
+    // with its conversation: the sidecar starts the agent again with its resume arguments.
+    continueSession: async (arg) => {
+      const s = await pickSession(arg, (x) => (x.status === 'completed' || x.status === 'failed') && !x.transitionedTo, 'Session to continue');
+      if (!s) return;
+      const continued = await actions.resume(s.id);
+      await current.set(continued);
+      const agent = continued.workers.find((w) => w.kind === 'agent' && w.status === 'running');
+      if (agent) terminals.show(continued, agent, true);
+    },
     endSession: async (arg) => {
       const s = await pickSession(arg, (x) => live(x) || x.status === 'suspended', 'Session to end');
       if (!s) return;
@@ -164,7 +174,8 @@ export function registerCommands(services: Services): vscode.Disposable[] {
     newShellTerminal: async (arg) => {
       const s = await pickSession(arg, live, 'Session to add a shell to');
       if (!s) return;
-      const worker = await client.request(StartWorker.type, { sessionId: s.id, kind: 'terminal', name: 'shell' });
+      // No name: the sidecar picks one that is free in the session (names are unique there), and the tab shows it.
+      const worker = await client.request(StartWorker.type, { sessionId: s.id, kind: 'terminal' });
       terminals.show(s, worker);
     },
     openAgentTerminal: openTerminal,

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestType } from 'vscode-jsonrpc';
 import { SidecarError } from '../src/sidecar/client';
-import { SetTaskId, applyTaskId, reusableSessions } from '../src/sessions/startChoice';
+import { SetSessionTaskId } from '../src/protocol/methods';
+import { applyTaskId, reusableSessions } from '../src/sessions/startChoice';
 import type { Session } from '../src/protocol/types';
 
 const session = (id: string, over: Partial<Session> = {}): Session => ({
@@ -31,14 +32,14 @@ test('reusableSessions: live quick sessions of this sidecar with the same provid
 });
 
 /** A client whose session/setTaskId answers as `setTaskId` says; session/get reads `db`. */
-function fakeClient(setTaskId: (p: SetTaskId.Params) => void, db: Record<string, Session>) {
+function fakeClient(setTaskId: (p: SetSessionTaskId.Params) => void, db: Record<string, Session>) {
   const calls: string[] = [];
   return {
     calls,
     async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
       calls.push(type.method);
       if (type.method === 'session/setTaskId') {
-        setTaskId(params as SetTaskId.Params);
+        setTaskId(params as SetSessionTaskId.Params);
         return {} as R;
       }
       if (type.method === 'session/get') return db[(params as { sessionId: string }).sessionId] as R;
@@ -49,7 +50,7 @@ function fakeClient(setTaskId: (p: SetTaskId.Params) => void, db: Record<string,
 
 test('applyTaskId: a new task id for a continued session is set with session/setTaskId and read back', async () => {
   const db: Record<string, Session> = { s: session('s', { taskId: 'OLD' }) };
-  const client = fakeClient((p) => { db[p.sessionId] = { ...db[p.sessionId], taskId: p.taskId }; }, db);
+  const client = fakeClient((p) => { db[p.sessionId] = { ...db[p.sessionId], taskId: p.taskId ?? undefined }; }, db);
   const r = await applyTaskId(client, session('s', { taskId: 'OLD' }), '  NEW-1 ');
   assert.equal(r.kind, 'applied');
   assert.equal(r.session.taskId, 'NEW-1');

@@ -204,6 +204,7 @@ export function statusNote(status: string, reason: string | undefined): string |
     return `session suspended${why}`;
   }
   if (status === 'active' && reason === 'resumed') return 'session resumed';
+  if (status === 'active' && reason === 'continued') return 'session continued: the agent is back on its conversation';
   return undefined;
 }
 

@@ -1,25 +1,11 @@
 // Starting a session when one is already live, without `vscode` (unit-tested): which live sessions
 // "Start Session" would continue (the sidecar's reuse key: provider, workspace, model; quick
 // sessions of this sidecar), and applying a task id typed for a continued session.
-import { RequestType } from 'vscode-jsonrpc';
 import { ErrorCodes } from '../protocol/errors';
-import { GetSession } from '../protocol/methods';
+import { GetSession, SetSessionTaskId } from '../protocol/methods';
 import { Session, shortId } from '../protocol/types';
 import type { Requester } from './resume';
 import { describeError } from './resume';
-
-/**
- * `session/setTaskId`: sets the task id of an existing session. Being added to the sidecar beside
- * this branch; until it is served the sidecar answers -32601 and the user is told (see
- * applyTaskId). Kept here, not in methods.ts `requests`, because methods.json does not list it yet.
- */
-export namespace SetTaskId {
-  export const method = 'session/setTaskId';
-  export interface Params { sessionId: string; taskId: string }
-  /** Not relied on (the session is read again with session/get after the call). */
-  export type Result = unknown;
-  export const type = new RequestType<Params, Result, void>(method);
-}
 
 export interface StartKey {
   workspace: string;
@@ -62,7 +48,7 @@ export async function applyTaskId(client: Requester, session: Session, taskId: s
   const keeps = session.taskId ? `it keeps task id ${session.taskId}` : 'it has no task id';
   const label = `${session.provider} session ${shortId(session.id)}`;
   try {
-    await client.request(SetTaskId.type, { sessionId: session.id, taskId: wanted });
+    await client.request(SetSessionTaskId.type, { sessionId: session.id, taskId: wanted });
   } catch (err) {
     const code = (err as { code?: number }).code;
     if (code === ErrorCodes.MethodNotFound) {

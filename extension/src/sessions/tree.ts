@@ -105,7 +105,8 @@ function sessionItem(s: Session, collapsible: vscode.TreeItemCollapsibleState): 
   item.description = sessionDescription(s, state);
   item.iconPath = statusIcon(s);
   // A live session no sidecar runs (an older sidecar died) is resumable like a suspended one.
-  item.contextValue = (orphaned(s) ? 'session.suspended' : `session.${s.status}`) + (s.worktree ? '.worktree' : '');
+  // A cleared session is continued through the newest of its chain, not itself: no Continue there.
+  item.contextValue = (orphaned(s) ? 'session.suspended' : s.transitionedTo ? 'session.cleared' : `session.${s.status}`) + (s.worktree ? '.worktree' : '');
   const branch = worktreeLabel(s);
   item.accessibilityInformation = { label: `${s.provider} session ${shortId(s.id)} ${state}${s.taskId ? ` task ${s.taskId}` : ''}, ${kindLabel(s)}${branch ? `, worktree ${s.worktree?.branch ?? s.worktree?.path}` : ''}` };
   const md = new vscode.MarkdownString(undefined, true);
