@@ -138,9 +138,9 @@ internal static class StdioHandOver
     {
         var header = new StringBuilder();
         var one = new byte[1];
-        while (!header.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        while (header.Length < 4 || header[^4] != '\r' || header[^3] != '\n' || header[^2] != '\r' || header[^1] != '\n')
         {
-            if (await stream.ReadAsync(one, ct).ConfigureAwait(false) == 0 || header.Length > 1024)
+            if (header.Length > 1024 || await stream.ReadAsync(one, ct).ConfigureAwait(false) == 0)
             {
                 throw new IOException("the sidecar closed the connection during the hand-over");
             }
