@@ -177,10 +177,7 @@ async function main() {
     const chat = await ui.chatFrame();
     await waitFor(async () => (await chat.locator('#session').getAttribute('data-status')) === 'active' && (await chat.locator('#session').innerText()).includes('codex'), 60_000, 'the codex session in the chat header');
     firstSessionId = await chat.locator('#session').getAttribute('data-session-id');
-    const input = chat.locator('#input');
-    await input.click();
-    await input.fill(`hello ${nonce}`);
-    await input.press('Enter');
+    await sendFromChat(chat, `hello ${nonce}`);
     const bold = chat.locator('.message.assistant strong', { hasText: `${nonce}-bold` });
     await bold.waitFor({ timeout: 60_000 });
     await chat.locator('.message.assistant .code-block button.copy').first().waitFor({ timeout: 5_000 });

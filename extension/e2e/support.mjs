@@ -36,7 +36,9 @@ export function reopenedAfterActivation(logsDir) {
 export async function sendFromChat(chat, text) {
   const input = chat.locator('#input');
   await waitFor(async () => !(await input.isDisabled()), 30_000, 'the chat input to be enabled');
-  await input.click();
+  // Focus, not a click: a progress toast ("Starting …") can lie over the chat for a while, and
+  // what is tested here is the chat, not where the toast is.
+  await input.focus();
   await input.fill(text);
   await input.press('Enter');
 }
