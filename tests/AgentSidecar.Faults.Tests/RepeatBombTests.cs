@@ -70,16 +70,19 @@ public sealed class RepeatBombTests : IDisposable
         string? echoWorker = null;
         client.OnMessage = m =>
         {
-            if (m.TryGetProperty("params", out var p) && p.TryGetProperty("event", out var e) && e.GetProperty("type").GetString() == "output"
-                && e.TryGetProperty("workerId", out var w) && w.GetString() == Volatile.Read(ref echoWorker))
+            if (m.TryGetProperty("params", out var p) && p.TryGetProperty("event", out var e) && e.GetProperty("type").GetString() == "output")
             {
-                if (ready.Task.IsCompleted)
+                // Its "ready" can arrive before worker/start's answer names the worker; keystrokes are sent only after.
+                if (!ready.Task.IsCompleted)
+                {
+                    if (e.GetProperty("data").GetProperty("data").GetString()!.Contains("ready", StringComparison.Ordinal))
+                    {
+                        ready.TrySetResult();
+                    }
+                }
+                else if (e.TryGetProperty("workerId", out var w) && w.GetString() == Volatile.Read(ref echoWorker))
                 {
                     outputs.Release();
-                }
-                else if (e.GetProperty("data").GetProperty("data").GetString()!.Contains("ready", StringComparison.Ordinal))
-                {
-                    ready.TrySetResult();
                 }
             }
         };
