@@ -1,3 +1,5 @@
+using AgentSidecar.Core;
+
 namespace AgentSidecar.Hosting;
 
 /// <summary>
@@ -15,13 +17,10 @@ internal static class DataDirectoryCheck
 {
     public const string AdoptOption = "--adopt-data-dir";
 
-    /// <summary>The database's file name; its presence is what makes a directory ours.</summary>
-    public const string DatabaseName = "sidecar.db";
-
     /// <summary>Everything the sidecar creates at the top of its data directory.</summary>
     private static readonly HashSet<string> OwnNames = new(StringComparer.Ordinal)
     {
-        DatabaseName, DatabaseName + "-wal", DatabaseName + "-shm", DatabaseName + "-journal", "run", "worktrees",
+        SidecarOptions.DatabaseFileName, SidecarOptions.DatabaseFileName + "-wal", SidecarOptions.DatabaseFileName + "-shm", SidecarOptions.DatabaseFileName + "-journal", "run", "worktrees",
     };
 
     /// <summary>How many of a refused directory's names the message shows.</summary>
@@ -36,7 +35,7 @@ internal static class DataDirectoryCheck
         }
 
         var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
-        if (names.Contains(DatabaseName) || names.All(OwnNames.Contains))
+        if (names.Contains(SidecarOptions.DatabaseFileName) || names.All(OwnNames.Contains))
         {
             return;
         }
