@@ -119,7 +119,7 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
         live.Stopping = false;
         ctx.NotifyChanged(live);
         return new IOException(
-            $"session {live.Id}: its processes stopped, but its new status ({status}) could not be recorded: {cause.Message}. "
+            $"session {live.Id}: its processes stopped, but its new status ({status}) could not be recorded: {cause.Message.TrimEnd('.')}. "
             + "It stays active here (no process runs); ask again to suspend or end it once the cause is fixed",
             cause);
     }
