@@ -34,7 +34,16 @@ internal static class DataDirectoryCheck
             return;
         }
 
-        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        List<string> names;
+        try
+        {
+            names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DataDirectoryRefusedException($"cannot read the data directory {dir}: {ex.Message}");
+        }
+
         if (names.Contains(SidecarOptions.DatabaseFileName) || names.All(OwnNames.Contains))
         {
             return;
