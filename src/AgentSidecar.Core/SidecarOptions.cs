@@ -6,9 +6,12 @@ public sealed record SidecarOptions
     /// <summary>Largest <c>worker/input</c> payload (1 MiB): more is a paste accident.</summary>
     public const int MaxInputBytes = 1 << 20;
 
+    /// <summary>The database's file name in the data directory (its presence makes a directory ours).</summary>
+    public const string DatabaseFileName = "sidecar.db";
+
     public required string DataDir { get; init; }
 
-    public string DatabasePath => Path.Combine(DataDir, "sidecar.db");
+    public string DatabasePath => Path.Combine(DataDir, DatabaseFileName);
 
     /// <summary>How long a stopped worker gets after SIGHUP before SIGKILL.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(2);

@@ -412,6 +412,15 @@ public sealed class StoreWriter : IDisposable
         }
         catch (Exception ex)
         {
+            if (SQLitePCL.raw.sqlite3_get_autocommit(_connection!.Handle) != 0)
+            {
+                // Problem: on an I/O error or a full disk SQLite may roll the whole transaction
+                // back itself; the savepoint went with it, and undoing it failed with "This
+                // SqliteTransaction has completed", which is what every client of the batch was
+                // told instead of the disk error. Solution: the batch fails with the error that ended it.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
+            }
+
             Exec(ctx, "ROLLBACK TO item; RELEASE item");
             for (var i = _committed.Count - 1; i >= mark; i--)
             {

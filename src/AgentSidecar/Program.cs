@@ -20,13 +20,14 @@ internal static class Program
         var configDir = new Option<string?>("--config-dir") { Description = "Where config.json and providers.json are read (default: $XDG_CONFIG_HOME/agent-sidecar, ~/.config/agent-sidecar)." };
         var printProviders = new Option<bool>("--print-providers") { Description = "Print the effective provider profiles (built-ins plus the config directory's) as JSON, and exit." };
         var standalone = new Option<bool>("--standalone") { Description = "Serve this editor in this process even when another sidecar on the data directory runs its workspace's sessions (by default it is handed over to that one)." };
+        var adopt = new Option<bool>(DataDirectoryCheck.AdoptOption) { Description = "Use the data directory even if it is not empty and not an agent-sidecar one (by default such a directory is refused)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
 
         var root = new RootCommand("agent-sidecar: runs terminal AI agents in pseudo-terminals for editors (protocol v1 over stdio), and drives them from a terminal (sessions, chat, attach).")
         {
-            stdio, noStdio, listen, dataDir, configDir, maxMessage, stall, printProviders, standalone, logLevel,
+            stdio, noStdio, listen, dataDir, adopt, configDir, maxMessage, stall, printProviders, standalone, logLevel,
         };
-        Cli.CliCommands.AddTo(root, dataDir, configDir);
+        Cli.CliCommands.AddTo(root, dataDir, configDir, adopt);
         root.SetAction(async (parse, ct) =>
         {
             var settings = new HostSettings
@@ -49,6 +50,16 @@ internal static class Program
                 }
 
                 return errors.Count == 0 ? 0 : 2;
+            }
+
+            // Before anything looks into the data directory (the hand-over reads its run/ and database).
+            try
+            {
+                DataDirectoryCheck.Ensure(settings.DataDir, parse.GetValue(adopt));
+            }
+            catch (DataDirectoryRefusedException ex)
+            {
+                return DataDirectoryCheck.Report(ex);
             }
 
             if (settings.Stdio && settings.ListenPath is null && !parse.GetValue(standalone)

@@ -37,6 +37,9 @@ internal sealed class AgentRun : IAsyncDisposable
     /// <summary>The sidecar's data directory (to start another sidecar on it).</summary>
     public string SidecarDir => _sidecarDir;
 
+    /// <summary>The HOME the run's sidecars get (beside the data directory, never inside it).</summary>
+    public string HomeDir => _env["HOME"];
+
     public RpcClient Client => Sidecar.Client;
 
     /// <summary>Codex: CODEX_HOME must not be under /tmp (Codex then prints a warning), so runs live under the test output.</summary>

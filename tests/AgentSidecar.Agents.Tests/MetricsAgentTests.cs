@@ -115,7 +115,7 @@ public sealed class MetricsAgentTests
 
         receiver.Down = false;
         var options = new JsonObject { ["metrics"] = new JsonObject { ["endpoint"] = receiver.Url.ToString(), ["intervalSeconds"] = 300 } };
-        await using (var again = await SidecarProcess.StartAsync(run.SidecarDir, initializationOptions: options))
+        await using (var again = await SidecarProcess.StartAsync(run.SidecarDir, home: run.HomeDir, initializationOptions: options))
         {
             Assert.Equal(0, (await again.Client.RequestAsync("metrics/flush", null)).GetProperty("pending").GetInt64());
         }

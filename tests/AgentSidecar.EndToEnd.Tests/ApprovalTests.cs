@@ -12,6 +12,8 @@ public sealed class ApprovalTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-approval-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -49,7 +51,7 @@ public sealed class ApprovalTests : IDisposable
 
     private async Task<(SidecarProcess Sidecar, string SessionId, string AgentId, string AttachId)> StartAsync(JsonObject? profile = null)
     {
-        var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = profile ?? Profile() } });
+        var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = profile ?? Profile() } });
         var ws = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
         var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "fake" });
         var sid = s.GetProperty("id").GetString()!;

@@ -8,6 +8,8 @@ public sealed class ChatTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-chat-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -42,7 +44,7 @@ public sealed class ChatTests : IDisposable
     private async Task<(SidecarProcess Sidecar, string SessionId, JsonElement Session)> StartFakeAsync(JsonObject? profile = null)
     {
         var options = new JsonObject { ["providers"] = new JsonObject { ["fake"] = profile ?? FakeProfile() } };
-        var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: options);
+        var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: options);
         var ws = Path.Combine(_dir, "ws");
         Directory.CreateDirectory(ws);
         var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "fake" });

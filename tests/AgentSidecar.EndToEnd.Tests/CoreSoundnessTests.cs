@@ -12,6 +12,8 @@ public sealed class CoreSoundnessTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-core-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -34,7 +36,7 @@ public sealed class CoreSoundnessTests : IDisposable
     private async Task<(SidecarProcess Sidecar, string SessionId, string AgentId)> StartFakeAsync(JsonObject? profile = null)
     {
         var options = new JsonObject { ["providers"] = new JsonObject { ["fake"] = profile ?? ChatTests.FakeProfile() } };
-        var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: options);
+        var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: options);
         var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = Workspace(), ["provider"] = "fake" });
         return (sidecar, s.GetProperty("id").GetString()!, s.GetProperty("workers")[0].GetProperty("id").GetString()!);
     }
@@ -80,7 +82,7 @@ public sealed class CoreSoundnessTests : IDisposable
         }
 
         var options = new JsonObject { ["providers"] = new JsonObject { ["quitter"] = quitter } };
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: options);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: options);
         var c = sidecar.Client;
         var ws = Workspace();
         // Eight at a time: the writer is busy, which widens the window the race needs.
@@ -125,7 +127,7 @@ public sealed class CoreSoundnessTests : IDisposable
         await c.RequestAsync("shutdown", null);
         await c.NotifyAsync("exit", null);
         await sidecar.WaitForExitAsync(Wait);
-        await using var next = await SidecarProcess.StartAsync(_dir, initializationOptions: options.DeepClone().AsObject());
+        await using var next = await SidecarProcess.StartAsync(DataDir, initializationOptions: options.DeepClone().AsObject());
         foreach (var id in all)
         {
             var s = await next.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = id });
@@ -240,7 +242,7 @@ public sealed class CoreSoundnessTests : IDisposable
     public async Task SessionStart_Cancelled_AnswersRequestCancelled_AndLeavesNothingRunning()
     {
         var slow = ChatTests.FakeProfile(new JsonObject { ["FAKE_NEVER_READY"] = "1" }, readyTimeout: 25);
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["slow"] = slow } });
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["slow"] = slow } });
         var c = sidecar.Client;
         var ws = Workspace();
 

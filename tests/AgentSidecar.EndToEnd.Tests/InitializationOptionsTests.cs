@@ -10,6 +10,8 @@ namespace AgentSidecar.EndToEnd.Tests;
 public sealed class InitializationOptionsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-init-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -25,7 +27,7 @@ public sealed class InitializationOptionsTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task SocketClient_CannotReconfigureTheSidecar_ItsDefaultProviderIsItsOwn()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["defaultProvider"] = "shell" });
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["defaultProvider"] = "shell" });
         var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var ws = Directory.CreateTempSubdirectory("ws-").FullName;
 
@@ -54,7 +56,7 @@ public sealed class InitializationOptionsTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task PrimaryClient_ABadValue_ChangesNothing()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initialize: false);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initialize: false);
         var error = await Assert.ThrowsAsync<RpcErrorException>(() => sidecar.Client.InitializeAsync(new JsonObject
         {
             ["defaultProvider"] = "no-such-agent",

@@ -9,6 +9,8 @@ public sealed class LifecycleTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-life-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public LifecycleTests()
     {
@@ -36,7 +38,7 @@ public sealed class LifecycleTests : IDisposable
         return new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } };
     }
 
-    private Task<SidecarProcess> StartSidecarAsync() => SidecarProcess.StartAsync(_dir, initializationOptions: Options());
+    private Task<SidecarProcess> StartSidecarAsync() => SidecarProcess.StartAsync(DataDir, initializationOptions: Options());
 
     private static string Output(IEnumerable<JsonElement> events, string? workerId = null) =>
         string.Concat(events
@@ -284,7 +286,7 @@ public sealed class LifecycleTests : IDisposable
         // The store opens and the orphans are recovered in the background while the RPC layer
         // starts, and the socket listens before that is done. A client that sends a request right
         // behind initialize (on stdio or on the socket) must find the orphan suspended, never active.
-        var first = await SidecarProcess.StartAsync(_dir);
+        var first = await SidecarProcess.StartAsync(DataDir);
         var orphan = (await StartAsync(first.Client, Workspace, "shell")).GetProperty("id").GetString()!;
         first.Kill();
         await first.WaitForExitAsync(Wait);
@@ -293,7 +295,7 @@ public sealed class LifecycleTests : IDisposable
         // Holding the write lock holds the recovery back (the sidecar waits up to its 5 s busy
         // timeout), so requests that did not wait for it would be answered meanwhile.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "sidecar.db")};Pooling=False");
+        var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDir, "sidecar.db")};Pooling=False");
         locker.Open();
         using (var begin = locker.CreateCommand())
         {
@@ -301,8 +303,8 @@ public sealed class LifecycleTests : IDisposable
             begin.ExecuteNonQuery();
         }
 
-        await using var second = await SidecarProcess.StartAsync(_dir, initialize: false);
-        var socketPath = Path.Combine(_dir, "run", $"sidecar-{second.Pid}.sock");
+        await using var second = await SidecarProcess.StartAsync(DataDir, initialize: false);
+        var socketPath = Path.Combine(DataDir, "run", $"sidecar-{second.Pid}.sock");
         for (var i = 0; i < 1000 && !File.Exists(socketPath); i++)
         {
             await Task.Delay(10, TestContext.Current.CancellationToken);

@@ -7,6 +7,8 @@ public sealed class LimitsTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-limits-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
     private readonly string _ws = Directory.CreateTempSubdirectory("ws-").FullName;
 
     public void Dispose()
@@ -37,7 +39,7 @@ public sealed class LimitsTests : IDisposable
     public async Task Attachments_PerConnectionAndInTotal()
     {
         var limits = new JsonObject { ["limits"] = new JsonObject { ["attachmentsPerConnection"] = 3, ["attachments"] = 5 } };
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: limits);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: limits);
         var c = sidecar.Client;
         var sid = (await c.RequestAsync("session/start", new JsonObject { ["workspace"] = _ws, ["provider"] = "shell" })).GetProperty("id").GetString()!;
         var attach = new JsonObject { ["sessionId"] = sid, ["channels"] = new JsonArray("system") };
@@ -78,7 +80,7 @@ public sealed class LimitsTests : IDisposable
     public async Task LiveSessions_AndWorkersPerSession()
     {
         var limits = new JsonObject { ["limits"] = new JsonObject { ["sessions"] = 2, ["workersPerSession"] = 2 } };
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: limits);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: limits);
         var c = sidecar.Client;
         var start = new JsonObject { ["workspace"] = _ws, ["provider"] = "shell", ["reuse"] = false };
         var first = (await c.RequestAsync("session/start", start.DeepClone())).GetProperty("id").GetString()!;
@@ -96,7 +98,7 @@ public sealed class LimitsTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task ABadLimit_FailsInitialize_NamingIt()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initialize: false);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initialize: false);
         var ex = await Assert.ThrowsAsync<RpcErrorException>(() => sidecar.Client.InitializeAsync(new JsonObject { ["limits"] = new JsonObject { ["sessions"] = 0 } }));
         Assert.Equal(-32602, ex.Code);
         Assert.Equal("initializationOptions.limits", ex.ErrorData!.Value.GetProperty("field").GetString());
@@ -106,7 +108,7 @@ public sealed class LimitsTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task AttachmentsOfAnEndedSession_AreFreed_WhenTheClientHasItsLastEvent()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["limits"] = new JsonObject { ["attachmentsPerConnection"] = 2 } });
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["limits"] = new JsonObject { ["attachmentsPerConnection"] = 2 } });
         var c = sidecar.Client;
         var start = new JsonObject { ["workspace"] = _ws, ["provider"] = "shell", ["reuse"] = false };
         var first = (await c.RequestAsync("session/start", start.DeepClone())).GetProperty("id").GetString()!;

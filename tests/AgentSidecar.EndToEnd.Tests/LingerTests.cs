@@ -14,12 +14,15 @@ public sealed partial class LingerTests : IDisposable
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     // Short paths: the sidecar's unix socket lives in the data directory (108 bytes at most).
-    private readonly string _dataDir = Directory.CreateTempSubdirectory("as-linger-").FullName;
+    // The data directory has a folder of its own in the test's (HOME sits beside it, not inside).
+    private readonly string _root = Directory.CreateTempSubdirectory("as-linger-").FullName;
     private readonly string _workspace = Directory.CreateTempSubdirectory("as-ws-").FullName;
+
+    private string _dataDir => Path.Combine(_root, "d");
 
     public void Dispose()
     {
-        foreach (var dir in new[] { _dataDir, _workspace })
+        foreach (var dir in new[] { _root, _workspace })
         {
             try
             {

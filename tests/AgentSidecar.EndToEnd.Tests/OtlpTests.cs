@@ -8,6 +8,8 @@ namespace AgentSidecar.EndToEnd.Tests;
 public sealed class OtlpTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-otlp-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -66,7 +68,7 @@ public sealed class OtlpTests : IDisposable
             ["providers"] = new JsonObject { ["fake"] = ChatTests.FakeProfile() },
             ["metrics"] = new JsonObject { ["otlp"] = new JsonObject { ["endpoint"] = $"http://127.0.0.1:{port}/", ["intervalSeconds"] = 0.5 } },
         };
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: options);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: options);
         var ws = Path.Combine(_dir, "ws");
         Directory.CreateDirectory(ws);
         var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "fake" });

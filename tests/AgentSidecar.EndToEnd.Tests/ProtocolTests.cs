@@ -8,6 +8,8 @@ public sealed class ProtocolTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-proto-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -30,7 +32,7 @@ public sealed class ProtocolTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task ApplicationErrors_HaveTheDocumentedCodes()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var ws = Directory.CreateTempSubdirectory("ws-").FullName;
         Assert.Equal(1001, await ErrorCodeAsync(c, "session/get", new JsonObject { ["sessionId"] = "nope" }));
@@ -57,7 +59,7 @@ public sealed class ProtocolTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task NotJson_Gets32700_AndTheConnectionGoesOn()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         await c.SendRawAsync(Encoding.UTF8.GetBytes("this is { not json"));
         var err = await c.WaitForNullIdErrorAsync(Wait);
@@ -69,7 +71,7 @@ public sealed class ProtocolTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task OversizedMessage_Gets1007_WithoutKillingTheSidecar()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--max-message-bytes", "4096"]);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, extraArgs: ["--max-message-bytes", "4096"]);
         var c = sidecar.Client;
         await c.SendRawAsync(Encoding.UTF8.GetBytes($$$"""{"jsonrpc":"2.0","id":"big","method":"provider/list","params":{"pad":"{{{new string('x', 100_000)}}}"}}"""));
         var err = await c.WaitForNullIdErrorAsync(Wait);
@@ -80,7 +82,7 @@ public sealed class ProtocolTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task BrokenHeader_EndsTheSidecarCleanly_LoggingWhy()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         await sidecar.Client.SendBytesAsync(Encoding.ASCII.GetBytes("Content-Length: banana\r\n\r\n{}"));
         var code = await sidecar.WaitForExitAsync(Wait);
         Assert.Equal(1, code);
@@ -90,7 +92,7 @@ public sealed class ProtocolTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task RequestBeforeInitialize_Gets32002()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initialize: false);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initialize: false);
         Assert.Equal(-32002, await ErrorCodeAsync(sidecar.Client, "session/list", new JsonObject()));
     }
 
@@ -126,8 +128,8 @@ public sealed class ProtocolTests : IDisposable
     {
         // The database opens in the background while the RPC layer starts: its failure still
         // ends the sidecar with "cannot start" and exit code 2, as a failure before serving did.
-        Directory.CreateDirectory(Path.Combine(_dir, "sidecar.db"));
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initialize: false);
+        Directory.CreateDirectory(Path.Combine(DataDir, "sidecar.db"));
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initialize: false);
         Assert.Equal(2, await sidecar.WaitForExitAsync(Wait));
         Assert.Contains("agent-sidecar: cannot start:", sidecar.Stderr, StringComparison.Ordinal);
     }
@@ -135,10 +137,10 @@ public sealed class ProtocolTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task DataDirectory_Is0700_DatabaseAndSocket_Are0600()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         const UnixFileMode Owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        Assert.Equal(Owner | UnixFileMode.UserExecute, File.GetUnixFileMode(_dir));
-        Assert.Equal(Owner, File.GetUnixFileMode(Path.Combine(_dir, "sidecar.db")));
+        Assert.Equal(Owner | UnixFileMode.UserExecute, File.GetUnixFileMode(DataDir));
+        Assert.Equal(Owner, File.GetUnixFileMode(Path.Combine(DataDir, "sidecar.db")));
         var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         Assert.Equal(Owner, File.GetUnixFileMode(socket));
         Assert.Equal(Owner | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(socket)!));

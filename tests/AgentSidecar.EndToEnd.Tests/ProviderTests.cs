@@ -6,6 +6,8 @@ namespace AgentSidecar.EndToEnd.Tests;
 public sealed class ProviderTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-prov-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -40,7 +42,7 @@ public sealed class ProviderTests : IDisposable
               }
             }
             """)!.AsObject();
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, home: home, initializationOptions: options);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, home: home, initializationOptions: options);
         var list = await sidecar.Client.RequestAsync("provider/list", null);
 
         foreach (var id in new[] { "shell", "codex", "auggie", "claude" })

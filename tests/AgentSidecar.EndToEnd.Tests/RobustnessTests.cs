@@ -10,6 +10,8 @@ public sealed class RobustnessTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-robust-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -52,7 +54,7 @@ public sealed class RobustnessTests : IDisposable
     [Fact(Timeout = 120000)]
     public async Task ClientThatStopsReading_IsDetachedWithOverflow_OthersKeepStreaming_AndItCanReattachFromItsCursor()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--client-stall-seconds", "1"]);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, extraArgs: ["--client-stall-seconds", "1"]);
         var c1 = sidecar.Client;
         var socketPath = c1.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var s = await c1.RequestAsync("session/start", new JsonObject { ["workspace"] = NewWorkspace(), ["provider"] = "shell" });
@@ -116,10 +118,10 @@ public sealed class RobustnessTests : IDisposable
     [Fact(Timeout = 90000)]
     public async Task SessionOwnedByAnotherLiveSidecar_Is1004_NamingTheOwner()
     {
-        await using var a = await SidecarProcess.StartAsync(_dir);
+        await using var a = await SidecarProcess.StartAsync(DataDir);
         var s = await a.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = NewWorkspace(), ["provider"] = "shell" });
         var sid = s.GetProperty("id").GetString()!;
-        await using var b = await SidecarProcess.StartAsync(_dir, home: Path.Combine(_dir, "home-b"));
+        await using var b = await SidecarProcess.StartAsync(DataDir, home: Path.Combine(_dir, "home-b"));
         var ex = await Assert.ThrowsAsync<RpcErrorException>(() => b.Client.RequestAsync("session/end", new JsonObject { ["sessionId"] = sid }));
         Assert.Equal(1004, ex.Code);
         Assert.Equal(a.Pid, ex.ErrorData!.Value.GetProperty("owner").GetProperty("pid").GetInt32());
@@ -135,7 +137,7 @@ public sealed class RobustnessTests : IDisposable
     [Fact(Timeout = 90000)]
     public async Task MultibyteOutput_SplitAcrossReads_HasNoBrokenCharacters()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = NewWorkspace(), ["provider"] = "shell" });
         var sid = s.GetProperty("id").GetString()!;
@@ -160,7 +162,7 @@ public sealed class RobustnessTests : IDisposable
     [Fact(Timeout = 90000)]
     public async Task WorkerThatPrintsAndExitsAtOnce_DeliversEveryByteBeforeItsExit()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = NewWorkspace(), ["provider"] = "shell" });
         var sid = s.GetProperty("id").GetString()!;

@@ -9,6 +9,8 @@ public sealed class ShellSessionTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-e2e-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -52,7 +54,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task ShellSession_EchoCommand_ShowsItsOutputAsAnEvent()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, wid) = await StartShellAsync(c, Workspace);
         var attach = await AttachAsync(c, sid);
@@ -68,7 +70,7 @@ public sealed class ShellSessionTests : IDisposable
         // The master is non-blocking: what the PTY cannot take at once is queued and written as the
         // child reads. A child that reads only once the test has typed everything (the file "go")
         // makes 600 kB of input wait in that queue.
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, _) = await StartShellAsync(c, Workspace);
         var attach = await AttachAsync(c, sid);
@@ -96,7 +98,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task Input_ToAWorkerThatNeverReads_IsRefusedPast8MiB_AndNothingElseIsHarmed()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, shell) = await StartShellAsync(c, Workspace);
         var attach = await AttachAsync(c, sid);
@@ -141,7 +143,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task Resize_ChangesWhatSttySizeReports_AndIsRecorded()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, wid) = await StartShellAsync(c, Workspace);
         var attach = await AttachAsync(c, sid);
@@ -158,7 +160,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 120000)]
     public async Task SecondClient_OnTheSocket_AttachingWhileOutputStreams_SeesTheSameGapFreeEvents()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c1 = sidecar.Client;
         var socket = c1.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var (sid, wid) = await StartShellAsync(c1, Workspace);
@@ -199,7 +201,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task Worker_ExitingAndStopped_ReportTheirExit()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, _) = await StartShellAsync(c, Workspace);
         var attach = await AttachAsync(c, sid);
@@ -229,7 +231,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task Shutdown_LeavesNoChildProcessAlive_AndSuspendsTheSessions()
     {
-        var sidecar = await SidecarProcess.StartAsync(_dir);
+        var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, wid) = await StartShellAsync(c, Workspace);
         await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "bash", ["args"] = new JsonArray("--norc", "-c", "sleep 1000 & sleep 1000") });
@@ -262,7 +264,7 @@ public sealed class ShellSessionTests : IDisposable
         }
 
         await sidecar.DisposeAsync();
-        await using var again = await SidecarProcess.StartAsync(_dir);
+        await using var again = await SidecarProcess.StartAsync(DataDir);
         var s = await again.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
         Assert.Equal("suspended", s.GetProperty("status").GetString());
     }
@@ -272,7 +274,7 @@ public sealed class ShellSessionTests : IDisposable
     {
         string sid;
         List<string> before;
-        await using (var sidecar = await SidecarProcess.StartAsync(_dir))
+        await using (var sidecar = await SidecarProcess.StartAsync(DataDir))
         {
             var c = sidecar.Client;
             (sid, var wid) = await StartShellAsync(c, Workspace);
@@ -283,7 +285,7 @@ public sealed class ShellSessionTests : IDisposable
             before = (await c.RequestAsync("session/events", new JsonObject { ["sessionId"] = sid, ["limit"] = 10000 })).GetProperty("events").EnumerateArray().Select(e => e.GetRawText()).ToList();
         }
 
-        await using var restarted = await SidecarProcess.StartAsync(_dir);
+        await using var restarted = await SidecarProcess.StartAsync(DataDir);
         var c2 = restarted.Client;
         var list = await c2.RequestAsync("session/list", new JsonObject { ["workspace"] = Workspace });
         var s = list.GetProperty("sessions").EnumerateArray().Single(x => x.GetProperty("id").GetString() == sid);
@@ -301,7 +303,7 @@ public sealed class ShellSessionTests : IDisposable
     [Fact(Timeout = 60000)]
     public async Task Reuse_ReturnsTheLiveSessionForTheSameKey_UnlessReuseIsFalse()
     {
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var (sid, _) = await StartShellAsync(c, Workspace);
         var again = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = Workspace, ["provider"] = "shell" });

@@ -64,9 +64,25 @@ public sealed class SidecarProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The default HOME: <c>home</c> beside the data directory, never inside it (the sidecar refuses
+    /// a data directory that is not empty and not its own, and a test must not get round that).
+    /// A data directory straight under the temp folder has no test folder to share: give it one.
+    /// </summary>
+    public static string BesideHome(string dataDir)
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(dataDir))!;
+        if (Path.TrimEndingDirectorySeparator(parent) == Path.TrimEndingDirectorySeparator(Path.GetTempPath()))
+        {
+            throw new InvalidOperationException($"the data directory {dataDir} is directly in the temp folder: make it a folder of the test's own (e.g. <test dir>/data), so HOME can sit beside it");
+        }
+
+        return Path.Combine(parent, "home");
+    }
+
     public static async Task<SidecarProcess> StartAsync(string dataDir, string? home = null, IEnumerable<string>? extraArgs = null, bool initialize = true, System.Text.Json.Nodes.JsonObject? initializationOptions = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        home ??= Path.Combine(dataDir, "home");
+        home ??= BesideHome(dataDir);
         Directory.CreateDirectory(home);
         var psi = new ProcessStartInfo(Executable)
         {

@@ -8,6 +8,8 @@ public sealed class TransitionTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-clear-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -37,7 +39,7 @@ public sealed class TransitionTests : IDisposable
 
     private async Task<(SidecarProcess Sidecar, string SessionId, string AgentId)> StartAsync(FakeMetricsReceiver? receiver, string? dataDir = null)
     {
-        var sidecar = await SidecarProcess.StartAsync(dataDir ?? _dir, initializationOptions: Options(receiver), environment: new Dictionary<string, string> { ["METRICS_TOKEN"] = "Bearer secret-token-123" });
+        var sidecar = await SidecarProcess.StartAsync(dataDir ?? DataDir, initializationOptions: Options(receiver), environment: new Dictionary<string, string> { ["METRICS_TOKEN"] = "Bearer secret-token-123" });
         var ws = Path.Combine(_dir, "ws");
         Directory.CreateDirectory(ws);
         var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = ws, ["provider"] = "fake", ["taskId"] = "TASK-7" });
@@ -214,7 +216,7 @@ public sealed class TransitionTests : IDisposable
         await sidecar.DisposeAsync();
 
         receiver.Down = false;
-        await using var again = await SidecarProcess.StartAsync(_dir, initializationOptions: Options(receiver), environment: new Dictionary<string, string> { ["METRICS_TOKEN"] = "Bearer x" });
+        await using var again = await SidecarProcess.StartAsync(DataDir, initializationOptions: Options(receiver), environment: new Dictionary<string, string> { ["METRICS_TOKEN"] = "Bearer x" });
         var flushed = await again.Client.RequestAsync("metrics/flush", null);
         Assert.Equal(0, flushed.GetProperty("pending").GetInt64());
         // The restarted sidecar found the session's owner dead: it is suspended (END "suspend"), resumable.

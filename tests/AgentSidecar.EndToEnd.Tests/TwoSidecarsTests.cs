@@ -12,6 +12,8 @@ public sealed class TwoSidecarsTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-two-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
     private readonly string _ws = Directory.CreateTempSubdirectory("ws-").FullName;
 
     public void Dispose()
@@ -33,8 +35,8 @@ public sealed class TwoSidecarsTests : IDisposable
     [Fact(Timeout = 120000)]
     public async Task SuspendedAndResumedInTurn_ByTwoSidecars_TheLogStaysWhole()
     {
-        await using var a = await SidecarProcess.StartAsync(_dir);
-        await using var b = await SidecarProcess.StartAsync(_dir);
+        await using var a = await SidecarProcess.StartAsync(DataDir);
+        await using var b = await SidecarProcess.StartAsync(DataDir);
         var sid = (await a.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = _ws, ["provider"] = "shell" })).GetProperty("id").GetString()!;
         await a.Client.RequestAsync("session/suspend", Id(sid), Wait);
         Assert.Equal("active", (await b.Client.RequestAsync("session/resume", Id(sid), Wait)).GetProperty("status").GetString());
@@ -62,8 +64,8 @@ public sealed class TwoSidecarsTests : IDisposable
     [Fact(Timeout = 180000)]
     public async Task ResumedByTwoSidecarsAtOnce_ExactlyOneWins_TheOtherIsToldWhoOwnsIt()
     {
-        await using var a = await SidecarProcess.StartAsync(_dir);
-        await using var b = await SidecarProcess.StartAsync(_dir);
+        await using var a = await SidecarProcess.StartAsync(DataDir);
+        await using var b = await SidecarProcess.StartAsync(DataDir);
         var sid = (await a.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = _ws, ["provider"] = "shell" })).GetProperty("id").GetString()!;
         var owner = a;
         for (var round = 0; round < 5; round++)
@@ -101,8 +103,8 @@ public sealed class TwoSidecarsTests : IDisposable
     [Fact(Timeout = 240000)]
     public async Task TwoSidecarsChurningSessions_NoInternalError_TheLogEqualsWhatTheirClientsSaw()
     {
-        await using var a = await SidecarProcess.StartAsync(_dir);
-        await using var b = await SidecarProcess.StartAsync(_dir);
+        await using var a = await SidecarProcess.StartAsync(DataDir);
+        await using var b = await SidecarProcess.StartAsync(DataDir);
         var seen = new ConcurrentDictionary<(string Session, long Seq), string>();
         foreach (var s in new[] { a, b })
         {

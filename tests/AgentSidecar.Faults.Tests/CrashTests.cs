@@ -9,6 +9,8 @@ public sealed class CrashTests : IDisposable
 {
     private const long BytesBeforeKill = 4_000_000;
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-crash-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
     private List<int> _oldProcesses = [];
 
     public void Dispose()
@@ -40,7 +42,7 @@ public sealed class CrashTests : IDisposable
         // Killed the moment the end is committed (the session/changed notification), while the
         // worktree's removal runs or has not begun: the interrupted state the next sidecar finds.
         string sid, path;
-        var sidecar = await SidecarProcess.StartAsync(_dir);
+        var sidecar = await SidecarProcess.StartAsync(DataDir);
         await using (sidecar)
         {
             var c = sidecar.Client;
@@ -63,7 +65,7 @@ public sealed class CrashTests : IDisposable
             await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(10));
         }
 
-        await using var next = await SidecarProcess.StartAsync(_dir);
+        await using var next = await SidecarProcess.StartAsync(DataDir);
         var session = await next.Client.RequestAsync("session/get", new JsonObject { ["sessionId"] = sid });
         Assert.Equal("completed", session.GetProperty("status").GetString());
         Assert.Equal("removed", session.GetProperty("worktree").GetProperty("state").GetString());
@@ -94,7 +96,7 @@ public sealed class CrashTests : IDisposable
     public async Task SigkillDuringHeavyOutputToTwoClients_EveryEventEitherReceivedIsInTheLog_WithoutGaps_AndNoOldProcessSurvives()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
-        var sidecar = await SidecarProcess.StartAsync(_dir);
+        var sidecar = await SidecarProcess.StartAsync(DataDir);
         var received1 = new Dictionary<long, string>();
         var received2 = new Dictionary<long, string>();
         long bytes1 = 0, bytes2 = 0;
@@ -128,7 +130,7 @@ public sealed class CrashTests : IDisposable
         }
 
         Assert.True(received1.Count > 0 && received2.Count > 0);
-        await using var restarted = await SidecarProcess.StartAsync(_dir);
+        await using var restarted = await SidecarProcess.StartAsync(DataDir);
         var log = new List<JsonElement>();
         long after = 0;
         while (true)

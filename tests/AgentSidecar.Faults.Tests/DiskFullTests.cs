@@ -14,6 +14,8 @@ public sealed partial class DiskFullTests : IDisposable
 {
     private const int RlimitFsize = 1;
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-full-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -30,7 +32,7 @@ public sealed partial class DiskFullTests : IDisposable
     public async Task EventLogUnwritable_ClientsGetAClearError_TheSessionRunsOn_LostOutputIsReported_NothingAcknowledgedIsLost()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var socket = c.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });
@@ -62,7 +64,7 @@ public sealed partial class DiskFullTests : IDisposable
         Assert.True(await Procs.WaitUntilAsync(() => Saw("before-2"), TimeSpan.FromSeconds(20)));
 
         // No file may grow past its size now (plus a little): the WAL fills up at its next growth.
-        var largest = Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.StartsWith(workspace, StringComparison.Ordinal)).Max(f => new FileInfo(f).Length);
+        var largest = Directory.EnumerateFiles(DataDir, "*", SearchOption.AllDirectories).Max(f => new FileInfo(f).Length);
         SetFileSizeLimit(sidecar.Pid, (ulong)largest + 64 * 1024);
         try
         {
@@ -138,14 +140,14 @@ public sealed partial class DiskFullTests : IDisposable
             ["chromePatterns"] = new JsonArray("^›"),
             ["clear"] = new JsonObject { ["command"] = "/clear", ["enters"] = 1 },
         };
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } });
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } });
         var c = sidecar.Client;
         var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "fake" });
         var sid = s.GetProperty("id").GetString()!;
         var shell = (await c.RequestAsync("worker/start", new JsonObject { ["sessionId"] = sid, ["command"] = "/bin/bash", ["args"] = new JsonArray("--norc") })).GetProperty("id").GetString()!;
         Assert.Equal("ECHO[1]:one", (await c.RequestAsync("chat/send", new JsonObject { ["sessionId"] = sid, ["text"] = "one" })).GetProperty("text").GetString());
 
-        var largest = Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.StartsWith(workspace, StringComparison.Ordinal)).Max(f => new FileInfo(f).Length);
+        var largest = Directory.EnumerateFiles(DataDir, "*", SearchOption.AllDirectories).Max(f => new FileInfo(f).Length);
         SetFileSizeLimit(sidecar.Pid, (ulong)largest + 64 * 1024);
         try
         {
@@ -185,7 +187,8 @@ public sealed partial class DiskFullTests : IDisposable
         Assert.Equal(sid, cleared.GetProperty("current").GetProperty("transitionedFrom").GetString());
     }
 
-    private static void SetFileSizeLimit(int pid, ulong bytes)
+    /// <summary>RLIMIT_FSIZE of a running process (prlimit(2)): writes past it fail with EFBIG, as on a full disk.</summary>
+    internal static void SetFileSizeLimit(int pid, ulong bytes)
     {
         var limit = new RLimit { Current = bytes, Max = ulong.MaxValue };
         Assert.True(Prlimit(pid, RlimitFsize, ref limit, IntPtr.Zero) == 0, $"prlimit failed: errno {Marshal.GetLastPInvokeError()}");

@@ -22,6 +22,10 @@ public sealed class FuzzTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-fuzz-").FullName;
 
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+
+    private string DataDir => Path.Combine(_dir, "data");
+
     public void Dispose()
     {
         try
@@ -44,7 +48,7 @@ public sealed class FuzzTests : IDisposable
         // where it last collected rather than what was alive. Solution: a fixed 16 MiB young
         // generation, so RSS tracks live memory and a leak shows as growth.
         await using var sidecar = await SidecarProcess.StartAsync(
-            _dir,
+            DataDir,
             extraArgs: ["--max-message-bytes", MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             environment: new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000", ["DOTNET_GCgen0size"] = "0x1000000" });
         var main = sidecar.Client;
@@ -203,7 +207,7 @@ public sealed class FuzzTests : IDisposable
     public async Task BrokenFraming_OnSocketConnections_ClosesOnlyThatConnection_AndOnStdioExitsWithCode1()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
-        var sidecar = await SidecarProcess.StartAsync(_dir);
+        var sidecar = await SidecarProcess.StartAsync(DataDir);
         var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         var s = await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });
         var shellPid = s.GetProperty("workers")[0].GetProperty("pid").GetInt32();

@@ -46,6 +46,10 @@ internal static class Procs
         }
     }
 
+    /// <summary>User plus system CPU time of <paramref name="pid"/>, in clock ticks (utime and stime of /proc/PID/stat).</summary>
+    public static long CpuTicks(int pid) =>
+        Stat(pid) is { } f ? long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture) : 0;
+
     public static IEnumerable<int> AllPids()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))

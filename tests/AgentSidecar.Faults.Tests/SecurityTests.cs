@@ -9,6 +9,8 @@ namespace AgentSidecar.Faults.Tests;
 public sealed class SecurityTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-sec-").FullName;
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+    private string DataDir => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
@@ -25,7 +27,7 @@ public sealed class SecurityTests : IDisposable
     public async Task Socket_Is0600InA0700Directory_AndNoTcpSocketIsOpen()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var socket = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;
         await sidecar.Client.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });
         using var second = await LeanClient.ConnectAsync(socket);
@@ -57,7 +59,7 @@ public sealed class SecurityTests : IDisposable
             },
         };
         var seen = new StringBuilder();
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, extraArgs: ["--log-level", "Trace"], initializationOptions: new JsonObject { ["providers"] = providers }, environment: new Dictionary<string, string> { ["SIDECAR_TEST_SECRET"] = secret });
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, extraArgs: ["--log-level", "Trace"], initializationOptions: new JsonObject { ["providers"] = providers }, environment: new Dictionary<string, string> { ["SIDECAR_TEST_SECRET"] = secret });
         var c = sidecar.Client;
         var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "vault" });
         seen.Append(s.GetRawText());
@@ -116,7 +118,7 @@ public sealed class SecurityTests : IDisposable
                 ["secretEnv"] = new JsonArray("API_TOKEN"),
             },
         };
-        await using var sidecar = await SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = providers }, environment: new Dictionary<string, string> { ["SIDECAR_TEST_SECRET"] = secret, ["API_TOKEN"] = secret });
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir, initializationOptions: new JsonObject { ["providers"] = providers }, environment: new Dictionary<string, string> { ["SIDECAR_TEST_SECRET"] = secret, ["API_TOKEN"] = secret });
         var c = sidecar.Client;
         var list = await c.RequestAsync("provider/list", new JsonObject());
         var named = list.GetProperty("providers").EnumerateArray().Single(p => p.GetProperty("id").GetString() == "named");

@@ -27,6 +27,10 @@ public sealed class SlowClientTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-slow-").FullName;
 
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+
+    private string DataDir => Path.Combine(_dir, "data");
+
     public void Dispose()
     {
         try
@@ -43,7 +47,7 @@ public sealed class SlowClientTests : IDisposable
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
         await using var sidecar = await SidecarProcess.StartAsync(
-            _dir,
+            DataDir,
             extraArgs: ["--client-stall-seconds", StallSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             environment: new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x" + HeapLimitBytes.ToString("x", System.Globalization.CultureInfo.InvariantCulture) });
         var socketPath = sidecar.Client.InitializeResult!.Value.GetProperty("serverInfo").GetProperty("socket").GetString()!;

@@ -14,6 +14,10 @@ public sealed class WorkerChurnTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("sidecar-churn-").FullName;
 
+    /// <summary>The data directory: a folder of its own in the test's folder (HOME sits beside it).</summary>
+
+    private string DataDir => Path.Combine(_dir, "data");
+
     public void Dispose()
     {
         try
@@ -36,7 +40,7 @@ public sealed class WorkerChurnTests : IDisposable
     public async Task FloodingAndSighupIgnoringWorkers_AndAThousandSpawns_LeaveNoZombiesAndNoDescriptors()
     {
         var workspace = Directory.CreateDirectory(Path.Combine(_dir, "ws")).FullName;
-        await using var sidecar = await SidecarProcess.StartAsync(_dir);
+        await using var sidecar = await SidecarProcess.StartAsync(DataDir);
         var c = sidecar.Client;
         var s = await c.RequestAsync("session/start", new JsonObject { ["workspace"] = workspace, ["provider"] = "shell" });
         var sid = s.GetProperty("id").GetString()!;

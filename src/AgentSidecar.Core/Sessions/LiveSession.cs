@@ -37,6 +37,9 @@ internal sealed class LiveSession(SessionRow row)
     /// <summary>Set (under <see cref="Gate"/>) once the session is being ended or suspended; never cleared.</summary>
     public bool Stopping { get; set; }
 
+    /// <summary>The workers that were running when a stop whose final commit failed stopped them (see <c>SessionStopper</c>).</summary>
+    public IReadOnlySet<string> StoppedUnrecorded { get; set; } = new HashSet<string>();
+
     /// <summary>
     /// Whether this period of the session has a START metric (a new session from its insert on, a
     /// resumed one only once it is active again), so a stop writes END only after a START.

@@ -34,7 +34,8 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
 
             live.Stopping = true;
             var workers = live.Workers;
-            var running = workers.Where(w => w.Process is { HasExited: false }).Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+            // With those a stop whose commit failed had stopped (a retried suspend restarts them on resume too).
+            var running = workers.Where(w => w.Process is { HasExited: false }).Select(w => w.Id).Concat(live.StoppedUnrecorded).ToHashSet(StringComparer.Ordinal);
             if (graceful)
             {
                 await QuitAgentAsync(live).ConfigureAwait(false);
@@ -54,27 +55,36 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
 
             // Suspended: the workers that were running start again on resume.
             var resumable = status == SessionStatuses.Suspended ? workers.Where(w => running.Contains(w.Id)).ToList() : [];
+            var ended = SessionStatuses.IsEnded(status);
+            var writeEnd = endReason is not null && live.Tracking;
+            var now = ctx.Now();
+            SessionRow? row;
+            try
+            {
+                row = await live.UpdateAsync(ctx.Writer, r => r with { Status = status, StatusReason = reason, EndedAt = ended ? now : null, UpdatedAt = now }, (w, before, after) =>
+                {
+                    foreach (var worker in resumable)
+                    {
+                        w.UpsertWorker(worker.Row with { Resume = true });
+                    }
+
+                    w.Append(Events.Events.Status(after.Id, status, reason, before.Status));
+                    if (writeEnd)
+                    {
+                        MetricsRecords.End(w, after with { EndedAt = after.EndedAt ?? w.Now }, endReason!);
+                    }
+                }).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw NotRecorded(live, status, running, ex);
+            }
+
             foreach (var w in resumable)
             {
                 w.Row = w.Row with { Resume = true };
             }
 
-            var ended = SessionStatuses.IsEnded(status);
-            var writeEnd = endReason is not null && live.Tracking;
-            var now = ctx.Now();
-            var row = await live.UpdateAsync(ctx.Writer, r => r with { Status = status, StatusReason = reason, EndedAt = ended ? now : null, UpdatedAt = now }, (w, before, after) =>
-            {
-                foreach (var worker in resumable)
-                {
-                    w.UpsertWorker(worker.Row);
-                }
-
-                w.Append(Events.Events.Status(after.Id, status, reason, before.Status));
-                if (writeEnd)
-                {
-                    MetricsRecords.End(w, after with { EndedAt = after.EndedAt ?? w.Now }, endReason!);
-                }
-            }).ConfigureAwait(false);
             live.Tracking = false;
             ctx.MetricsTrigger?.Invoke();
             ctx.Registry.Remove(live, workers);
@@ -89,6 +99,29 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
         {
             live.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The final commit failed (the disk is full, the database stayed locked past the writer's
+    /// bound…) after the processes were stopped. Problem (issue 16): the session was left
+    /// half-stopped: its processes dead, live in memory with <see cref="LiveSession.Stopping"/> set
+    /// (so every later suspend or end returned at once, "successfully", and changed nothing), and
+    /// <c>active</c> in the database. Solution: memory is brought back to what the database says (a
+    /// live session of this sidecar, its workers exited as their exit events recorded), so the
+    /// client can ask again once the cause is gone, and the client is told exactly that. The
+    /// processes cannot be brought back; recording them stopped needs a write that works.
+    /// </summary>
+    private IOException NotRecorded(LiveSession live, string status, IReadOnlySet<string> running, Exception cause)
+    {
+        live.StoppedUnrecorded = running;
+        // The chat was disposed with its agent: a chat/send now finds none rather than a disposed one.
+        live.Chat = null;
+        live.Stopping = false;
+        ctx.NotifyChanged(live);
+        return new IOException(
+            $"session {live.Id}: its processes stopped, but its new status ({status}) could not be recorded: {cause.Message.TrimEnd('.')}. "
+            + "It stays active here (no process runs); ask again to suspend or end it once the cause is fixed",
+            cause);
     }
 
     /// <summary>Stops every live session (sidecar shutdown, or the end of a CLI-started sidecar).</summary>

@@ -15,16 +15,27 @@ internal static class CliCommands
 {
     private static readonly string[] ListColumns = ["ID", "STATUS", "PROVIDER", "TASK", "WORKSPACE", "TITLE", "UPDATED"];
 
-    public static void AddTo(RootCommand root, Option<string?> dataDir, Option<string?> configDir)
+    public static void AddTo(RootCommand root, Option<string?> dataDir, Option<string?> configDir, Option<bool> adoptDataDir)
     {
         dataDir.Recursive = true;
         configDir.Recursive = true;
+        adoptDataDir.Recursive = true;
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (for scripts).", Recursive = true };
         root.Options.Add(json);
-        CliContext Context(ParseResult p) => new(
-            p.GetValue(dataDir) is { } d ? Path.GetFullPath(d) : SidecarOptions.DefaultDataDir(Environment.GetEnvironmentVariable),
-            p.GetValue(configDir) is { } c ? Path.GetFullPath(c) : SidecarOptions.DefaultConfigDir(Environment.GetEnvironmentVariable),
-            p.GetValue(json));
+        CliContext Context(ParseResult p)
+        {
+            var context = new CliContext(
+                p.GetValue(dataDir) is { } d ? Path.GetFullPath(d) : SidecarOptions.DefaultDataDir(Environment.GetEnvironmentVariable),
+                p.GetValue(configDir) is { } c ? Path.GetFullPath(c) : SidecarOptions.DefaultConfigDir(Environment.GetEnvironmentVariable),
+                p.GetValue(json))
+            {
+                AdoptDataDir = p.GetValue(adoptDataDir),
+            };
+
+            // The same refusal as the sidecar's, before the CLI reads the directory or starts a sidecar in it.
+            Hosting.DataDirectoryCheck.Ensure(context.DataDir, context.AdoptDataDir);
+            return context;
+        }
 
         var sessions = new Command("sessions", "List and manage sessions.");
         sessions.Subcommands.Add(ListCommand(Context));
@@ -325,7 +336,20 @@ internal static class CliCommands
         var provider = new Option<string?>("--provider") { Description = "The agent of new sessions (codex, auggie, claude, or one of yours); default: $AGENT_SIDECAR_PROVIDER or codex." };
         var model = new Option<string?>("--model") { Description = "The model to ask the agent for." };
         var command = new Command("acp", "Serve the Agent Client Protocol on stdin/stdout, for editors that speak it (Zed, JetBrains, Neovim, Emacs, acpx; docs/acp.md).") { provider, model };
-        command.SetAction((p, ct) => Acp.AcpServer.RunAsync(context(p), new Acp.AcpOptions(p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex", p.GetValue(model)), ct));
+        command.SetAction((p, ct) =>
+        {
+            CliContext ctx;
+            try
+            {
+                ctx = context(p);
+            }
+            catch (Hosting.DataDirectoryRefusedException ex)
+            {
+                return Task.FromResult(Hosting.DataDirectoryCheck.Report(ex));
+            }
+
+            return Acp.AcpServer.RunAsync(ctx, new Acp.AcpOptions(p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex", p.GetValue(model)), ct);
+        });
         return command;
     }
 
@@ -354,6 +378,10 @@ internal static class CliCommands
         {
             await Console.Error.WriteLineAsync($"agent-sidecar: {ex.Message}{Hint(ex.Code)}").ConfigureAwait(false);
             return ExitCodes.FromRpc(ex.Code);
+        }
+        catch (Hosting.DataDirectoryRefusedException ex)
+        {
+            return Hosting.DataDirectoryCheck.Report(ex);
         }
         catch (CliUnavailableException ex)
         {

@@ -91,6 +91,11 @@ internal sealed class CliConnection : IAsyncDisposable
             psi.ArgumentList.Add(a);
         }
 
+        if (context.AdoptDataDir)
+        {
+            psi.ArgumentList.Add(Hosting.DataDirectoryCheck.AdoptOption);
+        }
+
         var child = Process.Start(psi) ?? throw new CliUnavailableException($"could not start {exe}");
         var log = Path.Combine(context.DataDir, "run", $"cli-sidecar-{child.Id}.log");
         _ = Task.Run(async () =>

@@ -31,6 +31,9 @@ internal static class ExitCodes
 /// <summary>Where the CLI finds the sidecars and their database.</summary>
 internal sealed record CliContext(string DataDir, string ConfigDir, bool Json)
 {
+    /// <summary><c>--adopt-data-dir</c>: passed on to a sidecar started for the command.</summary>
+    public bool AdoptDataDir { get; init; }
+
     /// <summary>
     /// The sidecar to talk to: the one that owns <paramref name="sessionId"/> if it runs, else any
     /// running sidecar on this data directory, else (if <paramref name="startIfNone"/>) a new one.
