@@ -155,6 +155,20 @@ test('an initialize error (a bad setting) is not restarted in a loop', async () 
   assert.match(gaveUp, /not a URL/);
 });
 
+test('a sidecar that says it cannot start (exit 2) is not restarted: the user is told its reason', async () => {
+  const { client, fakes } = setup({ initialize: (_p, fake) => {
+    fake.stderr.write('agent-sidecar: cannot start: /home/u/notes is not empty and is not an agent-sidecar data directory (found: a.txt)\n');
+    setImmediate(() => fake.die(2));
+    return new Promise(() => undefined);
+  } });
+  let gaveUp = '';
+  client.onDidGiveUp((e) => (gaveUp = e.reason));
+  await assert.rejects(client.start());
+  await until(() => client.state === 'failed');
+  assert.equal(fakes.length, 1, 'no restart');
+  assert.match(gaveUp, /^cannot start: \/home\/u\/notes is not empty/);
+});
+
 test('a sidecar that cannot be spawned fails at once with the reason', async () => {
   const client = new SidecarClient({
     spawn: () => { throw new Error('no sidecar found: set agentSidecar.serverPath'); },

@@ -109,6 +109,8 @@ export class SidecarClient implements Disposable {
   private process: ServerProcess | undefined;
   private stateValue: ClientState = 'stopped';
   private fatal: string | undefined;
+  /** The sidecar's own "cannot start: …" line, if it printed one. */
+  private cannotStart: string | undefined;
   private readonly attachments = new Set<Attachment>();
   private readonly byAttachId = new Map<string, Attachment>();
   private stopping = false;
@@ -302,12 +304,17 @@ export class SidecarClient implements Disposable {
 
   private async launch(isRestart: boolean): Promise<void> {
     const generation = ++this.generation;
+    this.cannotStart = undefined;
     this.setState('starting');
     this.process = undefined;
     const proc = this.options.spawn();
     this.process = proc;
     this.options.logger.info(`${isRestart ? 'restarting' : 'starting'} the sidecar (pid ${proc.pid ?? '?'})`);
-    pipeLines(proc.stderr, (line) => this.options.logger.server(line));
+    pipeLines(proc.stderr, (line) => {
+      // Exit code 2 with this line: the sidecar cannot start (e.g. a data directory that is not its own); restarting would not help.
+      if (line.startsWith('agent-sidecar: cannot start:')) this.cannotStart = line.slice('agent-sidecar: '.length);
+      this.options.logger.server(line);
+    });
     const connection = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
     this.connection = connection;
     let exitedEarly: ((err: Error) => void) | undefined;
@@ -437,6 +444,7 @@ export class SidecarClient implements Disposable {
       return;
     }
     this.options.logger.error(`the sidecar stopped unexpectedly (${error ?? `code ${code ?? '-'}, signal ${signal ?? '-'}`})`);
+    if (code === 2 && this.cannotStart) this.fatal = this.cannotStart;
     const decision: CrashDecision = this.fatal ? { restart: false, crashes: this.policy.recentCrashes(this.now()) + 1, windowMs: 0 } : this.policy.onCrash(this.now());
     if (!decision.restart) {
       const why = this.fatal ?? `it crashed ${decision.crashes} times in the last ${Math.round(decision.windowMs / 60_000)} minutes`;
