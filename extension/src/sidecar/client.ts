@@ -2,7 +2,7 @@
 // framing), restarts it after a crash under a RestartPolicy, and keeps every attachment alive across
 // restarts and overflows by re-attaching from its cursor (the last event it delivered).
 // No `vscode` import here: the extension wires it to the UI, and the unit tests to a fake sidecar.
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   CancellationToken,
   Disposable,
@@ -16,93 +16,16 @@ import {
   createMessageConnection,
 } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../protocol/errors';
-import { EventChannel, SessionEvent, parseEventEnvelope, parseSessionEvent } from '../protocol/events';
+import { SessionEvent, parseEventEnvelope, parseSessionEvent } from '../protocol/events';
 import { AttachSession, DetachSession, Initialize, Shutdown } from '../protocol/methods';
 import { Exit, Initialized, LogMessage, SessionChanged, SessionDetached, SessionEventNotification, SessionTransitioned } from '../protocol/notifications';
 import type { InitializeResult } from '../protocol/types';
 import { CrashDecision, RestartPolicy } from './restartPolicy';
+import { Attachment, AttachOptions, Cursor } from './attachment';
+import { ClientState, ServerProcess, SidecarClientOptions, SidecarError } from './clientTypes';
 
-/** What the client needs of a child process (a ChildProcess satisfies it; tests pass a fake). */
-export interface ServerProcess {
-  readonly pid?: number;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-  kill(signal?: NodeJS.Signals | number): boolean;
-  /** Lets this process (the extension host) exit without waiting for the sidecar. */
-  unref?(): void;
-  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-}
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-  /** One line of the sidecar's stderr. */
-  server(line: string): void;
-}
-
-export type ClientState = 'stopped' | 'starting' | 'running' | 'failed';
-
-export interface SidecarClientOptions {
-  spawn: () => ServerProcess;
-  initializationOptions: () => Record<string, unknown>;
-  clientInfo: { name: string; version?: string };
-  logger: Logger;
-  restartPolicy?: RestartPolicy;
-  now?: () => number;
-  /** How long stop() waits for the sidecar to exit after `exit` before killing it. */
-  stopTimeoutMs?: number;
-}
-
-/** Where an attachment is in its stream: the last event delivered (sessions change across /clear). */
-export interface Cursor { sessionId: string; seq: number }
-
-export interface AttachOptions {
-  sessionId: string;
-  afterSeq?: number;
-  channels?: EventChannel[];
-  /** Each event this extension knows, parsed; unknown and malformed ones only move the cursor. */
-  onEvent: (event: SessionEvent) => void;
-  /** The session was deleted (the attachment is over). */
-  onEnded?: (reason: string) => void;
-}
-
-/** A live subscription to a session's events that survives sidecar restarts. */
-export class Attachment implements Disposable {
-  attachId: string | undefined;
-  cursor: Cursor;
-  disposed = false;
-
-  constructor(readonly client: SidecarClient, readonly options: AttachOptions) {
-    this.cursor = { sessionId: options.sessionId, seq: options.afterSeq ?? 0 };
-  }
-
-  /**
-   * Delivers the event at `at` unless it is at or before the cursor (a re-attach may overlap). An
-   * event this extension cannot read (`undefined`: unknown or malformed) still moves the cursor, so a
-   * re-attach does not ask for it again.
-   */
-  deliver(at: Cursor, event: SessionEvent | undefined): void {
-    if (this.disposed) return;
-    if (at.sessionId === this.cursor.sessionId && at.seq <= this.cursor.seq) return;
-    this.cursor = at;
-    if (event) this.options.onEvent(event);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.client.detach(this);
-  }
-}
-
-export class SidecarError extends Error {
-  constructor(message: string, readonly code: number, readonly data?: unknown) {
-    super(message);
-  }
-}
+export * from './clientTypes';
+export * from './attachment';
 
 export class SidecarClient implements Disposable {
   private connection: MessageConnection | undefined;
