@@ -40,7 +40,7 @@ public sealed class ContinueTests : IDisposable
         var fake = ChatTests.FakeProfile();
         fake["quit"] = "/quit";
         fake["resumeArgs"] = new JsonArray("--resume", "{agentSessionId}");
-        return SidecarProcess.StartAsync(_dir, initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } });
+        return SidecarProcess.StartAsync(Path.Combine(_dir, "data"), initializationOptions: new JsonObject { ["providers"] = new JsonObject { ["fake"] = fake } });
     }
 
     private async Task<string> StartAsync(RpcClient c, string provider) =>
