@@ -56,9 +56,16 @@ internal sealed partial class Lingering(
         }
 
         var grace = settings.Linger;
-        if (primary.CloseReason is not null || grace <= TimeSpan.Zero || !startup.Ready.IsCompletedSuccessfully || LiveSessions() == 0)
+        // A stdio client that broke the framing stops the sidecar with exit code 1: StdioServer
+        // does that. A handed-over editor whose socket broke (its relay killed) has just left.
+        if (primary.CloseReason is not null && primary.Name == StdioServer.ConnectionName)
         {
-            // Framing lost (the stdio server reports it), lingering off, or nothing to keep alive.
+            return;
+        }
+
+        if (grace <= TimeSpan.Zero || !startup.Ready.IsCompletedSuccessfully || LiveSessions() == 0)
+        {
+            // Lingering off, or nothing to keep alive.
             lifetime.StopApplication();
             return;
         }

@@ -12,6 +12,9 @@ namespace AgentSidecar.Hosting;
 /// </summary>
 internal sealed class StdioServer(HostSettings settings, RpcServer server, SidecarStartup startup, SidecarExit exit, IHostApplicationLifetime lifetime) : BackgroundService
 {
+    /// <summary>The name of the stdio connection.</summary>
+    public const string ConnectionName = "stdio";
+
     private JsonRpcConnection? _primary;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,7 +26,7 @@ internal sealed class StdioServer(HostSettings settings, RpcServer server, Sidec
             // Stdout carries the protocol only: anything else that writes to Console goes to stderr.
             var stdout = Console.OpenStandardOutput();
             Console.SetOut(Console.Error);
-            _primary = server.Connect(Console.OpenStandardInput(), stdout, "stdio", primary: true);
+            _primary = server.Connect(Console.OpenStandardInput(), stdout, ConnectionName, primary: true);
             served = _primary.RunAsync();
         }
 
