@@ -37,7 +37,9 @@ public sealed class AuggieChatTests
         await using var server = await FakeAuggieServer.StartAsync();
         await using var run = await AgentRun.AuggieAsync(server, "cancel");
         var s = await run.StartSessionAsync("auggie");
-        server.EnqueueReply(FakeReply.Slow("tortoise " + string.Join(' ', Enumerable.Repeat("slowly", 40)), TimeSpan.FromSeconds(20)));
+        // Lines of their own: Auggie draws a streaming answer a whole line at a time, so one long
+        // line showed nothing until the answer was complete (the cancel then came too late).
+        server.EnqueueReply(FakeReply.Slow(string.Join("\n\n", Enumerable.Range(1, 20).Select(i => $"tortoise line {i}.")), TimeSpan.FromSeconds(20)));
         var slow = run.SendAsync(s.Id, "take your time");
         await server.WaitForChatAsync(1, Wait, Ct);
         await Waits.ScreenAsync(run.Client, s.AgentWorkerId, "the slow answer streaming on Auggie's screen", lines => lines.Any(l => l.Contains("tortoise", StringComparison.Ordinal)));
