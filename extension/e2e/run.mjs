@@ -153,6 +153,9 @@ async function main() {
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   const ui = new Ui(page);
+  // The extension has activated once its status bar item shows: before that its commands are not
+  // in the palette (on a loaded machine that took longer than the palette's retries once).
+  await page.locator('.part.statusbar', { hasText: 'Agent Sidecar' }).first().waitFor({ timeout: 120_000 });
 
   await check('1 shell session: start from the palette, run a command in its terminal', 'shell', page, async () => {
     await ui.command('Agent Sidecar: Start Session');
