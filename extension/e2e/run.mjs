@@ -576,12 +576,15 @@ async function main() {
     if (!git('worktree', 'list').includes(path)) throw new Error(`git does not list the worktree ${path}`);
     // Its shell runs in the worktree, and it is a child row of the session.
     await page.locator('.monaco-list-row', { hasText: 'shell · running · pid' }).first().waitFor({ timeout: 10_000 });
+    // Its prompt names the worktree's folder. (Keys meant for the palette can reach the new
+    // terminal while it takes the focus: Ctrl+C drops whatever is on its input line first.)
     let term;
     await waitFor(async () => {
-      for (const rows of await page.locator('.editor-instance .xterm-rows').all()) if (await rows.isVisible() && /[$#>]\s*$/m.test((await rows.innerText()).trim())) return (term = rows), true;
+      for (const rows of await page.locator('.editor-instance .xterm-rows').all()) if (await rows.isVisible() && (await rows.innerText()).includes(`ws-${id8}`)) return (term = rows), true;
       return false;
     }, 30_000, 'the worktree shell prompt');
     await term.click({ force: true });
+    await page.keyboard.press('Control+C');
     await page.keyboard.type('echo "in=$(pwd)"');
     await page.keyboard.press('Enter');
     await waitFor(async () => (await term.innerText()).includes(`in=${path}`), 20_000, `the shell to say it runs in ${path}`);
