@@ -584,7 +584,11 @@ async function main() {
       return false;
     }, 30_000, 'the worktree shell prompt');
     await term.click({ force: true });
+    // Then a new prompt (one more than before) ends the screen: typing before it was drawn lost the first key once.
+    const prompts = async () => ((await term.innerText()).match(new RegExp(`ws-${id8}[#$>]`, 'g')) ?? []).length;
+    const promptsBefore = await prompts();
     await page.keyboard.press('Control+C');
+    await waitFor(async () => (await prompts()) > promptsBefore && new RegExp(`ws-${id8}[#$>]$`).test((await term.innerText()).trimEnd()), 20_000, 'a new prompt after Ctrl+C');
     await page.keyboard.type('echo "in=$(pwd)"');
     await page.keyboard.press('Enter');
     await waitFor(async () => (await term.innerText()).includes(`in=${path}`), 20_000, `the shell to say it runs in ${path}`);
