@@ -31,10 +31,8 @@ internal sealed partial class Lingering(
     /// <summary>How often a lingering sidecar looks at its clients and sessions.</summary>
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>1 while a linger loop runs (the sidecar without a primary client after its editor left).</summary>
     private int _lingering;
-
-    /// <summary>True while the sidecar runs without a primary client after its editor left.</summary>
-    public bool IsLingering => Volatile.Read(ref _lingering) == 1;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
