@@ -19,6 +19,9 @@ public sealed record ProviderInfo
     public string? Reason { get; init; }
 
     public IReadOnlyList<string> Features { get; init; } = [];
+
+    /// <summary>Models to offer (the profile's <c>models</c>); the agent takes others too.</summary>
+    public IReadOnlyList<string> Models { get; init; } = [];
 }
 
 public sealed record ProviderListResult

@@ -152,9 +152,17 @@ public sealed record SessionStartParams : IValidatable
     /// <summary>Extra MCP servers (stdio) for the agent, for providers with the <c>mcp</c> feature.</summary>
     public IReadOnlyList<McpServerParams>? McpServers { get; init; }
 
+    /// <summary>A session this one takes the place of: another agent or model for the same folder (docs/protocol.md).</summary>
+    public string? Replaces { get; init; }
+
     public void Validate()
     {
         Require.NonEmpty(Workspace, "workspace");
+        if (Replaces is not null)
+        {
+            Require.NonEmpty(Replaces, "replaces");
+        }
+
         Require.OneOf(Kind, "kind", "quick", "worktree");
         for (var i = 0; i < (McpServers?.Count ?? 0); i++)
         {

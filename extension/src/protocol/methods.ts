@@ -65,6 +65,8 @@ export namespace StartSession {
     reuse?: boolean;
     /** Extra MCP servers (stdio) for providers with the `mcp` feature; never reuses a session. */
     mcpServers?: { name: string; command: string; args?: string[]; env?: Record<string, string> }[];
+    /** A session this one takes the place of (another agent or model for the same folder). */
+    replaces?: string;
     cols?: number;
     rows?: number;
   }

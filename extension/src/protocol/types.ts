@@ -57,6 +57,8 @@ export interface ProviderInfo {
   version?: string;
   reason?: string;
   features: string[];
+  /** Models to offer (the profile's `models`); the agent takes others too. */
+  models?: string[];
 }
 
 export interface InitializeResult {

@@ -63,6 +63,9 @@ public static class MetricsRecords
     public const string Cleanup = "cleanup";
     public const string Failed = "failed";
 
+    /// <summary>Another agent or model took the session's place (<c>session/start</c> with <c>replaces</c>).</summary>
+    public const string Replaced = "replaced";
+
     public static void Start(WriteContext ctx, SessionRow row) =>
         Write(ctx, row, StartKind, null, null);
 

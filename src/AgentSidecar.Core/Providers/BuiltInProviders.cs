@@ -100,6 +100,9 @@ public static class BuiltInProviders
             DisplayName = "Claude Code",
             Command = "claude",
             ModelArgs = ["--model", "{model}"],
+
+            // Claude Code's own aliases for the newest model of each kind (`claude --model sonnet`).
+            Models = ["sonnet", "opus", "haiku"],
             ResumeArgs = ["--resume", "{agentSessionId}"],
             VersionArgs = ["--version"],
             Ready = new ProviderSignal { Screen = @"^\s*❯" },

@@ -82,6 +82,12 @@ public sealed record ProviderProfile
 
     public List<string> Features { get; set; } = [];
 
+    /// <summary>
+    /// Models to offer for <c>model</c> (the ACP door's model option lists them with the ones used
+    /// before); the agent takes others too. Empty: only those used before.
+    /// </summary>
+    public List<string> Models { get; set; } = [];
+
     /// <summary>How the agent takes extra MCP servers (<c>session/start</c>'s <c>mcpServers</c>); null: it does not.</summary>
     public ProviderMcp? Mcp { get; set; }
 

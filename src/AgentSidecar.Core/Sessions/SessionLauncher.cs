@@ -9,7 +9,7 @@ namespace AgentSidecar.Core.Sessions;
 /// Where a session starts: a new session (<c>session/start</c>), a suspended one again
 /// (<c>session/resume</c>), and the launch of the agent they share.
 /// </summary>
-internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner, SessionStopper stopper, OrphanRecovery recovery, ChatWiring chat)
+internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner, SessionStopper stopper, OrphanRecovery recovery, ChatWiring chat, SessionReplacement replacement)
 {
     /// <summary>One start at a time, so two clients asking for the same key get the same session.</summary>
     private SemaphoreSlim StartGate { get; } = new(1, 1);
@@ -23,14 +23,18 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
             throw new SidecarException(SidecarError.InvalidArgument, $"session kind '{request.Kind}' is unknown; use 'quick' or 'worktree'", new Dictionary<string, object?> { ["field"] = "kind" });
         }
 
-        var mcpServers = request.McpServers is { Count: > 0 } m ? SessionMcpServers.Checked(provider.Profile, m) : null;
+        var replaced = request.Replaces is { } replacesId ? replacement.Check(replacesId, workspace, request.Kind) : null;
+        var mcpServers = request.McpServers is { Count: > 0 } m ? SessionMcpServers.Checked(provider.Profile, m)
+            : replaced is not null && provider.Profile.Mcp is not null ? SessionMcpServers.Saved(ctx.Options.DataDir, ctx.Store, replaced)
+            : null;
         var key = $"{provider.Profile.Id}:{workspace}:{request.Model ?? string.Empty}";
+        LiveSession started;
         await StartGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // A worktree session is a new worktree each time; a quick one is shared per key.
             // An agent started without these MCP servers cannot take them: a new one is started.
-            if (request.Reuse && request.Kind == SessionKinds.Quick && mcpServers is null
+            if (request.Reuse && request.Kind == SessionKinds.Quick && mcpServers is null && replaced is null
                 && ctx.Registry.Sessions.FirstOrDefault(s => s.Row.Key == key && s.Row.Kind == SessionKinds.Quick && !s.Stopping) is { } existing)
             {
                 return ctx.View(existing);
@@ -45,7 +49,7 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 Workspace = workspace,
                 Provider = provider.Profile.Id,
                 Model = request.Model,
-                TaskId = request.TaskId,
+                TaskId = request.TaskId ?? replaced?.TaskId,
                 Kind = request.Kind,
                 Status = SessionStatuses.Created,
                 Title = request.Title,
@@ -92,11 +96,36 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
                 return ctx.ViewStored(ctx.GetRow(live.Id));
             }
 
-            return ctx.View(live);
+            started = live;
         }
         finally
         {
             StartGate.Release();
+        }
+
+        // Outside the gate: the replaced agent's graceful quit must not hold up other starts.
+        if (replaced is not null)
+        {
+            await ReplaceAsync(replaced.Id, started).ConfigureAwait(false);
+        }
+
+        return ctx.View(started);
+    }
+
+    /// <summary>
+    /// The new session takes the replaced one's place; if the replaced one changed meanwhile (moved on
+    /// elsewhere), the new session is ended again, so a failed replacement leaves nothing running.
+    /// </summary>
+    private async Task ReplaceAsync(string replacedId, LiveSession live)
+    {
+        try
+        {
+            await replacement.LinkAsync(replacedId, live).ConfigureAwait(false);
+        }
+        catch (SidecarException ex)
+        {
+            await stopper.StopAsync(live, SessionStatuses.Failed, ex.Message, MetricsRecords.Failed).ConfigureAwait(false);
+            throw;
         }
     }
 

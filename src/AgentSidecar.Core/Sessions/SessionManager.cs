@@ -46,7 +46,7 @@ public sealed class SessionManager : IAsyncDisposable
         _transitions = new SessionTransitions(_ctx);
         _input = new AgentInput(_ctx, _transitions);
         _recovery = new OrphanRecovery(_ctx);
-        _launcher = new SessionLauncher(_ctx, _spawner, _stopper, _recovery, new ChatWiring(_ctx, _transitions));
+        _launcher = new SessionLauncher(_ctx, _spawner, _stopper, _recovery, new ChatWiring(_ctx, _transitions), new SessionReplacement(_ctx, _stopper));
         _cleanup = new SessionCleanup(_ctx, _stopper, _events, worktrees);
         _import = new TranscriptImport(_ctx);
         _terminals = new TerminalLauncher(_ctx, _spawner);
@@ -354,6 +354,9 @@ public sealed record StartSessionRequest
 
     /// <summary>Extra MCP servers for the agent (providers with a <c>mcp</c> profile); a session with them is never reused.</summary>
     public IReadOnlyList<Providers.McpServerSpec>? McpServers { get; init; }
+
+    /// <summary>The session this one takes the place of (another agent or model; <see cref="SessionReplacement"/>).</summary>
+    public string? Replaces { get; init; }
 }
 
 public sealed record StartWorkerRequest

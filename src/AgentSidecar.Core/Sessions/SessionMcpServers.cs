@@ -48,6 +48,10 @@ internal static class SessionMcpServers
         return (args, env);
     }
 
+    /// <summary>The servers <paramref name="row"/> (or one before it in its chain) was started with, if any.</summary>
+    public static IReadOnlyList<McpServerSpec>? Saved(string dataDir, SidecarStore store, SessionRow row) =>
+        McpServers.Load(dataDir, Chain(store, row))?.Servers is { Count: > 0 } servers ? servers : null;
+
     /// <summary>The session and the ones before it in its /clear chain, newest first.</summary>
     private static IEnumerable<string> Chain(SidecarStore store, SessionRow row)
     {

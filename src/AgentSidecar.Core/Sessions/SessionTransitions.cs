@@ -18,6 +18,9 @@ public static class TransitionTriggers
 
     /// <summary>The agent itself started a new conversation (a clear picked from its menu, recalled from history…).</summary>
     public const string Agent = "agent";
+
+    /// <summary><c>session/start</c> with <c>replaces</c>: another agent or model took the session's place.</summary>
+    public const string Replace = "replace";
 }
 
 /// <summary>
@@ -232,7 +235,7 @@ internal sealed class SessionTransitions(SessionContext ctx)
             }
         });
 
-    private static EventDraft Transition(string sessionId, string? from, string? to, string trigger) =>
+    internal static EventDraft Transition(string sessionId, string? from, string? to, string trigger) =>
         new(sessionId, Channels.System, Events.EventTypes.Transition, null, JsonSerializer.SerializeToUtf8Bytes(new TransitionData(from, to, trigger), TransitionJsonContext.Default.TransitionData));
 }
 

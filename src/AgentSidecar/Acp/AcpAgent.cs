@@ -60,13 +60,13 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
         // session/start may hand back a live session it reuses; one ACP session per managed session.
         if (!_sessions.TryGetValue(session.Id, out var acp))
         {
-            acp = new AcpSession(session.Id, session, link, client, log);
+            acp = Track(new AcpSession(session.Id, session, link, client, log));
             await acp.StartAsync(session.LastSeq, cancellationToken).ConfigureAwait(false);
             _sessions[session.Id] = acp;
         }
 
         AnnounceLater(acp);
-        return new NewSessionResponse(acp.AcpId, []);
+        return new NewSessionResponse(acp.AcpId, await ConfigOptionsAsync(link, acp).ConfigureAwait(false));
     }
 
     [JsonRpcMethod(AcpMethods.SessionLoad, UseSingleObjectParameterDeserialization = true)]
@@ -100,11 +100,11 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
             await old.DisposeAsync().ConfigureAwait(false);
         }
 
-        var acp = new AcpSession(id, current, link, client, log);
+        var acp = Track(new AcpSession(id, current, link, client, log));
         await acp.StartAsync(afterSeq, cancellationToken).ConfigureAwait(false);
         _sessions[id] = acp;
         AnnounceLater(acp);
-        return new LoadSessionResponse([]);
+        return new LoadSessionResponse(await ConfigOptionsAsync(link, acp).ConfigureAwait(false));
     }
 
     [JsonRpcMethod(AcpMethods.SessionList, UseSingleObjectParameterDeserialization = true)]
@@ -112,11 +112,13 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
     {
         var cwd = request.Cwd is null ? null : AbsoluteCwd(request.Cwd);
         var link = await HomeAsync().ConfigureAwait(false);
-        var page = await CallAsync(null, () => link.Connection.RequestAsync(CliProtocol.SessionList, new SessionListParams { Workspace = cwd, Provider = options.Provider, Cursor = request.Cursor }, cancellationToken)).ConfigureAwait(false);
+        var page = await CallAsync(null, () => link.Connection.RequestAsync(CliProtocol.SessionList, new SessionListParams { Workspace = cwd, Cursor = request.Cursor }, cancellationToken)).ConfigureAwait(false);
 
-        // The newest session of each /clear chain: loading it goes on where the conversation is now.
+        // The newest session of each chain (/clear, or another agent or model chosen): loading it
+        // goes on where the conversation is now. Every agent's: a session's agent is its own option.
+        var agents = link.Connection.Server?.Providers.Where(p => p.Features.Contains("chat")).Select(p => p.Id).ToHashSet(StringComparer.Ordinal) ?? [];
         var sessions = page.Sessions
-            .Where(s => s.TransitionedTo is null && s.Status != SessionStatuses.Failed)
+            .Where(s => s.TransitionedTo is null && s.Status != SessionStatuses.Failed && agents.Contains(s.Provider))
             .Select(s => new SessionInfo(s.Id, s.Workspace, s.Title, s.UpdatedAt))
             .ToList();
         return new ListSessionsResponse(sessions, page.NextCursor);
@@ -132,6 +134,42 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
         {
             return await session.PromptAsync(request).ConfigureAwait(false);
         }
+    }
+
+    /// <summary><c>session/set_config_option</c>: the agent (<c>provider</c>) or the <c>model</c> of the session (docs/acp.md).</summary>
+    [JsonRpcMethod(AcpMethods.SessionSetConfigOption, UseSingleObjectParameterDeserialization = true)]
+    public async Task<SetSessionConfigOptionResponse> SetConfigOptionAsync(SetSessionConfigOptionRequest request)
+    {
+        var session = Find(request.SessionId);
+        var value = request.Value.ValueKind == System.Text.Json.JsonValueKind.String && request.Value.GetString() is { Length: > 0 } v
+            ? v
+            : throw AcpErrors.InvalidParams("value", "'value' must be the id of one of the option's values (a string)");
+        var link = session.Link;
+        switch (request.ConfigId)
+        {
+            case AcpConfigOptions.Provider:
+                var agent = link.Connection.Server?.Providers.FirstOrDefault(p => p.Id == value && p.Features.Contains("chat"))
+                    ?? throw AcpErrors.InvalidParams("value", $"'{value}' is not an agent of this sidecar; the 'provider' option lists them");
+                if (!agent.Available)
+                {
+                    throw AcpErrors.InvalidParams("value", $"the {agent.DisplayName} agent cannot start here: {agent.Reason}");
+                }
+
+                // Another agent starts with its own default model (or this process's --model for its own provider).
+                if (value != session.Provider)
+                {
+                    await session.SwitchAsync(value, ProcessModelFor(value)).ConfigureAwait(false);
+                }
+
+                break;
+            case AcpConfigOptions.Model:
+                await session.SwitchAsync(session.Provider, value == AcpConfigOptions.DefaultModel ? null : value).ConfigureAwait(false);
+                break;
+            default:
+                throw AcpErrors.InvalidParams("configId", $"unknown config option '{request.ConfigId}'; this agent has '{AcpConfigOptions.Provider}' and '{AcpConfigOptions.Model}'");
+        }
+
+        return new SetSessionConfigOptionResponse(await ConfigOptionsAsync(link, session).ConfigureAwait(false));
     }
 
     [JsonRpcMethod(AcpMethods.SessionCancel, UseSingleObjectParameterDeserialization = true)]
@@ -158,6 +196,32 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
         }
 
         _connecting.Dispose();
+    }
+
+    /// <summary>The <c>--model</c> this process was started with, for sessions of its own provider.</summary>
+    private string? ProcessModelFor(string provider) => provider == options.Provider ? options.Model : null;
+
+    private async Task<IReadOnlyList<SessionConfigOption>> ConfigOptionsAsync(SidecarLink link, AcpSession session) =>
+        await CallAsync(session.AcpId, () => AcpConfigOptions.ForAsync(link.Connection, session.Provider, session.Model, ProcessModelFor(session.Provider))).ConfigureAwait(false);
+
+    /// <summary>When someone else changes a session's agent or model, the client hears of its new options.</summary>
+    private AcpSession Track(AcpSession session)
+    {
+        session.OptionsChanged += s => _ = Task.Run(async () =>
+        {
+            try
+            {
+                var options = await ConfigOptionsAsync(s.Link, s).ConfigureAwait(false);
+                await client.UpdateAsync(s.AcpId, new ConfigOptionUpdate(options)).ConfigureAwait(false);
+                await s.AnnounceCommandsAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Nobody awaits this: its failure is logged here, never lost.
+                await log.WriteLineAsync($"agent-sidecar acp: could not send the new options of session {s.AcpId}: {ex.Message}").ConfigureAwait(false);
+            }
+        });
+        return session;
     }
 
     private AcpSession Find(string? sessionId) =>

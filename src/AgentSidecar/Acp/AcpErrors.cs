@@ -21,6 +21,10 @@ internal static class AcpErrors
     public static LocalRpcException PromptRunning(string sessionId) =>
         new($"Invalid request: a prompt is already running in session {sessionId}; wait for its result or send session/cancel") { ErrorCode = ErrorCodes.InvalidRequest, ErrorData = new AcpErrorData(SessionId: sessionId) };
 
+    /// <summary>The session cannot take this request now (<paramref name="why"/>); nothing changed.</summary>
+    public static LocalRpcException Busy(string sessionId, string why) =>
+        new($"Invalid request: session {sessionId} is busy: {why}") { ErrorCode = ErrorCodes.InvalidRequest, ErrorData = new AcpErrorData(SessionId: sessionId, Reason: why) };
+
     public static LocalRpcException TurnFailed(string sessionId, string reason) =>
         new($"The turn failed: {reason}") { ErrorCode = ErrorCodes.InternalError, ErrorData = new AcpErrorData(SessionId: sessionId, Reason: reason) };
 

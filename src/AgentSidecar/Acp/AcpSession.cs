@@ -20,7 +20,11 @@ internal sealed class AcpSession : IAsyncDisposable
     private readonly IAcpClient _client;
     private readonly TextWriter _log;
     private readonly AcpTurnItems _items;
+    private readonly string _workspace;
     private string _currentId;
+    private string _provider;
+    private string? _model;
+    private bool _switching;
     private string? _attachId;
     private (string SessionId, long Seq) _lastSeen;
     private Task _reader = Task.CompletedTask;
@@ -29,7 +33,9 @@ internal sealed class AcpSession : IAsyncDisposable
     public AcpSession(string acpId, Session current, SidecarLink link, IAcpClient client, TextWriter log)
     {
         AcpId = acpId;
-        Provider = current.Provider;
+        _provider = current.Provider;
+        _model = current.Model;
+        _workspace = current.Workspace;
         _currentId = current.Id;
         _link = link;
         _client = client;
@@ -40,7 +46,32 @@ internal sealed class AcpSession : IAsyncDisposable
 
     public string AcpId { get; }
 
-    public string Provider { get; }
+    /// <summary>The sidecar connection the session's requests go over.</summary>
+    public SidecarLink Link => _link;
+
+    /// <summary>The agent of <see cref="CurrentId"/> (a config option can change it).</summary>
+    public string Provider
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _provider;
+            }
+        }
+    }
+
+    /// <summary>The model <see cref="CurrentId"/> was started with; null: the agent's default.</summary>
+    public string? Model
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _model;
+            }
+        }
+    }
 
     /// <summary>The session of the chain prompts go to now.</summary>
     public string CurrentId
@@ -80,6 +111,11 @@ internal sealed class AcpSession : IAsyncDisposable
             if (_turn is not null)
             {
                 throw AcpErrors.PromptRunning(AcpId);
+            }
+
+            if (_switching)
+            {
+                throw AcpErrors.Busy(AcpId, "its agent or model is being changed; send the prompt once session/set_config_option has answered");
             }
 
             turn = new AcpTurn(AcpId, () => CurrentId, _link, _client, _items, _log);
@@ -213,19 +249,92 @@ internal sealed class AcpSession : IAsyncDisposable
         Follow(result.Previous.Id, result.Current.Id);
     }
 
-    private void Follow(string previousId, string currentId)
+    /// <summary>
+    /// <c>session/set_config_option</c> for the agent or the model: another managed session takes
+    /// the current one's place (<c>session/start</c> with <c>replaces</c>), a new conversation in
+    /// this ACP session. Refused while a prompt runs. If the new agent does not start, the session
+    /// goes on as it was and the client gets the reason.
+    /// </summary>
+    public async Task SwitchAsync(string provider, string? model)
+    {
+        string previous;
+        lock (_lock)
+        {
+            if (_turn is not null || _switching)
+            {
+                throw AcpErrors.Busy(AcpId, "a prompt is running: cancel it or let it finish before changing the agent or model");
+            }
+
+            if (provider == _provider && model == _model)
+            {
+                return;
+            }
+
+            _switching = true;
+            previous = _currentId;
+        }
+
+        try
+        {
+            var started = await _link.Connection.RequestAsync(CliProtocol.SessionStart, new SessionStartParams { Workspace = _workspace, Provider = provider, Model = model, Replaces = previous }).ConfigureAwait(false);
+            if (started.Status is not (SessionStatuses.Active or SessionStatuses.Created))
+            {
+                throw AcpErrors.Internal($"the {provider} agent did not start ({started.StatusReason ?? started.Status}); the session goes on with {Provider}", AcpId);
+            }
+
+            Follow(previous, started.Id, started);
+            await _log.WriteLineAsync($"agent-sidecar acp: session {AcpId} now runs {provider}{(model is null ? string.Empty : $" ({model})")} in session {started.Id}, which replaced {previous}").ConfigureAwait(false);
+        }
+        catch (CliRpcException ex)
+        {
+            throw AcpErrors.From(ex, AcpId);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _switching = false;
+            }
+        }
+
+        await AnnounceCommandsAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Moves on from <paramref name="previousId"/>; a session of another agent or model brings its own (a replacement).</summary>
+    private bool Follow(string previousId, string currentId, Session? current = null)
     {
         lock (_lock)
         {
-            if (_currentId == previousId)
+            if (_currentId != previousId)
             {
-                _currentId = currentId;
+                return false;
             }
+
+            _currentId = currentId;
+            if (current is null || (current.Provider == _provider && current.Model == _model))
+            {
+                return false;
+            }
+
+            (_provider, _model) = (current.Provider, current.Model);
+            return true;
         }
     }
 
-    /// <summary>A clear elsewhere (the agent's terminal, another editor) moves this session on too.</summary>
-    private void OnTransitioned(SessionTransitionedParams p) => Follow(p.Previous.Id, p.Current.Id);
+    /// <summary>
+    /// A clear elsewhere (the agent's terminal, another editor) moves this session on too; a
+    /// replacement elsewhere (another editor changed the agent) also changes the options shown.
+    /// </summary>
+    private void OnTransitioned(SessionTransitionedParams p)
+    {
+        if (Follow(p.Previous.Id, p.Current.Id, p.Current))
+        {
+            OptionsChanged?.Invoke(this);
+        }
+    }
+
+    /// <summary>The agent or model changed by a replacement someone else made: the client's pickers are out of date.</summary>
+    public event Action<AcpSession>? OptionsChanged;
 
     private async Task ReadAsync(ChannelReader<Protocol.EventRecord> events)
     {

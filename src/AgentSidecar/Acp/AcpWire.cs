@@ -73,7 +73,7 @@ internal sealed record ListSessionsResponse(IReadOnlyList<SessionInfo> Sessions,
 internal sealed record SessionConfigSelectOption(string Value, string Name);
 
 /// <summary>A <c>select</c> session config option (the agent, the model).</summary>
-internal sealed record SessionConfigOption(string Id, string Name, string CurrentValue, IReadOnlyList<SessionConfigSelectOption> Options, string? Category = null, string Type = "select");
+internal sealed record SessionConfigOption(string Id, string Name, string CurrentValue, IReadOnlyList<SessionConfigSelectOption> Options, string? Category = null, string? Description = null, string Type = "select");
 
 internal sealed record SetSessionConfigOptionRequest(string? SessionId, string? ConfigId, JsonElement Value);
 

@@ -32,6 +32,7 @@ internal sealed class ProviderHandlers(ProviderRegistry providers)
                 Version = withVersions && resolved is not null ? await registry.VersionAsync(profile, resolved).ConfigureAwait(false) : null,
                 Reason = resolved is null ? $"command '{command}' was not found in PATH" : null,
                 Features = profile.Features,
+                Models = profile.Models,
             };
         });
         return [.. await Task.WhenAll(tasks).ConfigureAwait(false)];

@@ -32,6 +32,7 @@ internal sealed class SessionHandlers(JsonRpcConnection connection, SessionManag
             Cols = p.Cols,
             Rows = p.Rows,
             McpServers = p.McpServers?.Select(m => new Core.Providers.McpServerSpec(m.Name!, m.Command!, m.Args ?? [], m.Env ?? new Dictionary<string, string>())).ToList(),
+            Replaces = p.Replaces,
         }, ct).ConfigureAwait(false);
         return WireMapper.ToWire(view);
     }

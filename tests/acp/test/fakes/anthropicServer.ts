@@ -5,7 +5,7 @@
 // (titles, summaries: a JSON-schema output format, or no tools) get a small answer fitting them.
 import { json, listen, streamPieces, textOf, type Reply } from './modelServer.ts';
 
-export type AnthropicRequest = { users: string[]; lastUser: string; toolResult?: string };
+export type AnthropicRequest = { users: string[]; lastUser: string; toolResult?: string; model?: string };
 
 export async function startFakeAnthropic(responder: (request: AnthropicRequest) => Reply) {
   const requests: AnthropicRequest[] = [];
@@ -23,7 +23,7 @@ export async function startFakeAnthropic(responder: (request: AnthropicRequest) 
     const users = messages.filter((m) => m.role === 'user').map((m) => texts(m).filter((t: string) => !t.startsWith('<') && !t.startsWith('[Request interrupted')).join('')).filter((t) => t.length > 0);
     const last = messages.filter((m) => m.role === 'user').at(-1);
     const result = Array.isArray(last?.content) ? last.content.find((p: any) => p.type === 'tool_result') : undefined;
-    const seen: AnthropicRequest = { users, lastUser: users.at(-1) ?? '', toolResult: result ? JSON.stringify(result.content) : undefined };
+    const seen: AnthropicRequest = { users, lastUser: users.at(-1) ?? '', toolResult: result ? JSON.stringify(result.content) : undefined, model: typeof body.model === 'string' ? body.model : undefined };
     const reply: Reply = side ? (schema ? JSON.stringify(sample(schema)) : 'Fake title') : responder(seen);
     if (!side) requests.push(seen);
     const n = ++counter;
