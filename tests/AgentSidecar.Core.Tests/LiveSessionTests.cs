@@ -78,7 +78,7 @@ public sealed class LiveSessionTests : IDisposable
         var stopper = new SessionStopper(ctx, worktrees);
         var events = new SessionEvents(ctx);
         var transitions = new SessionTransitions(ctx);
-        var launcher = new SessionLauncher(ctx, new WorkerSpawner(ctx, events, stopper), stopper, new OrphanRecovery(ctx), new ChatWiring(ctx, transitions));
+        var launcher = new SessionLauncher(ctx, new WorkerSpawner(ctx, events, stopper), stopper, new OrphanRecovery(ctx), new ChatWiring(ctx, transitions), new SessionReplacement(ctx, stopper));
 
         // The agent exited at once: the stop path ended the session before the start got to "active".
         await stopper.StopAsync(live, SessionStatuses.Failed, "the agent exited (exit code 1)", Metrics.MetricsRecords.Failed);
