@@ -49,38 +49,44 @@ internal sealed class SessionReplacement(SessionContext ctx, SessionStopper stop
         if (ctx.Registry.TryGet(replacedId, out var old))
         {
             // Gracefully: the agent writes out its transcript, so the old conversation stays whole.
-            await stopper.StopAsync(old, SessionStatuses.Completed, Reason, MetricsRecords.Replaced, graceful: true).ConfigureAwait(false);
+            // Its end and its link in one commit: an attachment that sees it end sees where it went.
+            await stopper.StopAsync(old, SessionStatuses.Completed, Reason, MetricsRecords.Replaced, graceful: true, movedTo: (fresh.Id, TransitionTriggers.Replace)).ConfigureAwait(false);
         }
 
         var now = ctx.Now();
-        var replaced = ctx.GetRow(replacedId);
-        ctx.Hub.Stream(replacedId, replaced.LastSeq);
+        ctx.Hub.Stream(replacedId, ctx.GetRow(replacedId).LastSeq);
         var linked = await fresh.UpdateAsync(ctx.Writer, r => r with { TransitionedFrom = replacedId, UpdatedAt = now }, (w, _, after) =>
         {
-            // As the replaced row is in this transaction: another sidecar, or a /clear, may have
-            // moved it on since the check; then the new session stays on its own (nothing is linked).
+            // The replaced row as it is in this transaction: linked by its stop above, or (not live
+            // here: suspended, or its sidecar gone) to be ended and linked now. Another sidecar or a
+            // /clear may have moved it on since the check; then nothing is linked.
             var current = w.GetSession(replacedId);
-            if (current is null || current.TransitionedTo is not null || (SessionStatuses.IsRunning(current.Status) && !ReplaceableNow(current)))
+            var linkedByStop = current?.TransitionedTo == after.Id;
+            if (current is null || (current.TransitionedTo is not null && !linkedByStop) || (SessionStatuses.IsRunning(current.Status) && !ReplaceableNow(current)))
             {
-                throw new SidecarException(SidecarError.InvalidState, $"session {replacedId} changed while it was being replaced (now {current?.Status ?? "deleted"})");
+                throw new SidecarException(SidecarError.InvalidState, $"session {replacedId} changed while it was being replaced (now {current?.Status ?? "deleted"}{(current?.TransitionedTo is { } to ? $", followed by {to}" : string.Empty)})", Field);
             }
 
-            var ended = SessionStatuses.IsEnded(current.Status);
-            var next = current with
+            if (!linkedByStop)
             {
-                Status = ended ? current.Status : SessionStatuses.Completed,
-                StatusReason = ended ? current.StatusReason : Reason,
-                EndedAt = current.EndedAt ?? now,
-                UpdatedAt = now,
-                TransitionedTo = after.Id,
-            };
-            w.UpdateSession(next);
-            if (!ended)
-            {
-                w.Append(Events.Events.Status(replacedId, next.Status, Reason, current.Status));
+                var ended = SessionStatuses.IsEnded(current.Status);
+                var next = current with
+                {
+                    Status = ended ? current.Status : SessionStatuses.Completed,
+                    StatusReason = ended ? current.StatusReason : Reason,
+                    EndedAt = current.EndedAt ?? now,
+                    UpdatedAt = now,
+                    TransitionedTo = after.Id,
+                };
+                w.UpdateSession(next);
+                if (!ended)
+                {
+                    w.Append(Events.Events.Status(replacedId, next.Status, Reason, current.Status));
+                }
+
+                w.Append(SessionTransitions.Transition(replacedId, null, after.Id, TransitionTriggers.Replace));
             }
 
-            w.Append(SessionTransitions.Transition(replacedId, null, after.Id, TransitionTriggers.Replace));
             w.Append(SessionTransitions.Transition(after.Id, replacedId, null, TransitionTriggers.Replace));
         }).ConfigureAwait(false);
         if (linked is null)

@@ -20,9 +20,11 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
 
     /// <summary>
     /// Stops every worker, waits for their exits in the log, then writes the final status, its event
-    /// and (when this period of the session has a START) the END metric in one commit.
+    /// and (when this period of the session has a START) the END metric in one commit; with
+    /// <paramref name="movedTo"/> also the link to the session that takes its place and its final
+    /// <c>system/transition</c>, so whoever reads the log sees it end and where it went at once.
     /// </summary>
-    public async Task StopAsync(LiveSession live, string status, string reason, string? endReason, bool graceful = false)
+    public async Task StopAsync(LiveSession live, string status, string reason, string? endReason, bool graceful = false, (string SessionId, string Trigger)? movedTo = null)
     {
         await live.Gate.WaitAsync().ConfigureAwait(false);
         try
@@ -61,7 +63,7 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
             SessionRow? row;
             try
             {
-                row = await live.UpdateAsync(ctx.Writer, r => r with { Status = status, StatusReason = reason, EndedAt = ended ? now : null, UpdatedAt = now }, (w, before, after) =>
+                row = await live.UpdateAsync(ctx.Writer, r => r with { Status = status, StatusReason = reason, EndedAt = ended ? now : null, UpdatedAt = now, TransitionedTo = movedTo?.SessionId ?? r.TransitionedTo }, (w, before, after) =>
                 {
                     foreach (var worker in resumable)
                     {
@@ -72,6 +74,11 @@ internal sealed class SessionStopper(SessionContext ctx, SessionWorktrees worktr
                     if (writeEnd)
                     {
                         MetricsRecords.End(w, after with { EndedAt = after.EndedAt ?? w.Now }, endReason!);
+                    }
+
+                    if (movedTo is { } next)
+                    {
+                        w.Append(SessionTransitions.Transition(after.Id, null, next.SessionId, next.Trigger));
                     }
                 }).ConfigureAwait(false);
             }

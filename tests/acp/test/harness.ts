@@ -74,8 +74,8 @@ export class World {
   }
 
   /** Starts `agent-sidecar acp` and connects the SDK's client to it. */
-  async acp(permission: (request: acp.RequestPermissionRequest) => acp.RequestPermissionResponse = rejectAll): Promise<AcpProcess> {
-    const p = new AcpProcess(this, permission);
+  async acp(permission: (request: acp.RequestPermissionRequest) => acp.RequestPermissionResponse = rejectAll, argv = this.command, env = this.processEnv()): Promise<AcpProcess> {
+    const p = new AcpProcess(this, permission, argv, env);
     this.processes.push(p);
     return p;
   }
@@ -114,10 +114,10 @@ export class AcpProcess {
   stderr = '';
   private exited: Promise<number | null>;
 
-  constructor(world: World, public permission: (request: acp.RequestPermissionRequest) => acp.RequestPermissionResponse) {
-    const [command, ...args] = world.command;
+  constructor(world: World, public permission: (request: acp.RequestPermissionRequest) => acp.RequestPermissionResponse, argv = world.command, env = world.processEnv()) {
+    const [command, ...args] = argv;
     // Its own process group: whatever it starts (the sidecar, the agents) can be cleaned up with it.
-    this.child = spawn(command, args, { cwd: world.workspace, env: world.processEnv(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(command, args, { cwd: world.workspace, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
