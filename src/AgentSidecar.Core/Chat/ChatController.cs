@@ -312,7 +312,6 @@ internal sealed partial class ChatController : IAsyncDisposable
             turn.Result.TrySetResult(new TurnResult(turn.Id, "failed", turn.ScreenText, Now() - turn.StartedAt, _agent.SessionId, "the session ended"));
         }
 
-        (_transcript as TranscriptWatcher)?.Release();
         _stop.Dispose();
     }
 

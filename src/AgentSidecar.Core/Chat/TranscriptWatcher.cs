@@ -3,14 +3,18 @@ using AgentSidecar.Core.Transcripts;
 
 namespace AgentSidecar.Core.Chat;
 
-/// <summary>Transcript files taken by live sessions: one file belongs to one session.</summary>
+/// <summary>
+/// Transcript files taken by sessions: one file belongs to one session, for the sidecar's life.
+/// Problem: a claim given up when its session stopped let the next session in the folder take the
+/// file: a session started within the clock slack of the last one's file (another agent or model
+/// chosen right after a prompt) read the old conversation's answer as its own. Solution: a claim is
+/// never given up; the session that made it (resumed, continued) takes it again.
+/// </summary>
 internal sealed class TranscriptClaims
 {
     private readonly ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
 
     public bool TryClaim(string path, string sessionId) => _owners.GetOrAdd(path, sessionId) == sessionId;
-
-    public void Release(string path, string sessionId) => _owners.TryRemove(new KeyValuePair<string, string>(path, sessionId));
 
     public IReadOnlySet<string> TakenByOthers(string sessionId) =>
         _owners.Where(kv => kv.Value != sessionId).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
@@ -43,7 +47,6 @@ internal sealed class TranscriptWatcher : ITranscriptSource
     private string? _resumeId;
     private DateTimeOffset _since;
     private ITranscriptReader? _reader;
-    private string? _claimedAs;
     private long _lastLookup;
     private long _lastMoveCheck;
     private HashSet<string>? _seenThreadLocks;
@@ -109,20 +112,9 @@ internal sealed class TranscriptWatcher : ITranscriptSource
             _retired.Add(_reader.Path);
         }
 
-        Release();
         _reader = null;
         _resumeId = null;
         _since = since;
-    }
-
-    public void Release()
-    {
-        if (_claimedAs is { } owner && _reader is not null)
-        {
-            _claims.Release(_reader.Path, owner);
-        }
-
-        _claimedAs = null;
     }
 
     private bool TryOpen()
@@ -157,7 +149,6 @@ internal sealed class TranscriptWatcher : ITranscriptSource
             return false;
         }
 
-        _claimedAs = sessionId;
         _reader = TranscriptReaders.Open(_kind, path);
         if (resumed)
         {

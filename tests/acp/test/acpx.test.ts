@@ -36,8 +36,8 @@ describe('acpx drives agent-sidecar acp', { timeout: 180_000 }, () => {
 
   after(async () => {
     // acpx's queue owner outlives an invocation by its --ttl; then it closes our agent, whose sidecar suspends the session.
-    await waitFor(() => processesWith(world.dataDir).length === 0, 30_000, 'the acp agents to exit').catch(() => undefined);
-    for (const pid of processesWith(world.dataDir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    await waitFor(() => processesWith(world.base).length === 0, 30_000, 'the acp agents to exit').catch(() => undefined);
+    for (const pid of processesWith(world.base)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await world?.dispose();
     await fake?.close();
   });
@@ -57,5 +57,19 @@ describe('acpx drives agent-sidecar acp', { timeout: 180_000 }, () => {
     const second = await acpx('--format', 'quiet', 'second persistent prompt');
     assert.match(second.stdout, /PONG:second persistent prompt/);
     assert.deepEqual(fake.requests.at(-1)!.users, ['first persistent prompt', 'second persistent prompt']);
+  });
+
+  it('the acpx configuration file of docs/acp.md names agents acpx runs by name', async () => {
+    // As a user has it: the docs' ~/.acpx/config.json, our default data and config directories.
+    const doc = readFileSync(join(repoRoot, 'docs', 'acp.md'), 'utf8');
+    const config = doc.slice(doc.indexOf('**acpx**')).match(/```json\n([\s\S]*?)```/)![1].replaceAll('/path/to/agent-sidecar', repoRoot);
+    mkdirSync(join(world.home, '.acpx'), { recursive: true });
+    writeFileSync(join(world.home, '.acpx', 'config.json'), config);
+    const configDir = join(world.home, '.config', 'agent-sidecar');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, 'providers.json'), readFileSync(join(world.configDir, 'providers.json')));
+    const { stdout } = await run(process.execPath, [acpxBin, '--cwd', world.workspace, '--approve-all', '--ttl', '1', '--format', 'quiet', 'sidecar-codex', 'exec', 'hello through the config file'], { env: world.processEnv(), timeout: 90_000 });
+    assert.match(stdout, /PONG:hello through the config file/);
+    assert.ok(readdirSync(join(world.home, '.local', 'share', 'agent-sidecar')).includes('sidecar.db'), 'the default data directory was not used');
   });
 });

@@ -66,7 +66,11 @@ function entries(): Entry[] {
     }
   }
   for (const agent of Object.values(JSON.parse(block('acpx', 'json')).agents) as any[]) {
-    const argv = real(agent.command).split(' ');
+    const argv = [real(agent.argv[0]), ...agent.argv.slice(1)];
+    found.push({ editor: 'acpx', provider: providerOf(argv), argv });
+  }
+  for (const [, command] of block('acpx', 'sh').matchAll(/--agent '([^']+)'/g)) {
+    const argv = real(command).split(' ');
     found.push({ editor: 'acpx', provider: providerOf(argv), argv });
   }
   return found;
@@ -87,7 +91,7 @@ describe('the editor configurations in docs/acp.md', { timeout: 120_000 }, () =>
     const byEditor = new Map<string, string[]>();
     for (const e of entries()) byEditor.set(e.editor, [...(byEditor.get(e.editor) ?? []), e.provider]);
     assert.deepEqual([...byEditor.keys()], ['Zed', 'JetBrains', 'Neovim', 'Emacs', 'acpx']);
-    for (const [editor, providers] of byEditor) assert.deepEqual(providers.sort(), ['auggie', 'claude', 'codex'], editor);
+    for (const [editor, providers] of byEditor) assert.deepEqual([...new Set(providers)].sort(), ['auggie', 'claude', 'codex'], editor);
   });
 
   it('start an ACP agent of the provider each entry names, with the user\'s default directories', async () => {
