@@ -117,6 +117,7 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
         // The newest session of each chain (/clear, or another agent or model chosen): loading it
         // goes on where the conversation is now. Every agent's: a session's agent is its own option.
         var agents = link.Connection.Server?.Providers.Where(p => p.Features.Contains("chat")).Select(p => p.Id).ToHashSet(StringComparer.Ordinal) ?? [];
+        agents.Add(options.Provider);
         var sessions = page.Sessions
             .Where(s => s.TransitionedTo is null && s.Status != SessionStatuses.Failed && agents.Contains(s.Provider))
             .Select(s => new SessionInfo(s.Id, s.Workspace, s.Title, s.UpdatedAt))
@@ -188,8 +189,8 @@ internal sealed class AcpAgent(CliContext context, AcpOptions options, IAcpClien
             await session.DisposeAsync().ConfigureAwait(false);
         }
 
-        // Connections to other sidecars first; one this process started last: it suspends its
-        // sessions as it shuts down, the rule of an editor closing its sidecar.
+        // Connections to other sidecars first; one this process started last: it is left (not shut
+        // down) and lingers while its sessions live, the rule of an editor closing its sidecar.
         foreach (var link in _links.OrderBy(l => l.Connection.OwnsSidecar))
         {
             await link.DisposeAsync().ConfigureAwait(false);

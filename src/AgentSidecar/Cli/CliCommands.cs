@@ -348,7 +348,8 @@ internal static class CliCommands
                 return Task.FromResult(Hosting.DataDirectoryCheck.Report(ex));
             }
 
-            return Acp.AcpServer.RunAsync(ctx, new Acp.AcpOptions(p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex", p.GetValue(model)), ct);
+            // An editor closing its ACP agent is an editor leaving: the sidecar started for it lingers (docs/acp.md).
+            return Acp.AcpServer.RunAsync(ctx with { ChildLingers = true }, new Acp.AcpOptions(p.GetValue(provider) ?? Environment.GetEnvironmentVariable("AGENT_SIDECAR_PROVIDER") ?? "codex", p.GetValue(model)), ct);
         });
         return command;
     }

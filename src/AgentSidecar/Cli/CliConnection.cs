@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using AgentSidecar.Protocol;
@@ -56,6 +57,13 @@ internal sealed class CliConnection : IAsyncDisposable
     /// <summary>True when this CLI started the sidecar: its sessions are suspended when the CLI exits.</summary>
     public bool OwnsSidecar => _child is not null;
 
+    /// <summary>setsid(1): starts a program as the leader of a new session (util-linux, on every Debian).</summary>
+    private const string SetsidPath = "/usr/bin/setsid";
+
+    private const string ShPath = "/bin/sh";
+
+    private bool _childLingers;
+
     public static async Task<CliConnection> ConnectSocketAsync(string path, int? pid)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -71,7 +79,16 @@ internal sealed class CliConnection : IAsyncDisposable
 
         var stream = new NetworkStream(socket, ownsSocket: true);
         var connection = new CliConnection(stream, stream, null, pid is { } p ? $"the sidecar (pid {p}) at {path}" : $"the sidecar at {path}");
-        await connection.InitializeAsync().ConfigureAwait(false);
+        try
+        {
+            await connection.InitializeAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return connection;
     }
 
@@ -79,13 +96,28 @@ internal sealed class CliConnection : IAsyncDisposable
     public static async Task<CliConnection> StartChildAsync(CliContext context)
     {
         var exe = Environment.ProcessPath ?? throw new CliUnavailableException("cannot find this program's path to start a sidecar");
-        var psi = new ProcessStartInfo(exe)
+
+        // A lingering sidecar leads a session of its own (setsid(1), util-linux): an editor that
+        // ends its agent's process group, or the terminal it ran in, does not take it along. Its
+        // log goes straight to the file (sh's redirection), so it is kept after this process exits.
+        var detach = context.ChildLingers && File.Exists(SetsidPath) && File.Exists(ShPath);
+        var log = Path.Combine(context.DataDir, "run", detach ? $"acp-sidecar-{Environment.ProcessId}.log" : "cli-sidecar-{0}.log");
+        var psi = new ProcessStartInfo(detach ? ShPath : exe)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            RedirectStandardError = !detach,
             UseShellExecute = false,
         };
+        if (detach)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+            foreach (var a in new[] { "-c", $"log=$1; shift; exec {SetsidPath} \"$@\" 2>>\"$log\"", "sh", log, exe })
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+
         foreach (var a in new[] { "--stdio", "--data-dir", context.DataDir, "--config-dir", context.ConfigDir, "--log-level", "Warning" })
         {
             psi.ArgumentList.Add(a);
@@ -97,21 +129,28 @@ internal sealed class CliConnection : IAsyncDisposable
         }
 
         var child = Process.Start(psi) ?? throw new CliUnavailableException($"could not start {exe}");
-        var log = Path.Combine(context.DataDir, "run", $"cli-sidecar-{child.Id}.log");
-        _ = Task.Run(async () =>
+        if (!detach)
         {
-            // The child's log goes to a file (the terminal belongs to the chat).
-            try
+            log = string.Format(CultureInfo.InvariantCulture, log, child.Id);
+            _ = Task.Run(async () =>
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-                await using var file = new FileStream(log, FileMode.Create, FileAccess.Write, FileShare.Read);
-                await child.StandardError.BaseStream.CopyToAsync(file).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-            }
-        });
-        var connection = new CliConnection(child.StandardOutput.BaseStream, child.StandardInput.BaseStream, child, $"a sidecar started for this command (pid {child.Id}, log {log})");
+                // The child's log goes to a file (the terminal belongs to the chat).
+                try
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+                    await using var file = new FileStream(log, FileMode.Create, FileAccess.Write, FileShare.Read);
+                    await child.StandardError.BaseStream.CopyToAsync(file).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                }
+            });
+        }
+
+        var connection = new CliConnection(child.StandardOutput.BaseStream, child.StandardInput.BaseStream, child, $"a sidecar started for this command (pid {child.Id}, log {log})")
+        {
+            _childLingers = context.ChildLingers,
+        };
         try
         {
             await connection.InitializeAsync().ConfigureAwait(false);
@@ -187,7 +226,13 @@ internal sealed class CliConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_child is not null)
+        if (_child is not null && _childLingers)
+        {
+            // Left, not shut down: the end of its stdin below is an editor leaving; it lingers
+            // while its sessions live (lingerSeconds) and stops by itself when nothing is left.
+            _child.Dispose();
+        }
+        else if (_child is not null)
         {
             // Our own sidecar: a graceful shutdown suspends the sessions it ran (resumable later).
             try

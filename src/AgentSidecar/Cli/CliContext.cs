@@ -35,6 +35,13 @@ internal sealed record CliContext(string DataDir, string ConfigDir, bool Json)
     public bool AdoptDataDir { get; init; }
 
     /// <summary>
+    /// A sidecar started for this process outlives it, as an editor's does when the editor leaves
+    /// (its own session; left, not shut down: it lingers while its sessions live). The ACP agent's;
+    /// a CLI command's sidecar is shut down with it.
+    /// </summary>
+    public bool ChildLingers { get; init; }
+
+    /// <summary>
     /// The sidecar to talk to: the one that owns <paramref name="sessionId"/> if it runs, else any
     /// running sidecar on this data directory, else (if <paramref name="startIfNone"/>) a new one.
     /// </summary>
@@ -58,9 +65,10 @@ internal sealed record CliContext(string DataDir, string ConfigDir, bool Json)
             {
                 return await CliConnection.ConnectSocketAsync(socket, pid).ConfigureAwait(false);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or IOException)
             {
-                // A stale socket file: try the next one.
+                // A stale socket file, or a sidecar that stopped as we came (a lingering one with
+                // nothing left to run): try the next one.
             }
         }
 

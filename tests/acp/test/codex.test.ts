@@ -198,8 +198,18 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
   });
 
   it('a second ACP process loads the session: history replayed, the next prompt reaches the model with the earlier conversation', async () => {
-    // The editor closes: the sidecar this process started suspends the session.
+    // The editor closes: the sidecar this process started lingers, with the agent still running.
+    const head = () => {
+      const sessions = world.sessionsList();
+      let current = sessions.find((s: any) => s.id === sessionId);
+      while (current?.transitionedTo) current = sessions.find((s: any) => s.id === current.transitionedTo);
+      return current;
+    };
+    const agentPid = head().workers.find((w: any) => w.status === 'running')?.pid;
+    assert.ok(agentPid, JSON.stringify(head()));
     await first.close();
+    assert.equal(head().status, 'active');
+    assert.equal(head().workers.find((w: any) => w.status === 'running')?.pid, agentPid);
     const second = await world.acp();
     await second.initialize();
     const before = second.updates.length;
@@ -213,5 +223,6 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     assert.equal(stopReason, 'end_turn');
     assert.ok(agentText(updates).includes(`PONG:after load ${nonce}`));
     assert.deepEqual(fake.requests.at(-1)!.users, [`after clear ${nonce}`, `after load ${nonce}`]);
+    assert.equal(head().workers.find((w: any) => w.status === 'running')?.pid, agentPid, 'the agent was started again');
   });
 });

@@ -96,7 +96,7 @@ describe('the editor configurations in docs/acp.md', { timeout: 120_000 }, () =>
 
   it('start an ACP agent of the provider each entry names, with the user\'s default directories', async () => {
     // No --data-dir or --config-dir: the defaults under HOME, as an editor runs it.
-    const env = { ...world.processEnv(), HOME: world.home };
+    const env: NodeJS.ProcessEnv = { ...world.processEnv(), HOME: world.home };
     for (const name of ['AGENT_SIDECAR_DATA_DIR', 'AGENT_SIDECAR_CONFIG_DIR', 'AGENT_SIDECAR_PROVIDER', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME']) delete env[name];
     for (const entry of entries()) {
       const p = await world.acp(undefined, entry.argv, env);

@@ -2,7 +2,7 @@
 // agent's private home pointed at a fake model on 127.0.0.1, and `scripts/agent-sidecar acp`
 // processes driven by @agentclientprotocol/sdk's client side.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -89,9 +89,33 @@ export class World {
 
   async dispose() {
     for (const p of this.processes) await p.close();
+    // The sidecars the ACP processes started linger after them (their own sessions, docs/acp.md):
+    // a SIGTERM stops each gracefully (its agents too); whatever is left of the world then is killed.
+    for (const pid of processesWith(this.base).filter((p) => commandLine(p).includes('--stdio'))) signal(pid, 'SIGTERM');
+    await waitFor(() => processesWith(this.base).length === 0, 30_000, 'the lingering sidecars to stop').catch(() => undefined);
+    for (const pid of processesWith(this.base)) signal(pid, 'SIGKILL');
+    await waitFor(() => processesWith(this.base).length === 0, 10_000, 'the world\'s processes to end');
     rmSync(this.base, { recursive: true, force: true });
     rmSync(this.agentDir, { recursive: true, force: true });
   }
+}
+
+/** Live processes whose command line or environment names `text` (a world's directory: its sidecars, and the agents and shells with its HOME). */
+export function processesWith(text: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid).filter((pid) => {
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return false;
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) || readFileSync(`/proc/${pid}/environ`, 'utf8').includes(text);
+    } catch { return false; }
+  }).map(Number);
+}
+
+function commandLine(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; }
+}
+
+function signal(pid: number, name: NodeJS.Signals) {
+  try { process.kill(pid, name); } catch { /* gone */ }
 }
 
 export function rejectAll(request: acp.RequestPermissionRequest): acp.RequestPermissionResponse {
