@@ -112,11 +112,15 @@ internal static class Figures
     /// Cold start (process start -> initialize result) of several builds, alternated start by start
     /// so each sees the same load; each has its own existing data directory (one start, not counted, creates it).
     /// Also the sidecar's CPU time until the result (all its threads; 10 ms ticks, so the mean).
+    /// With $BENCH_HELLO_WORLD (scripts/bench/HelloWorld, published the same way) its start -> exit
+    /// is alternated with them too, and each build's p50 is given as a ratio to it (the 2x goal).
     /// </summary>
     public static async Task<JsonObject> ColdAsync(string dir, int n, string[] builds)
     {
+        var helloExe = Environment.GetEnvironmentVariable("BENCH_HELLO_WORLD");
         var times = builds.Select(_ => new List<double>()).ToArray();
         var cpu = builds.Select(_ => new List<double>()).ToArray();
+        var hello = new List<double>();
         for (var round = -1; round < n; round++)
         {
             for (var b = 0; b < builds.Length; b++)
@@ -132,13 +136,41 @@ internal static class Figures
                     }
                 }
             }
+
+            if (helloExe is not null)
+            {
+                var sw = Stopwatch.StartNew();
+                using (var t = Process.Start(new ProcessStartInfo(helloExe) { RedirectStandardOutput = true })!)
+                {
+                    await t.StandardOutput.ReadToEndAsync();
+                    await t.WaitForExitAsync();
+                }
+
+                if (round >= 0)
+                {
+                    hello.Add(sw.Elapsed.TotalMilliseconds);
+                }
+            }
         }
 
         Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", null);
         var result = new JsonObject { ["n"] = n };
+        var helloP50 = hello.Count > 0 ? P(hello, 0.5) : double.NaN;
+        if (hello.Count > 0)
+        {
+            result["helloWorld"] = new JsonObject { ["p50ms"] = helloP50, ["p90ms"] = P(hello, 0.9), ["minMs"] = P(hello, 0) };
+        }
+
         for (var b = 0; b < builds.Length; b++)
         {
-            result[builds[b]] = new JsonObject { ["p50ms"] = P(times[b], 0.5), ["p90ms"] = P(times[b], 0.9), ["minMs"] = P(times[b], 0), ["cpuMeanMs"] = Math.Round(cpu[b].Average(), 1) };
+            var p50 = P(times[b], 0.5);
+            var build = new JsonObject { ["p50ms"] = p50, ["p90ms"] = P(times[b], 0.9), ["minMs"] = P(times[b], 0), ["cpuMeanMs"] = Math.Round(cpu[b].Average(), 1) };
+            if (hello.Count > 0)
+            {
+                build["toHelloWorld"] = Math.Round(p50 / helloP50, 2);
+            }
+
+            result[builds[b]] = build;
         }
 
         return result;
