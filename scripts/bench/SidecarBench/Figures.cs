@@ -110,17 +110,24 @@ internal static class Figures
 
     /// <summary>
     /// Cold start (process start -> initialize result) of several builds, alternated start by start
-    /// so each sees the same load; each has its own existing data directory (one start, not counted, creates it).
+    /// (in a turning order) so each sees the same load; each has its own existing data directory (one start, not counted, creates it).
     /// Also the sidecar's CPU time until the result (all its threads; 10 ms ticks, so the mean).
+    /// With $BENCH_HELLO_WORLD (scripts/bench/HelloWorld, published the same way) its start -> exit
+    /// is alternated with them too, and each build's p50 is given as a ratio to it (the 2x goal).
     /// </summary>
     public static async Task<JsonObject> ColdAsync(string dir, int n, string[] builds)
     {
+        var helloExe = Environment.GetEnvironmentVariable("BENCH_HELLO_WORLD");
         var times = builds.Select(_ => new List<double>()).ToArray();
         var cpu = builds.Select(_ => new List<double>()).ToArray();
+        var hello = new List<double>();
         for (var round = -1; round < n; round++)
         {
-            for (var b = 0; b < builds.Length; b++)
+            // The order turns each round, so no build always follows the same one (a process that
+            // just ended can still be tearing down while the next starts).
+            for (var k = 0; k < builds.Length; k++)
             {
+                var b = (k + Math.Max(round, 0)) % builds.Length;
                 Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", builds[b]);
                 var sw = Stopwatch.StartNew();
                 await using (var s = await SidecarProcess.StartAsync(Path.Combine(dir, $"cold-{b}")))
@@ -132,13 +139,48 @@ internal static class Figures
                     }
                 }
             }
+
+            if (helloExe is not null)
+            {
+                var sw = Stopwatch.StartNew();
+                using (var t = Process.Start(new ProcessStartInfo(helloExe) { RedirectStandardOutput = true })!)
+                {
+                    await t.StandardOutput.ReadToEndAsync();
+                    await t.WaitForExitAsync();
+                }
+
+                if (round >= 0)
+                {
+                    hello.Add(sw.Elapsed.TotalMilliseconds);
+                }
+            }
         }
 
         Environment.SetEnvironmentVariable("AGENT_SIDECAR_BIN", null);
         var result = new JsonObject { ["n"] = n };
+        var helloP50 = hello.Count > 0 ? P(hello, 0.5) : double.NaN;
+        if (hello.Count > 0)
+        {
+            result["helloWorld"] = new JsonObject { ["p50ms"] = helloP50, ["p90ms"] = P(hello, 0.9), ["minMs"] = P(hello, 0) };
+        }
+
         for (var b = 0; b < builds.Length; b++)
         {
-            result[builds[b]] = new JsonObject { ["p50ms"] = P(times[b], 0.5), ["p90ms"] = P(times[b], 0.9), ["minMs"] = P(times[b], 0), ["cpuMeanMs"] = Math.Round(cpu[b].Average(), 1) };
+            var p50 = P(times[b].ToList(), 0.5);
+            var build = new JsonObject { ["p50ms"] = p50, ["p90ms"] = P(times[b].ToList(), 0.9), ["minMs"] = P(times[b].ToList(), 0), ["cpuMeanMs"] = Math.Round(cpu[b].Average(), 1) };
+            if (hello.Count > 0)
+            {
+                build["toHelloWorld"] = Math.Round(p50 / helloP50, 2);
+            }
+
+            if (b > 0)
+            {
+                // Start by start against the first build, started just before it in the same round:
+                // less moved by the load of a shared machine than the difference of the two p50s.
+                build["pairedDiffToFirstP50ms"] = P(times[b].Zip(times[0], (x, y) => x - y).ToList(), 0.5);
+            }
+
+            result[builds[b]] = build;
         }
 
         return result;

@@ -25,7 +25,8 @@ if (args[0] is "replay" or "resume" or "echo" or "throughput" or "cold" or "many
     //   SidecarBench resume N
     //   SidecarBench echo N
     //   SidecarBench throughput MB
-    //   SidecarBench cold N SIDECAR [SIDECAR...]  (builds alternated start by start, existing data dirs)
+    //   SidecarBench cold N SIDECAR [SIDECAR...]  (builds alternated start by start, existing data dirs;
+    //     with $BENCH_HELLO_WORLD the hello-world app too, and each build's ratio to it)
     //   SidecarBench many N M [SIDECAR...]  (N live shell sessions: threads, RSS; then reset M of them)
     //   SidecarBench bomb N [SIDECAR...]  (echo in one session while another's worker prints a ESC[65535b in a loop)
     await Figures.RunAsync(args);

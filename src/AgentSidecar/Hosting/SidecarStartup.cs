@@ -38,7 +38,11 @@ internal sealed partial class SidecarStartup(IServiceProvider services, HostSett
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _ = OnOwnThread(WarmUpFirstAnswer);
-        _ready = CompleteAsync(store.Task);
+        // Not inline: the store is usually open by now, so CompleteAsync would run the recovery of
+        // dead sidecars' sessions (SQLite, ~14 ms) on the host's start thread, before the stdio
+        // connection is even made; on a thread of its own it overlaps with that instead (cold start
+        // -2 to -3 ms alone, alternated start by start; docs/benchmarks.md).
+        _ready = OnOwnThread(() => CompleteAsync(store.Task)).Unwrap();
         return Task.CompletedTask;
     }
 
@@ -162,6 +166,9 @@ internal sealed partial class SidecarStartup(IServiceProvider services, HostSett
     // Own threads, not the thread pool: blocking work there would hold back the RPC layer's
     // continuations (the pool starts with one thread per core).
     private static Task OnOwnThread(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static Task<Task> OnOwnThread(Func<Task> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "recovered {Count} session(s) whose sidecar had died: they are suspended and can be resumed")]
