@@ -3,16 +3,15 @@
 // the switch is a replacement in protocol v1 (linked like a /clear), so a second ACP process that
 // loads the session gets the whole history and the agent and model the session has now.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { codexConfig, modelCatalog } from '../../../extension/e2e/fakeCodexServer.mjs';
 import { startFakeAnthropic } from './fakes/anthropicServer.ts';
 import { startFakeCodex } from './fakes/codexServer.ts';
+import { claudeEnv, seedClaudeHome } from './claudeHome.ts';
 import { agentBins, agentText, waitFor, World, type AcpProcess } from './harness.ts';
 
-const apiKey = 'sk-ant-api03-fake-key-for-tests-only-0123456789abcdefABCDEF';
 const nonce = Math.random().toString(36).slice(2, 8);
 
 type Option = { id: string; currentValue: string; options: { value: string; name: string }[] };
@@ -33,23 +32,13 @@ describe('ACP session config options: the agent and the model', { timeout: 300_0
     const bins = agentBins();
     codex = await startFakeCodex((r) => `CODEX:${r.lastUser}`);
     anthropic = await startFakeAnthropic((r) => `CLAUDE:${r.lastUser}`);
-    world = new World('codex', { codex: { command: bins.codex }, claude: { command: bins.claude } }, {
-      FAKE_API_KEY: 'dummy',
-      ANTHROPIC_BASE_URL: anthropic.baseUrl, ANTHROPIC_API_KEY: apiKey, DISABLE_TELEMETRY: '1', DISABLE_AUTOUPDATER: '1', DISABLE_ERROR_REPORTING: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_BUG_COMMAND: '1', DISABLE_COST_WARNINGS: '1',
-    });
+    world = new World('codex', { codex: { command: bins.codex }, claude: { command: bins.claude } }, { FAKE_API_KEY: 'dummy', ...claudeEnv(anthropic.baseUrl) });
     const codexHome = join(world.agentDir, 'codex-home');
     world.env.CODEX_HOME = codexHome;
     mkdirSync(codexHome, { recursive: true });
     writeFileSync(join(codexHome, 'fake-model-catalog.json'), modelCatalog);
     writeFileSync(join(codexHome, 'config.toml'), codexConfig(codex.baseUrl, world.workspace, join(codexHome, 'fake-model-catalog.json')));
-    const version = (execFileSync(bins.claude, ['--version'], { encoding: 'utf8', env: { ...process.env, DISABLE_AUTOUPDATER: '1' } }).match(/\d+\.\d+\.\d+\S*/) ?? [''])[0];
-    mkdirSync(join(world.home, '.claude'), { recursive: true });
-    writeFileSync(join(world.home, '.claude.json'), JSON.stringify({
-      hasCompletedOnboarding: true, lastOnboardingVersion: version, theme: 'dark',
-      customApiKeyResponses: { approved: [apiKey.slice(-20)], rejected: [] },
-      projects: { [world.workspace]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] } },
-    }, null, 2));
+    seedClaudeHome(world, bins.claude);
     first = await world.acp();
     await first.initialize();
   });
