@@ -224,5 +224,29 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
     assert.ok(agentText(updates).includes(`PONG:after load ${nonce}`));
     assert.deepEqual(fake.requests.at(-1)!.users, [`after clear ${nonce}`, `after load ${nonce}`]);
     assert.equal(head().workers.find((w: any) => w.status === 'running')?.pid, agentPid, 'the agent was started again');
+    await second.close();
+  });
+
+  it('session/load of a suspended session resumes it: the agent starts again on the same conversation', async () => {
+    const head = () => {
+      const sessions = world.sessionsList();
+      let current = sessions.find((s: any) => s.id === sessionId);
+      while (current?.transitionedTo) current = sessions.find((s: any) => s.id === current.transitionedTo);
+      return current;
+    };
+    const suspended = head();
+    const cli = spawnSync(agentSidecar, ['sessions', 'suspend', suspended.id, '--data-dir', world.dataDir, '--config-dir', world.configDir], { encoding: 'utf8', env: world.processEnv() });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(head().status, 'suspended');
+    const third = await world.acp();
+    await third.initialize();
+    await third.agent.request('session/load', { sessionId, cwd: world.workspace, mcpServers: [] });
+    const resumed = head();
+    assert.equal(resumed.id, suspended.id);
+    assert.equal(resumed.status, 'active');
+    const { stopReason, updates } = await third.prompt(sessionId, `after resume ${nonce}`);
+    assert.equal(stopReason, 'end_turn');
+    assert.ok(agentText(updates).includes(`PONG:after resume ${nonce}`));
+    assert.deepEqual(fake.requests.at(-1)!.users, [`after clear ${nonce}`, `after load ${nonce}`, `after resume ${nonce}`]);
   });
 });
