@@ -106,27 +106,10 @@ internal sealed class SessionLauncher(SessionContext ctx, WorkerSpawner spawner,
         // Outside the gate: the replaced agent's graceful quit must not hold up other starts.
         if (replaced is not null)
         {
-            await ReplaceAsync(replaced.Id, started).ConfigureAwait(false);
+            await replacement.TakeOverAsync(replaced.Id, started).ConfigureAwait(false);
         }
 
         return ctx.View(started);
-    }
-
-    /// <summary>
-    /// The new session takes the replaced one's place; if the replaced one changed meanwhile (moved on
-    /// elsewhere), the new session is ended again, so a failed replacement leaves nothing running.
-    /// </summary>
-    private async Task ReplaceAsync(string replacedId, LiveSession live)
-    {
-        try
-        {
-            await replacement.LinkAsync(replacedId, live).ConfigureAwait(false);
-        }
-        catch (SidecarException ex)
-        {
-            await stopper.StopAsync(live, SessionStatuses.Failed, ex.Message, MetricsRecords.Failed).ConfigureAwait(false);
-            throw;
-        }
     }
 
     /// <summary>

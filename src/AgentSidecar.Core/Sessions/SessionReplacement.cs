@@ -43,8 +43,26 @@ internal sealed class SessionReplacement(SessionContext ctx, SessionStopper stop
         return row;
     }
 
-    /// <summary>Ends the replaced session and links it to <paramref name="fresh"/>, now active.</summary>
-    public async Task LinkAsync(string replacedId, LiveSession fresh)
+    /// <summary>
+    /// <paramref name="fresh"/>, now active, takes the replaced session's place; if the replaced one
+    /// changed meanwhile (moved on elsewhere), the new session is ended again (failed, with the
+    /// reason), so a failed replacement leaves nothing running.
+    /// </summary>
+    public async Task TakeOverAsync(string replacedId, LiveSession fresh)
+    {
+        try
+        {
+            await LinkAsync(replacedId, fresh).ConfigureAwait(false);
+        }
+        catch (SidecarException ex)
+        {
+            await stopper.StopAsync(fresh, SessionStatuses.Failed, ex.Message, MetricsRecords.Failed).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Ends the replaced session and links it to <paramref name="fresh"/>.</summary>
+    private async Task LinkAsync(string replacedId, LiveSession fresh)
     {
         if (ctx.Registry.TryGet(replacedId, out var old))
         {
