@@ -54,7 +54,7 @@ internal sealed class CliConnection : IAsyncDisposable
     /// <summary>Where the CLI is connected: "the sidecar (pid N) at PATH" or "a sidecar started for this command".</summary>
     public string Description { get; }
 
-    /// <summary>True when this CLI started the sidecar: its sessions are suspended when the CLI exits.</summary>
+    /// <summary>True when this process started the sidecar: a CLI command shuts it down as it exits (its sessions suspended); the ACP agent leaves it lingering (<see cref="CliContext.ChildLingers"/>).</summary>
     public bool OwnsSidecar => _child is not null;
 
     /// <summary>setsid(1): starts a program as the leader of a new session (util-linux, on every Debian).</summary>
@@ -62,7 +62,8 @@ internal sealed class CliConnection : IAsyncDisposable
 
     private const string ShPath = "/bin/sh";
 
-    private bool _childLingers;
+    /// <summary>The sidecar this process started is left, not shut down, when it disposes (<see cref="CliContext.ChildLingers"/>).</summary>
+    private bool ChildLingers { get; init; }
 
     public static async Task<CliConnection> ConnectSocketAsync(string path, int? pid)
     {
@@ -149,7 +150,7 @@ internal sealed class CliConnection : IAsyncDisposable
 
         var connection = new CliConnection(child.StandardOutput.BaseStream, child.StandardInput.BaseStream, child, $"a sidecar started for this command (pid {child.Id}, log {log})")
         {
-            _childLingers = context.ChildLingers,
+            ChildLingers = context.ChildLingers,
         };
         try
         {
@@ -226,7 +227,7 @@ internal sealed class CliConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_child is not null && _childLingers)
+        if (_child is not null && ChildLingers)
         {
             // Left, not shut down: the end of its stdin below is an editor leaving; it lingers
             // while its sessions live (lingerSeconds) and stops by itself when nothing is left.
