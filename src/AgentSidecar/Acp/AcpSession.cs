@@ -327,7 +327,14 @@ internal sealed class AcpSession : IAsyncDisposable
     /// </summary>
     private void OnTransitioned(SessionTransitionedParams p)
     {
-        if (Follow(p.Previous.Id, p.Current.Id, p.Current))
+        bool ours;
+        lock (_lock)
+        {
+            // This session's own switch: its answer carries the options.
+            ours = _switching;
+        }
+
+        if (Follow(p.Previous.Id, p.Current.Id, p.Current) && !ours)
         {
             OptionsChanged?.Invoke(this);
         }

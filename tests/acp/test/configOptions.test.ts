@@ -113,6 +113,20 @@ describe('ACP session config options: the agent and the model', { timeout: 300_0
     await second.close();
   });
 
+  it('another editor choosing a model moves this one along: config_option_update, and its prompts follow', async () => {
+    const other = await world.acp();
+    await other.initialize();
+    await other.agent.request('session/load', { sessionId, cwd: world.workspace, mcpServers: [] });
+    const from = first.updates.length;
+    await other.agent.request('session/set_config_option', { sessionId, configId: 'model', value: 'haiku' });
+    const update = await waitFor(() => first.updates.slice(from).find((u) => u.sessionId === sessionId && u.update.sessionUpdate === 'config_option_update'), 15_000, 'config_option_update in the first process');
+    assert.equal(option((update.update as any).configOptions, 'model').currentValue, 'haiku');
+    await other.close();
+    const { updates } = await first.prompt(sessionId, `five ${nonce}`);
+    assert.ok(agentText(updates).includes(`CLAUDE:five ${nonce}`), agentText(updates));
+    assert.match(anthropic.requests.at(-1)!.model ?? '', /haiku/);
+  });
+
   it('bad values are invalid params naming the field, and change nothing', async () => {
     await assert.rejects(first.agent.request('session/set_config_option', { sessionId, configId: 'colour', value: 'blue' }), (e: any) => e.code === -32602 && e.data?.field === 'configId');
     await assert.rejects(first.agent.request('session/set_config_option', { sessionId, configId: 'provider', value: 'no-such-agent' }), (e: any) => e.code === -32602 && e.data?.field === 'value');
