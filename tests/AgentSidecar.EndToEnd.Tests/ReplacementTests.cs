@@ -134,6 +134,8 @@ public sealed class ReplacementTests : IDisposable
         // It cannot be resumed any more: its chain goes on in the new session.
         var ex = await Assert.ThrowsAsync<RpcErrorException>(() => c.RequestAsync("session/resume", new JsonObject { ["sessionId"] = oldId }, Wait));
         Assert.Equal(1004, ex.Code);
+        Assert.Equal("replaced", ex.ErrorData!.Value.GetProperty("reason").GetString());
+        Assert.Equal(newId, ex.ErrorData!.Value.GetProperty("transitionedTo").GetString());
     }
 
     [Fact(Timeout = 90000)]

@@ -1,3 +1,4 @@
+using AgentSidecar.Core.Metrics;
 using AgentSidecar.Core.Providers;
 using AgentSidecar.Store;
 
@@ -39,8 +40,11 @@ internal static class SessionContinuation
 
         if (row.TransitionedTo is { } next)
         {
-            // The agent moved on to a new conversation in the same process: that one is the live line.
-            throw Refused(row, "cleared", $"session {row.Id} was cleared (/clear): its agent went on in session {next}; continue that one", ("transitionedTo", next));
+            // The agent moved on to a new conversation in the same process (a /clear), or another
+            // agent or model took the session's place (a replacement): that one is the live line.
+            throw row.StatusReason == MetricsRecords.Clear
+                ? Refused(row, "cleared", $"session {row.Id} was cleared (/clear): its agent went on in session {next}; continue that one", ("transitionedTo", next))
+                : Refused(row, "replaced", $"session {row.Id} was replaced by session {next} (another agent or model); continue that one", ("transitionedTo", next));
         }
 
         if (!profile.IsAgent || profile.ResumeArgs.Count == 0)
