@@ -45,6 +45,27 @@ public static class ProcessInfo
         }
     }
 
+    /// <summary>
+    /// Signals what is left in the session of a leader that has been reaped (a backgrounded job).
+    /// Problem: once reaped, its pid can be given to a new process, and a new terminal's session
+    /// then has the same id: its shell and everything in it were killed as "left over". Solution:
+    /// the kernel keeps a pid number in use while any process has it as its session id, so if a
+    /// process holds the leader's pid again, nothing of the old session is left: nothing is signalled.
+    /// </summary>
+    public static async Task SignalLeftoversAsync(int leader, int signal)
+    {
+        var scan = await NextScanAsync().ConfigureAwait(false);
+        if (TryGetStartTime(leader) is not null)
+        {
+            return;
+        }
+
+        foreach (var pid in scan[leader])
+        {
+            _ = Libc.Kill(pid, signal);
+        }
+    }
+
     /// <summary>Signals the process group <paramref name="leader"/> leads and every member of its session.</summary>
     public static void SignalSession(int leader, int signal, bool includeGroup = true)
     {

@@ -225,7 +225,7 @@ public sealed class PtyProcess : IDisposable
         var exit = await Exited.ConfigureAwait(false);
 
         // The leader is gone; anything left in its session (a backgrounded job) goes too.
-        await ProcessInfo.SignalSessionAsync(Pid, Libc.SIGKILL, includeGroup: false).ConfigureAwait(false);
+        await ProcessInfo.SignalLeftoversAsync(Pid, Libc.SIGKILL).ConfigureAwait(false);
         return exit;
     }
 

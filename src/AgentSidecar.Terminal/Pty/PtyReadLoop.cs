@@ -47,6 +47,9 @@ internal sealed unsafe class PtyReadLoop
         thread.Start();
     }
 
+    /// <summary>How many loops share the PTYs (tests hold every loop busy with one PTY each).</summary>
+    internal static int Count => Loops.Value.Length;
+
     /// <summary>The loop the next PTY goes to (in turn, so PTYs spread evenly).</summary>
     public static PtyReadLoop Next()
     {

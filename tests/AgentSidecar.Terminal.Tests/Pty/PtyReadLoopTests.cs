@@ -71,6 +71,61 @@ public sealed class PtyReadLoopTests
         }
     }
 
+    /// <summary>
+    /// The CI failure's condition made certain (one child of 1,000 once had 2,048 of 10,000 bytes at
+    /// its exit, with both cores saturated): the reader comes late, after the child has written
+    /// everything, closed its terminal and exited. Every loop is held in a listener until each child
+    /// is a zombie nobody has reaped; then the bytes must all still come, before the exit.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task ChildrenThatExitWhileEveryLoopIsBusy_DeliverEveryByteOnceTheLoopsReadAgain()
+    {
+        const int Children = 24;
+        using var gate = new ManualResetEventSlim();
+        var blockers = new List<(GateRecorder Recorder, PtyProcess Process)>();
+        var processes = new List<PtyProcess>();
+        try
+        {
+            // PTYs are dealt to the loops in turn: started back to back, one blocker lands on each loop.
+            for (int i = 0; i < PtyReadLoop.Count; i++)
+            {
+                var blocker = new GateRecorder(gate);
+                blockers.Add((blocker, Start(blocker, "printf b; read line")));
+            }
+
+            await Task.WhenAll(blockers.Select(b => b.Recorder.Holding.Task)).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+            // Around the line discipline's 4 KiB buffer and the kernel's 2 KiB write chunks, up to 10,000 bytes
+            // (the most a child can leave unread and still exit: ~16 KiB fit in a PTY before its writes block).
+            int[] sizes = [.. Enumerable.Range(0, Children).Select(i => i switch { 0 => 1, 1 => 2_048, 2 => 2_049, 3 => 4_095, 4 => 4_096, _ => 10_000 - i })];
+            var recorders = sizes.Select(_ => new Recorder('0')).ToList();
+            processes.AddRange(sizes.Select((size, i) => Start(recorders[i], $"printf '%0{size}d' 0")));
+
+            // Exited and not reaped (the loops that would reap them are held): their output is all unread.
+            foreach (var process in processes)
+            {
+                while (ProcessInfo.IsAlive(process.Pid, process.StartTime))
+                {
+                    await Task.Delay(10, TestContext.Current.CancellationToken);
+                }
+
+                Assert.False(process.HasExited);
+            }
+
+            gate.Set();
+            var exits = await Task.WhenAll(processes.Select(p => p.Exited));
+            Assert.All(exits, exit => Assert.Equal(0, exit.ExitCode));
+            Assert.Equal(sizes.Select(s => (long)s), recorders.Select(r => r.CountAtExit));
+            Assert.All(recorders, r => Assert.Equal(0, r.Failures));
+        }
+        finally
+        {
+            gate.Set();
+            blockers.ForEach(b => b.Process.Dispose());
+            processes.ForEach(p => p.Dispose());
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task ListenerThatThrows_IsReported_AndThePtysBesideItStillDeliverEverything()
     {
@@ -179,6 +234,26 @@ public sealed class PtyReadLoopTests
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MkFifo(string path, uint mode = 0x180);
+
+    /// <summary>Holds its loop's thread in the first output until the gate opens (a stand-in for a loop busy elsewhere).</summary>
+    private sealed class GateRecorder(ManualResetEventSlim gate) : IPtyListener
+    {
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnOutput(ReadOnlySpan<byte> data)
+        {
+            Holding.TrySetResult();
+            gate.Wait();
+        }
+
+        public void OnExit(PtyExit exit)
+        {
+        }
+
+        public void OnListenerFailed(Exception exception)
+        {
+        }
+    }
 
     /// <summary>Counts one character of the output and what happened at the exit.</summary>
     private sealed class Recorder(char counted) : IPtyListener
