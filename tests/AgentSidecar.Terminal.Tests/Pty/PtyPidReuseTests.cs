@@ -7,8 +7,10 @@ namespace AgentSidecar.Terminal.Tests.Pty;
 /// <summary>
 /// A stop after the terminal's leader was reaped must not touch a new session that got its pid.
 /// The pid is really reused: the kernel's next pid is set through /proc/sys/kernel/ns_last_pid (the
-/// tests run as root, as CI does), and a new session leader is started on the old leader's pid.
+/// tests run as root, as CI does), and a new session leader is started on the old leader's pid. Not
+/// beside the other tests: their children (a thousand at once) would take the pid first.
 /// </summary>
+[Collection(PidReuseCollection.Name)]
 public sealed class PtyPidReuseTests
 {
     [Fact(Timeout = 60000)]
@@ -40,12 +42,16 @@ public sealed class PtyPidReuseTests
     /// <summary>
     /// Starts <c>setsid sleep 30</c> (a session leader, like a new terminal) on <paramref name="pid"/>:
     /// the next pid is set to it just before the start; another process on the machine may take it
-    /// first, so it is tried again until it lands.
+    /// first, or the kernel may not have let go of it yet (the terminal's reference to its session
+    /// goes when the terminal is freed), so it is tried again until it lands.
     /// </summary>
     private static Process StartOnPid(int pid)
     {
-        for (var attempt = 0; attempt < 200; attempt++)
+        var deadline = Stopwatch.StartNew();
+        var attempts = 0;
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
+            attempts++;
             File.WriteAllText("/proc/sys/kernel/ns_last_pid", (pid - 1).ToString(CultureInfo.InvariantCulture));
             var p = Process.Start(new ProcessStartInfo("/usr/bin/setsid", ["sleep", "30"]) { UseShellExecute = false })!;
             if (p.Id == pid)
@@ -58,7 +64,13 @@ public sealed class PtyPidReuseTests
             p.Dispose();
         }
 
-        throw new InvalidOperationException($"pid {pid} could not be had in 200 attempts");
+        throw new InvalidOperationException($"pid {pid} could not be had in {attempts} attempts over 30 s");
+    }
+
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class PidReuseCollection
+    {
+        public const string Name = "pid reuse";
     }
 
     private sealed class ExitListener(TaskCompletionSource exited) : IPtyListener
