@@ -199,12 +199,7 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
 
   it('a second ACP process loads the session: history replayed, the next prompt reaches the model with the earlier conversation', async () => {
     // The editor closes: the sidecar this process started lingers, with the agent still running.
-    const head = () => {
-      const sessions = world.sessionsList();
-      let current = sessions.find((s: any) => s.id === sessionId);
-      while (current?.transitionedTo) current = sessions.find((s: any) => s.id === current.transitionedTo);
-      return current;
-    };
+    const head = () => world.chainHead(sessionId);
     const agentPid = head().workers.find((w: any) => w.status === 'running')?.pid;
     assert.ok(agentPid, JSON.stringify(head()));
     await first.close();
@@ -228,12 +223,7 @@ describe('ACP with Codex', { timeout: 240_000 }, () => {
   });
 
   it('session/load of a suspended session resumes it: the agent starts again on the same conversation', async () => {
-    const head = () => {
-      const sessions = world.sessionsList();
-      let current = sessions.find((s: any) => s.id === sessionId);
-      while (current?.transitionedTo) current = sessions.find((s: any) => s.id === current.transitionedTo);
-      return current;
-    };
+    const head = () => world.chainHead(sessionId);
     const suspended = head();
     const cli = spawnSync(agentSidecar, ['sessions', 'suspend', suspended.id, '--data-dir', world.dataDir, '--config-dir', world.configDir], { encoding: 'utf8', env: world.processEnv() });
     assert.equal(cli.status, 0, cli.stderr);

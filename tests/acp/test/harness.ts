@@ -87,6 +87,14 @@ export class World {
     return JSON.parse(r.stdout).sessions;
   }
 
+  /** The newest session of `sessionId`'s chain (/clears and replacements), through protocol v1. */
+  chainHead(sessionId: string): any {
+    const sessions = this.sessionsList();
+    let current = sessions.find((s: any) => s.id === sessionId);
+    while (current?.transitionedTo) current = sessions.find((s: any) => s.id === current.transitionedTo);
+    return current;
+  }
+
   async dispose() {
     for (const p of this.processes) await p.close();
     // The sidecars the ACP processes started linger after them (their own sessions, docs/acp.md):
