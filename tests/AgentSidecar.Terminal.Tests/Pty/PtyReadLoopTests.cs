@@ -102,8 +102,8 @@ public sealed class PtyReadLoopTests
             processes.AddRange(sizes.Select((size, i) => Start(recorders[i], $"printf '%0{size}d' 0")));
 
             // Exited and not reaped (the loops that would reap them are held): their output is all unread.
-            // Polled: a child turning zombie signals nothing that can be awaited without reaping it (a
-            // pidfd wait would reap, which is the loop's to do); the test's timeout bounds the loop.
+            // Polled through /proc (a poll interval, not a pause: the condition is the zombie state);
+            // the test's timeout bounds it.
             foreach (var process in processes)
             {
                 while (ProcessInfo.IsAlive(process.Pid, process.StartTime))
